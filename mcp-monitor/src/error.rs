@@ -1,0 +1,23 @@
+//! The crate's error type.
+
+/// Everything that can go wrong while configuring or installing the monitor.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// An environment variable (or builder value) could not be used.
+    #[error("invalid value for {variable}: {value:?}: {reason}")]
+    InvalidSetting {
+        /// The variable, such as `MCP_CPU_THRESHOLD`.
+        variable: &'static str,
+        /// The value as given.
+        value: String,
+        /// Why it was refused.
+        reason: String,
+    },
+    /// A global `metrics` recorder is already installed (ours or another).
+    #[error("a global metrics recorder is already installed; install the monitor once, before any other recorder")]
+    AlreadyInstalled,
+    /// The Prometheus exporter refused its configuration.
+    #[error("prometheus exporter: {0}")]
+    Exporter(String),
+}

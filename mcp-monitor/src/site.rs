@@ -1,0 +1,255 @@
+//! Call sites and the guard that records one call.
+//!
+//! The macros put one `static` site in each monitored function. The first call
+//! resolves the site's series in the [registry](crate::registry) and caches the
+//! reference; every later call costs two clock reads and three relaxed atomic adds
+//! (outcome counter, histogram bucket, histogram sum), plus two for the active gauge
+//! of a workflow. The [`Guard`] records in `Drop`, so a return, an `Err`, a panic and
+//! a dropped future all go through one place, and every gauge it raised comes down.
+
+use std::cell::Cell;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::OnceLock;
+use std::task::{Context, Poll};
+use std::time::Instant;
+
+use crate::forward::{forwarding, Forward};
+use crate::outcome::Status;
+use crate::registry::{registry, ActiveGauge, OpKind, OpSeries};
+
+/// A monitored function's call site: its literal labels and cached series.
+pub(crate) struct Site {
+    kind: OpKind,
+    labels: [&'static str; 2],
+    series: OnceLock<&'static OpSeries>,
+    active: OnceLock<&'static ActiveGauge>,
+    forward: Forward,
+}
+
+impl Site {
+    const fn new(kind: OpKind, labels: [&'static str; 2]) -> Self {
+        Self {
+            kind,
+            labels,
+            series: OnceLock::new(),
+            active: OnceLock::new(),
+            forward: Forward::new(),
+        }
+    }
+
+    #[inline]
+    fn series(&self) -> &'static OpSeries {
+        self.series
+            .get_or_init(|| registry().op_series(self.kind, self.labels))
+    }
+
+    #[inline]
+    fn active_gauge(&self) -> &'static ActiveGauge {
+        self.active.get_or_init(|| registry().active(self.labels[0]))
+    }
+
+    #[inline]
+    fn start(&'static self, raise_active: bool) -> Guard {
+        let series = self.series();
+        let active = raise_active.then(|| {
+            let g = self.active_gauge();
+            g.inc();
+            g
+        });
+        let forwarded = forwarding();
+        if forwarded && active.is_some() {
+            self.forward.active(self.kind, self.labels, 1.0);
+        }
+        Guard {
+            site: self,
+            series,
+            active,
+            forwarded,
+            status: None,
+            start: Instant::now(),
+        }
+    }
+}
+
+/// The site of a `#[monitor_db_operation(operation, table)]` function.
+pub struct DbSite(Site);
+
+impl DbSite {
+    /// A site for `operation` on `table`.
+    pub const fn new(operation: &'static str, table: &'static str) -> Self {
+        Self(Site::new(OpKind::Db, [operation, table]))
+    }
+
+    /// Starts recording one call.
+    #[inline]
+    pub fn start(&'static self) -> Guard {
+        self.0.start(false)
+    }
+}
+
+/// The site of a `#[monitor_workflow_step(workflow, step)]` function.
+pub struct StepSite(Site);
+
+impl StepSite {
+    /// A site for `step` of `workflow`.
+    pub const fn new(workflow: &'static str, step: &'static str) -> Self {
+        Self(Site::new(OpKind::Step, [workflow, step]))
+    }
+
+    /// Starts recording one call. The workflow counts as active for the duration
+    /// unless this step runs inside a monitored run of the same workflow.
+    #[inline]
+    pub fn start(&'static self) -> Guard {
+        let inside_run = CURRENT_RUN.with(|c| c.get()) == Some(self.0.labels[0]);
+        self.0.start(!inside_run)
+    }
+}
+
+/// The site of a `#[monitor_workflow(workflow)]` function.
+pub struct RunSite(Site);
+
+impl RunSite {
+    /// A site for runs of `workflow`.
+    pub const fn new(workflow: &'static str) -> Self {
+        Self(Site::new(OpKind::Run, [workflow, ""]))
+    }
+
+    /// Starts recording one run; the workflow counts as active until it ends.
+    #[inline]
+    pub fn start(&'static self) -> Guard {
+        self.0.start(true)
+    }
+}
+
+/// Records one call when dropped.
+///
+/// [`Guard::finish`] sets the outcome from the returned value. A guard dropped
+/// without it was unwound by a panic (`failure`) or belonged to a future that was
+/// dropped before completing (`cancelled`).
+#[must_use = "the call is recorded when the guard is dropped"]
+pub struct Guard {
+    site: &'static Site,
+    series: &'static OpSeries,
+    active: Option<&'static ActiveGauge>,
+    forwarded: bool,
+    status: Option<Status>,
+    start: Instant,
+}
+
+impl Guard {
+    /// Ends the call with the outcome of its returned value.
+    #[inline]
+    pub fn finish(mut self, failed: bool) {
+        self.status = Some(if failed {
+            Status::Failure
+        } else {
+            Status::Success
+        });
+    }
+
+    /// The workflow label of the site (the operation, for a database site).
+    #[inline]
+    pub fn workflow(&self) -> &'static str {
+        self.site.labels[0]
+    }
+}
+
+impl Drop for Guard {
+    #[inline]
+    fn drop(&mut self) {
+        let ns = u64::try_from(self.start.elapsed().as_nanos()).unwrap_or(u64::MAX);
+        let status = self.status.unwrap_or_else(|| {
+            if std::thread::panicking() {
+                Status::Failure
+            } else {
+                Status::Cancelled
+            }
+        });
+        self.series.record(status, ns);
+        if let Some(g) = self.active {
+            g.dec();
+        }
+        if self.forwarded {
+            self.drop_forwarded(status, ns);
+        }
+    }
+}
+
+impl Guard {
+    #[cold]
+    fn drop_forwarded(&self, status: Status, ns: u64) {
+        let site = self.site;
+        site.forward
+            .record(site.kind, site.labels, status, ns as f64 / 1e9);
+        if self.active.is_some() {
+            site.forward.active(site.kind, site.labels, -1.0);
+        }
+    }
+}
+
+thread_local! {
+    /// The workflow whose monitored run is executing on this thread, if any.
+    static CURRENT_RUN: Cell<Option<&'static str>> = const { Cell::new(None) };
+}
+
+/// Marks this thread as inside a run of a workflow until dropped.
+struct RunScope {
+    previous: Option<&'static str>,
+}
+
+impl RunScope {
+    #[inline]
+    fn enter(workflow: &'static str) -> Self {
+        Self {
+            previous: CURRENT_RUN.with(|c| c.replace(Some(workflow))),
+        }
+    }
+}
+
+impl Drop for RunScope {
+    #[inline]
+    fn drop(&mut self) {
+        CURRENT_RUN.with(|c| c.set(self.previous));
+    }
+}
+
+/// Calls `f` once. The macros wrap a synchronous body in a closure passed here: the
+/// `FnOnce` bound lets the body move out of, and return borrows of, its arguments.
+#[inline(always)]
+pub fn call_once<R>(f: impl FnOnce() -> R) -> R {
+    f()
+}
+
+/// Calls `f` once as part of a run of `workflow` (steps inside do not count it twice).
+#[inline]
+pub fn call_in_run<R>(workflow: &'static str, f: impl FnOnce() -> R) -> R {
+    let _scope = RunScope::enter(workflow);
+    f()
+}
+
+pin_project_lite::pin_project! {
+    /// A future polled as part of a run of a workflow (steps inside do not count it twice).
+    pub struct InRun<F> {
+        workflow: &'static str,
+        #[pin]
+        inner: F,
+    }
+}
+
+impl<F> InRun<F> {
+    /// Wraps `inner`.
+    pub fn new(workflow: &'static str, inner: F) -> Self {
+        Self { workflow, inner }
+    }
+}
+
+impl<F: Future> Future for InRun<F> {
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let this = self.project();
+        let _scope = RunScope::enter(this.workflow);
+        this.inner.poll(cx)
+    }
+}
