@@ -80,10 +80,7 @@ fn parse_labels(kind: Kind, input: ParseStream<'_>) -> syn::Result<Labels> {
             if input.is_empty() {
                 return Err(syn::Error::new(
                     values_span(&values),
-                    format!(
-                        "missing the `{name}` argument: expected {}",
-                        kind.usage()
-                    ),
+                    format!("missing the `{name}` argument: expected {}", kind.usage()),
                 ));
             }
             input.parse::<Token![,]>()?;

@@ -111,13 +111,9 @@ fn check_fn(kind: Kind, item: &ItemFn) -> syn::Result<()> {
 /// Whether `attr` is one of ours (by its last path segment, so `mcp_monitor::x` counts too).
 fn is_monitor_attr(attr: &Attribute) -> bool {
     attr.path().segments.last().is_some_and(|seg| {
-        [
-            Kind::DbOperation,
-            Kind::WorkflowStep,
-            Kind::Workflow,
-        ]
-        .iter()
-        .any(|k| seg.ident == k.attr_name())
+        [Kind::DbOperation, Kind::WorkflowStep, Kind::Workflow]
+            .iter()
+            .any(|k| seg.ident == k.attr_name())
     })
 }
 

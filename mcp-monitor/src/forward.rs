@@ -72,7 +72,13 @@ impl Forward {
     }
 
     /// Forwards one finished call.
-    pub(crate) fn record(&self, kind: OpKind, labels: [&'static str; 2], status: Status, secs: f64) {
+    pub(crate) fn record(
+        &self,
+        kind: OpKind,
+        labels: [&'static str; 2],
+        status: Status,
+        secs: f64,
+    ) {
         self.with(kind, labels, |h| {
             h.statuses[status as usize].increment(1);
             h.duration.record(secs);

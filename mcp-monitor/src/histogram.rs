@@ -28,7 +28,9 @@ impl Buckets {
         let mut bounds_ns = Vec::with_capacity(bounds.len());
         for (i, &b) in bounds.iter().enumerate() {
             if !(b.is_finite() && b > 0.0) {
-                return Err(format!("bucket bound {b} is not a positive number of seconds"));
+                return Err(format!(
+                    "bucket bound {b} is not a positive number of seconds"
+                ));
             }
             if i > 0 && b <= bounds[i - 1] {
                 return Err(format!(

@@ -1,26 +1,45 @@
 #![doc = include_str!("../../README.md")]
-#![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod alerts;
+mod caches;
+mod endpoints;
 mod error;
 mod exporter;
+mod format;
 mod forward;
 mod histogram;
+mod http_store;
+mod json;
+mod middleware;
 mod monitor;
 mod names;
 mod outcome;
+mod pools;
 mod registry;
 mod render;
+mod resources;
+mod settings;
 mod site;
+mod summary;
 
 #[doc(hidden)]
 #[path = "private.rs"]
 pub mod __private;
 
+pub use crate::alerts::{Alert, AlertType, Severity};
+pub use crate::caches::CacheMonitor;
+pub use crate::endpoints::{PROMETHEUS_CONTENT_TYPE, ROUTES};
 pub use crate::error::Error;
 pub use crate::histogram::Buckets;
-pub use crate::monitor::{Monitor, MonitorBuilder};
+pub use crate::http_store::{OVERFLOW_PATH, UNMATCHED_PATH};
+pub use crate::json::Stats;
+pub use crate::middleware::{HttpMetrics, HttpMetricsLayer, ResponseFuture, STATUS_CLIENT_CLOSED};
+pub use crate::monitor::{install, Monitor, MonitorBuilder};
 pub use crate::names::*;
 pub use crate::outcome::Status;
+pub use crate::pools::PoolStats;
+pub use crate::resources::ResourceSample;
+pub use crate::settings::Settings;
 
 #[doc(inline)]
 pub use mcp_monitor_macros::{monitor_db_operation, monitor_workflow, monitor_workflow_step};

@@ -192,7 +192,10 @@ impl Registry {
     /// Returns how many series already exist (they keep the buckets they were made with).
     pub(crate) fn set_buckets(&self, buckets: OpBuckets) -> usize {
         *self.buckets.write().unwrap_or_else(PoisonError::into_inner) = buckets;
-        self.ops.read().unwrap_or_else(PoisonError::into_inner).len()
+        self.ops
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .len()
     }
 
     /// All operation series of `kind`, sorted by labels.

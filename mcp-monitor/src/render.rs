@@ -35,7 +35,15 @@ pub(crate) fn write_histogram(
             Some(b) => format_float(*b),
             None => "+Inf".to_owned(),
         };
-        write_metric_line(out, name, Some("bucket"), labels, Some(("le", le)), cumulative, None);
+        write_metric_line(
+            out,
+            name,
+            Some("bucket"),
+            labels,
+            Some(("le", le)),
+            cumulative,
+            None,
+        );
     }
     let sum = snap.sum_ns as f64 / 1e9;
     write_metric_line::<&str, f64>(out, name, Some("sum"), labels, None, sum, None);
@@ -83,7 +91,13 @@ pub(crate) fn render_ops(out: &mut String) {
         write_type_line(out, names.duration, "histogram");
         for (s, snap) in &snaps {
             let base = base_labels(names.label_keys, s.labels);
-            write_histogram(out, names.duration, &base, s.histogram.buckets(), &snap.histogram);
+            write_histogram(
+                out,
+                names.duration,
+                &base,
+                s.histogram.buckets(),
+                &snap.histogram,
+            );
         }
     }
 
@@ -111,4 +125,210 @@ pub(crate) fn render_ops(out: &mut String) {
 
 fn base_labels(keys: &[&str], values: [&'static str; 2]) -> Vec<String> {
     keys.iter().zip(values).map(|(k, v)| label(k, v)).collect()
+}
+
+fn family(out: &mut String, name: &str, kind: &str, help: &str) {
+    write_help_line(out, name, help);
+    write_type_line(out, name, kind);
+}
+
+fn line<V: std::fmt::Display>(out: &mut String, name: &str, labels: &[String], v: V) {
+    write_metric_line::<&str, V>(out, name, None, labels, None, v, None);
+}
+
+/// Renders every series of `monitor`: the macro families, HTTP, caches, pools,
+/// resources and alerts.
+pub(crate) fn render_all(monitor: &crate::Monitor, out: &mut String) {
+    use crate::names::{HTTP_IN_FLIGHT, HTTP_REQUESTS_TOTAL, HTTP_REQUEST_DURATION};
+
+    family(
+        out,
+        "mcp_build_info",
+        "gauge",
+        "Version of mcp-monitor; always 1.",
+    );
+    line(
+        out,
+        "mcp_build_info",
+        &[label("version", env!("CARGO_PKG_VERSION"))],
+        1,
+    );
+    family(
+        out,
+        "mcp_uptime_seconds",
+        "gauge",
+        "Seconds since the monitor started.",
+    );
+    line(
+        out,
+        "mcp_uptime_seconds",
+        &[],
+        monitor.uptime().as_secs_f64(),
+    );
+
+    render_ops(out);
+
+    let http = monitor.inner_http();
+    let series = http.series();
+    let snaps: Vec<_> = series.iter().map(|s| (s, s.histogram.snapshot())).collect();
+    let labels_of = |s: &crate::http_store::HttpSeries| {
+        vec![
+            label("method", s.method.as_str()),
+            label("path", &s.path),
+            label("status", &s.status.to_string()),
+        ]
+    };
+    if !snaps.is_empty() {
+        family(
+            out,
+            HTTP_REQUESTS_TOTAL,
+            "counter",
+            "HTTP requests, by route template and status.",
+        );
+        for (s, snap) in &snaps {
+            line(out, HTTP_REQUESTS_TOTAL, &labels_of(s), snap.count());
+        }
+        family(
+            out,
+            HTTP_REQUEST_DURATION,
+            "histogram",
+            "Duration of HTTP requests until the response head, in seconds.",
+        );
+        for (s, snap) in &snaps {
+            write_histogram(
+                out,
+                HTTP_REQUEST_DURATION,
+                &labels_of(s),
+                http.buckets(),
+                snap,
+            );
+        }
+    }
+    family(out, HTTP_IN_FLIGHT, "gauge", "HTTP requests being served.");
+    line(out, HTTP_IN_FLIGHT, &[], http.in_flight());
+    family(
+        out,
+        "mcp_http_series_overflow_total",
+        "counter",
+        "HTTP requests recorded under path=\"overflow\" because the label-set cap was reached.",
+    );
+    line(
+        out,
+        "mcp_http_series_overflow_total",
+        &[],
+        http.overflowed(),
+    );
+
+    let caches = monitor.inner_caches().all();
+    if !caches.is_empty() {
+        for (i, (name, help)) in [
+            (
+                "mcp_cache_hits_total",
+                "Cache lookups that found their entry.",
+            ),
+            ("mcp_cache_misses_total", "Cache lookups that did not."),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            family(out, name, "counter", help);
+            for c in &caches {
+                line(out, name, &[label("cache", c.name())], c.counts()[i]);
+            }
+        }
+    }
+
+    let pools = monitor.pool_samples();
+    if !pools.is_empty() {
+        family(
+            out,
+            "mcp_db_pool_connections",
+            "gauge",
+            "Connections of each database pool: in use, idle, and the pool's maximum.",
+        );
+        for p in &pools {
+            for (state, v) in [("in_use", p.in_use), ("idle", p.idle), ("max", p.max_size)] {
+                line(
+                    out,
+                    "mcp_db_pool_connections",
+                    &[label("pool", &p.name), label("state", state)],
+                    v,
+                );
+            }
+        }
+        family(
+            out,
+            "mcp_db_pool_utilization_ratio",
+            "gauge",
+            "Connections in use over the pool's maximum size.",
+        );
+        for p in &pools {
+            if let Some(u) = p.utilization() {
+                line(
+                    out,
+                    "mcp_db_pool_utilization_ratio",
+                    &[label("pool", &p.name)],
+                    u,
+                );
+            }
+        }
+    }
+
+    let r = monitor.resources();
+    let gauges: [(&str, &str, Option<f64>); 5] = [
+        (
+            "mcp_system_cpu_usage_ratio",
+            "CPU in use across all cores (0 to 1).",
+            r.cpu,
+        ),
+        (
+            "mcp_system_memory_usage_ratio",
+            "Memory in use over the total, or over the container's limit (0 to 1).",
+            r.memory,
+        ),
+        (
+            "mcp_system_load1_per_core",
+            "1-minute load average divided by the number of cores.",
+            r.load_per_core,
+        ),
+        (
+            "mcp_process_resident_memory_bytes",
+            "Resident memory of this process in bytes.",
+            r.process_resident_bytes.map(|b| b as f64),
+        ),
+        (
+            "mcp_process_cpu_usage_ratio",
+            "CPU used by this process, as a share of one core.",
+            r.process_cpu,
+        ),
+    ];
+    for (name, help, v) in gauges {
+        if let Some(v) = v {
+            family(out, name, "gauge", help);
+            line(out, name, &[], v);
+        }
+    }
+
+    let alerts = monitor.alert_statuses();
+    if !alerts.is_empty() {
+        family(
+            out,
+            "mcp_alerts",
+            "gauge",
+            "Alerts of the in-process engine that are pending or firing (1).",
+        );
+        for a in alerts {
+            line(
+                out,
+                "mcp_alerts",
+                &[
+                    label("alertname", a.kind.as_str()),
+                    label("severity", a.severity.as_str()),
+                    label("alertstate", if a.firing { "firing" } else { "pending" }),
+                    label("component", &a.component),
+                ],
+                1,
+            );
+        }
+    }
 }

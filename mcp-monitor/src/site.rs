@@ -46,7 +46,8 @@ impl Site {
 
     #[inline]
     fn active_gauge(&self) -> &'static ActiveGauge {
-        self.active.get_or_init(|| registry().active(self.labels[0]))
+        self.active
+            .get_or_init(|| registry().active(self.labels[0]))
     }
 
     #[inline]

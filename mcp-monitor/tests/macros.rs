@@ -15,7 +15,9 @@ fn text() -> String {
 fn db(op: &str, table: &str, status: &str) -> f64 {
     value(
         &text(),
-        &format!("mcp_db_operations_total{{operation=\"{op}\",table=\"{table}\",status=\"{status}\"}}"),
+        &format!(
+            "mcp_db_operations_total{{operation=\"{op}\",table=\"{table}\",status=\"{status}\"}}"
+        ),
     )
     .unwrap_or(0.0)
 }
@@ -23,13 +25,19 @@ fn db(op: &str, table: &str, status: &str) -> f64 {
 fn step(wf: &str, step: &str, status: &str) -> f64 {
     value(
         &text(),
-        &format!("mcp_workflow_steps_total{{workflow=\"{wf}\",step=\"{step}\",status=\"{status}\"}}"),
+        &format!(
+            "mcp_workflow_steps_total{{workflow=\"{wf}\",step=\"{step}\",status=\"{status}\"}}"
+        ),
     )
     .unwrap_or(0.0)
 }
 
 fn active(wf: &str) -> f64 {
-    value(&text(), &format!("mcp_active_workflows{{workflow=\"{wf}\"}}")).unwrap_or(0.0)
+    value(
+        &text(),
+        &format!("mcp_active_workflows{{workflow=\"{wf}\"}}"),
+    )
+    .unwrap_or(0.0)
 }
 
 #[derive(Debug)]
@@ -238,8 +246,7 @@ async fn dropped_future_is_cancelled_and_gauge_comes_down() {
     assert_eq!(active("slow"), 0.0);
     assert_eq!(step("slow", "wait", "cancelled"), 1.0);
 
-    let timed_out =
-        tokio::time::timeout(std::time::Duration::from_millis(5), wait_forever()).await;
+    let timed_out = tokio::time::timeout(std::time::Duration::from_millis(5), wait_forever()).await;
     assert!(timed_out.is_err());
     assert_eq!(step("slow", "wait", "cancelled"), 2.0);
     assert_eq!(active("slow"), 0.0);
@@ -289,11 +296,17 @@ async fn a_step_inside_a_run_does_not_count_the_workflow_twice() {
     assert_eq!(sync_step(), 1.0);
     let t = text();
     assert_eq!(
-        value(&t, "mcp_workflow_runs_total{workflow=\"etl\",status=\"success\"}"),
+        value(
+            &t,
+            "mcp_workflow_runs_total{workflow=\"etl\",status=\"success\"}"
+        ),
         Some(1.0)
     );
     assert_eq!(
-        value(&t, "mcp_workflow_run_duration_seconds_count{workflow=\"etl\"}"),
+        value(
+            &t,
+            "mcp_workflow_run_duration_seconds_count{workflow=\"etl\"}"
+        ),
         Some(1.0)
     );
 }
@@ -349,7 +362,10 @@ fn counts_are_exact_under_concurrency() {
         db("insert", "concurrent_a", "success"),
         (TASKS * (CALLS - failures_per_task)) as f64
     );
-    assert_eq!(db("insert", "concurrent_b", "success"), (TASKS * CALLS) as f64);
+    assert_eq!(
+        db("insert", "concurrent_b", "success"),
+        (TASKS * CALLS) as f64
+    );
     let t = text();
     assert_eq!(
         value(

@@ -1,0 +1,12 @@
+use mcp_monitor::monitor_db_operation;
+
+const TABLE: &str = "users";
+
+#[monitor_db_operation("select", TABLE)]
+fn get_user(id: i64) -> Result<i64, String> {
+    Ok(id)
+}
+
+fn main() {
+    let _ = (get_user(1), TABLE);
+}

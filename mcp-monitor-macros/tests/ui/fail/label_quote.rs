@@ -1,0 +1,10 @@
+use mcp_monitor::monitor_workflow_step;
+
+#[monitor_workflow_step("data_processing", "say \"hi\"")]
+fn validate(n: u32) -> Result<u32, String> {
+    Ok(n)
+}
+
+fn main() {
+    let _ = validate(1);
+}

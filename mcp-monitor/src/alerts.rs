@@ -1,0 +1,449 @@
+//! The threshold alert engine.
+//!
+//! Each evaluation turns the summary view and the latest resource and pool samples
+//! into observations, one per alert type and component, and moves each through the
+//! Prometheus rule states: inactive, pending (the condition holds, for less than
+//! `MCP_ALERT_FOR`), firing, and back to inactive when it clears (the alert is then
+//! resolved). Rates and latencies need `MCP_ALERT_MIN_SAMPLES` samples in the window;
+//! no data never fires. Firing and resolving are logged through `tracing` (warn and
+//! info), firing alerts are listed as active, and every alert that fired is kept in a
+//! bounded history.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::fmt;
+
+use serde::Serialize;
+use tokio::time::Instant;
+
+use crate::pools::PoolSample;
+use crate::resources::ResourceSample;
+use crate::settings::Settings;
+use crate::summary::View;
+
+/// The alert types of the contract.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum AlertType {
+    /// p95 request latency over the window above `MCP_REQUEST_LATENCY_THRESHOLD`.
+    HighRequestLatency,
+    /// Share of failures (5xx responses; failed db operations; failed workflow steps,
+    /// each its own component) above `MCP_ERROR_RATE_THRESHOLD`.
+    HighErrorRate,
+    /// Memory use above `MCP_MEMORY_THRESHOLD`.
+    HighMemoryUsage,
+    /// CPU use above `MCP_CPU_THRESHOLD`.
+    HighCpuUsage,
+    /// Cache hit ratio over the window below `MCP_CACHE_HIT_RATIO_THRESHOLD`.
+    LowCacheHitRatio,
+    /// Connections in use over pool size above `MCP_DB_POOL_THRESHOLD`.
+    HighDbPoolUtilization,
+    /// 1-minute load average per core above `MCP_SYSTEM_LOAD_THRESHOLD`.
+    HighSystemLoad,
+}
+
+impl AlertType {
+    /// Every type.
+    pub const ALL: [AlertType; 7] = [
+        AlertType::HighRequestLatency,
+        AlertType::HighErrorRate,
+        AlertType::HighMemoryUsage,
+        AlertType::HighCpuUsage,
+        AlertType::LowCacheHitRatio,
+        AlertType::HighDbPoolUtilization,
+        AlertType::HighSystemLoad,
+    ];
+
+    /// The name as it appears in JSON and in the `alertname` label.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            AlertType::HighRequestLatency => "HIGH_REQUEST_LATENCY",
+            AlertType::HighErrorRate => "HIGH_ERROR_RATE",
+            AlertType::HighMemoryUsage => "HIGH_MEMORY_USAGE",
+            AlertType::HighCpuUsage => "HIGH_CPU_USAGE",
+            AlertType::LowCacheHitRatio => "LOW_CACHE_HIT_RATIO",
+            AlertType::HighDbPoolUtilization => "HIGH_DB_POOL_UTILIZATION",
+            AlertType::HighSystemLoad => "HIGH_SYSTEM_LOAD",
+        }
+    }
+
+    /// Whether the alert fires below its threshold rather than above.
+    pub const fn fires_below(self) -> bool {
+        matches!(self, AlertType::LowCacheHitRatio)
+    }
+
+    /// The threshold configured in `settings`.
+    pub fn threshold(self, s: &Settings) -> f64 {
+        match self {
+            AlertType::HighRequestLatency => s.request_latency_threshold.as_secs_f64(),
+            AlertType::HighErrorRate => s.error_rate_threshold,
+            AlertType::HighMemoryUsage => s.memory_threshold,
+            AlertType::HighCpuUsage => s.cpu_threshold,
+            AlertType::LowCacheHitRatio => s.cache_hit_ratio_threshold,
+            AlertType::HighDbPoolUtilization => s.db_pool_threshold,
+            AlertType::HighSystemLoad => s.system_load_threshold,
+        }
+    }
+
+    /// Formats a value of this alert's quantity: `1.25s`, `85%`, `1.50`.
+    pub fn format_value(self, v: f64) -> String {
+        match self {
+            AlertType::HighRequestLatency => crate::format::latency(v),
+            AlertType::HighSystemLoad => format!("{v:.2}"),
+            _ => crate::format::percent(v),
+        }
+    }
+}
+
+impl fmt::Display for AlertType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// How bad an alert is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// The threshold is crossed.
+    Warning,
+    /// The threshold is crossed by `MCP_ALERT_CRITICAL_FACTOR`.
+    Critical,
+}
+
+impl Severity {
+    /// `warning` or `critical`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Severity::Warning => "warning",
+            Severity::Critical => "critical",
+        }
+    }
+}
+
+/// One alert, as listed by the report and dashboard endpoints.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Alert {
+    /// The alert type, such as `HIGH_CPU_USAGE`.
+    #[serde(rename = "type")]
+    pub kind: AlertType,
+    /// `warning` or `critical`.
+    pub severity: Severity,
+    /// The observed value, formatted (`85%`, `1.2s`).
+    pub current_value: String,
+    /// The threshold, formatted the same way.
+    pub threshold: String,
+    /// When the alert fired, RFC 3339 with the local offset.
+    pub timestamp: String,
+    /// What the alert is about: `http`, `database`, `workflows`, `system`,
+    /// `cache:<name>`, `db_pool:<name>`.
+    pub components: Vec<String>,
+    /// When it resolved (history only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resolved_at: Option<String>,
+}
+
+/// One value to compare with a threshold.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Observation {
+    pub(crate) kind: AlertType,
+    pub(crate) component: String,
+    pub(crate) value: f64,
+}
+
+/// Builds the observations of one evaluation. A quantity with no data, or (for rates
+/// and latencies) with fewer than `min_samples` samples in the window, yields none.
+pub(crate) fn observe(
+    view: &View,
+    resources: &ResourceSample,
+    pools: &[PoolSample],
+    min_samples: u64,
+) -> Vec<Observation> {
+    let mut out = Vec::new();
+    let mut push = |kind, component: &str, value: Option<f64>| {
+        if let Some(value) = value.filter(|v| v.is_finite()) {
+            out.push(Observation {
+                kind,
+                component: component.to_owned(),
+                value,
+            });
+        }
+    };
+    let enough = |n: u64| n > 0 && n >= min_samples;
+
+    let http = view.http_agg(true);
+    if enough(http.count) {
+        push(AlertType::HighRequestLatency, "http", http.p95_seconds);
+        push(AlertType::HighErrorRate, "http", http.error_rate());
+    }
+    let db = View::ops_agg(&view.db, true);
+    if enough(db.count) {
+        push(AlertType::HighErrorRate, "database", db.error_rate());
+    }
+    let steps = View::ops_agg(&view.steps, true);
+    if enough(steps.count) {
+        push(AlertType::HighErrorRate, "workflows", steps.error_rate());
+    }
+    for c in &view.caches {
+        let lookups = c.window[0] + c.window[1];
+        if enough(lookups) {
+            push(
+                AlertType::LowCacheHitRatio,
+                &format!("cache:{}", c.name),
+                Some(c.window[0] as f64 / lookups as f64),
+            );
+        }
+    }
+    push(AlertType::HighCpuUsage, "system", resources.cpu);
+    push(AlertType::HighMemoryUsage, "system", resources.memory);
+    push(AlertType::HighSystemLoad, "system", resources.load_per_core);
+    for p in pools {
+        push(
+            AlertType::HighDbPoolUtilization,
+            &format!("db_pool:{}", p.name),
+            p.utilization(),
+        );
+    }
+    out
+}
+
+#[derive(Debug, Clone)]
+enum State {
+    Pending { since: Instant },
+    Firing { history_id: u64, alert: Alert },
+}
+
+/// The state of an alert that is pending or firing, for the `mcp_alerts` gauge.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct AlertStatus {
+    pub(crate) kind: AlertType,
+    pub(crate) component: String,
+    pub(crate) severity: Severity,
+    pub(crate) firing: bool,
+}
+
+/// Rule states, active alerts and history.
+#[derive(Debug, Default)]
+pub(crate) struct AlertEngine {
+    states: BTreeMap<(AlertType, String), (State, Severity)>,
+    history: VecDeque<(u64, Alert)>,
+    next_id: u64,
+}
+
+fn now_rfc3339() -> String {
+    chrono::Local::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
+}
+
+impl AlertEngine {
+    /// Applies one evaluation's observations at `now`.
+    pub(crate) fn evaluate(
+        &mut self,
+        observations: &[Observation],
+        settings: &Settings,
+        now: Instant,
+    ) {
+        let mut seen = Vec::with_capacity(observations.len());
+        for o in observations {
+            let threshold = o.kind.threshold(settings);
+            let breached = if o.kind.fires_below() {
+                o.value < threshold
+            } else {
+                o.value > threshold
+            };
+            if !breached {
+                continue;
+            }
+            let factor = settings.alert_critical_factor;
+            let critical = if o.kind.fires_below() {
+                o.value < threshold / factor
+            } else {
+                o.value > threshold * factor
+            };
+            let severity = if critical {
+                Severity::Critical
+            } else {
+                Severity::Warning
+            };
+            let key = (o.kind, o.component.clone());
+            seen.push(key.clone());
+            let current = o.kind.format_value(o.value);
+            let entry = self
+                .states
+                .entry(key)
+                .or_insert((State::Pending { since: now }, severity));
+            entry.1 = severity;
+            if let State::Pending { since } = entry.0 {
+                if now.saturating_duration_since(since) >= settings.alert_for {
+                    let alert = Alert {
+                        kind: o.kind,
+                        severity,
+                        current_value: current.clone(),
+                        threshold: o.kind.format_value(threshold),
+                        timestamp: now_rfc3339(),
+                        components: vec![o.component.clone()],
+                        resolved_at: None,
+                    };
+                    tracing::warn!(
+                        alert = o.kind.as_str(),
+                        severity = severity.as_str(),
+                        component = %o.component,
+                        current_value = %alert.current_value,
+                        threshold = %alert.threshold,
+                        "alert firing"
+                    );
+                    self.next_id += 1;
+                    let id = self.next_id;
+                    self.history.push_back((id, alert.clone()));
+                    while self.history.len() > settings.alert_history_limit {
+                        self.history.pop_front();
+                    }
+                    entry.0 = State::Firing {
+                        history_id: id,
+                        alert,
+                    };
+                }
+            } else if let State::Firing { alert, .. } = &mut entry.0 {
+                alert.current_value = current;
+                alert.severity = severity;
+            }
+        }
+        // Everything not breached now: pending alerts go back to inactive, firing ones resolve.
+        let cleared: Vec<_> = self
+            .states
+            .keys()
+            .filter(|k| !seen.contains(k))
+            .cloned()
+            .collect();
+        for key in cleared {
+            if let Some((State::Firing { history_id, alert }, _)) = self.states.remove(&key) {
+                let resolved = now_rfc3339();
+                tracing::info!(
+                    alert = alert.kind.as_str(),
+                    component = %key.1,
+                    fired_at = %alert.timestamp,
+                    "alert resolved"
+                );
+                if let Some((_, h)) = self.history.iter_mut().find(|(id, _)| *id == history_id) {
+                    h.resolved_at = Some(resolved);
+                }
+            }
+        }
+    }
+
+    /// Firing alerts, by type and component.
+    pub(crate) fn active(&self) -> Vec<Alert> {
+        self.states
+            .values()
+            .filter_map(|(s, _)| match s {
+                State::Firing { alert, .. } => Some(alert.clone()),
+                State::Pending { .. } => None,
+            })
+            .collect()
+    }
+
+    /// Alerts that fired, oldest first, at most `MCP_ALERT_HISTORY_LIMIT`.
+    pub(crate) fn history(&self) -> Vec<Alert> {
+        self.history.iter().map(|(_, a)| a.clone()).collect()
+    }
+
+    /// Pending and firing alerts.
+    pub(crate) fn statuses(&self) -> Vec<AlertStatus> {
+        self.states
+            .iter()
+            .map(|((kind, component), (state, severity))| AlertStatus {
+                kind: *kind,
+                component: component.clone(),
+                severity: *severity,
+                firing: matches!(state, State::Firing { .. }),
+            })
+            .collect()
+    }
+
+    /// Forgets every state, active alert and the history.
+    pub(crate) fn reset(&mut self) {
+        self.states.clear();
+        self.history.clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn obs(kind: AlertType, value: f64) -> Vec<Observation> {
+        vec![Observation {
+            kind,
+            component: "system".into(),
+            value,
+        }]
+    }
+
+    fn settings() -> Settings {
+        Settings {
+            alert_for: Duration::from_secs(60),
+            alert_history_limit: 3,
+            ..Settings::default()
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn pending_then_firing_then_resolved() {
+        let s = settings();
+        let mut e = AlertEngine::default();
+        e.evaluate(&obs(AlertType::HighCpuUsage, 0.85), &s, Instant::now());
+        assert!(e.active().is_empty());
+        assert!(!e.statuses()[0].firing);
+        tokio::time::advance(Duration::from_secs(59)).await;
+        e.evaluate(&obs(AlertType::HighCpuUsage, 0.85), &s, Instant::now());
+        assert!(e.active().is_empty());
+        tokio::time::advance(Duration::from_secs(1)).await;
+        e.evaluate(&obs(AlertType::HighCpuUsage, 0.99), &s, Instant::now());
+        let active = e.active();
+        assert_eq!(active.len(), 1);
+        assert_eq!(active[0].kind, AlertType::HighCpuUsage);
+        assert_eq!(active[0].severity, Severity::Critical);
+        assert_eq!(active[0].current_value, "99%");
+        assert_eq!(active[0].threshold, "80%");
+        assert_eq!(active[0].components, vec!["system".to_owned()]);
+        chrono::DateTime::parse_from_rfc3339(&active[0].timestamp).unwrap();
+
+        e.evaluate(&obs(AlertType::HighCpuUsage, 0.5), &s, Instant::now());
+        assert!(e.active().is_empty());
+        let h = e.history();
+        assert_eq!(h.len(), 1);
+        assert!(h[0].resolved_at.is_some());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_blip_shorter_than_for_never_fires() {
+        let s = settings();
+        let mut e = AlertEngine::default();
+        e.evaluate(&obs(AlertType::HighSystemLoad, 3.0), &s, Instant::now());
+        tokio::time::advance(Duration::from_secs(30)).await;
+        e.evaluate(&obs(AlertType::HighSystemLoad, 0.1), &s, Instant::now());
+        tokio::time::advance(Duration::from_secs(60)).await;
+        e.evaluate(&obs(AlertType::HighSystemLoad, 3.0), &s, Instant::now());
+        assert!(e.active().is_empty());
+        assert!(e.history().is_empty());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn low_alerts_fire_below_and_history_is_bounded() {
+        let s = Settings {
+            alert_for: Duration::ZERO,
+            ..settings()
+        };
+        let mut e = AlertEngine::default();
+        for _ in 0..5 {
+            e.evaluate(&obs(AlertType::LowCacheHitRatio, 0.5), &s, Instant::now());
+            assert_eq!(e.active()[0].severity, Severity::Critical);
+            e.evaluate(&obs(AlertType::LowCacheHitRatio, 0.9), &s, Instant::now());
+            assert!(e.active().is_empty());
+        }
+        assert_eq!(e.history().len(), 3);
+        e.evaluate(&obs(AlertType::LowCacheHitRatio, 0.75), &s, Instant::now());
+        assert_eq!(e.active()[0].severity, Severity::Warning);
+        e.reset();
+        assert!(e.active().is_empty() && e.history().is_empty());
+    }
+}

@@ -1,0 +1,181 @@
+//! The HTTP middleware: a tower [`Layer`] that records every request.
+//!
+//! Apply it with `Router::layer` so that it runs after routing and sees axum's
+//! [`MatchedPath`]; requests that matched no route (the fallback) are labelled
+//! `path="unmatched"`. The request is recorded exactly once, by a guard, when its
+//! response head is ready (so a streaming body counts once, with the time to its
+//! head). Statuses:
+//!
+//! - the response's status code;
+//! - `500` when the inner service returns an error or panics (a panic unwinds through
+//!   the guard, which records it, then continues unchanged);
+//! - `499` when the request is dropped before a response (the client disconnected or a
+//!   timeout above us cancelled it), as nginx reports it.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Instant;
+
+use axum::extract::MatchedPath;
+use http::{Request, Response};
+use tower_layer::Layer;
+use tower_service::Service;
+
+use crate::http_store::{HttpStore, MethodLabel, UNMATCHED_PATH};
+
+/// Status recorded for a request dropped before its response.
+pub const STATUS_CLIENT_CLOSED: u16 = 499;
+
+/// Records `mcp_http_requests_total`, `mcp_http_request_duration_seconds` and
+/// `mcp_http_requests_in_flight`. Made by [`Monitor::layer`](crate::Monitor::layer).
+#[derive(Debug, Clone)]
+pub struct HttpMetricsLayer {
+    store: Arc<HttpStore>,
+    excluded: Arc<[String]>,
+}
+
+impl HttpMetricsLayer {
+    pub(crate) fn new(store: Arc<HttpStore>, excluded: Vec<String>) -> Self {
+        Self {
+            store,
+            excluded: excluded.into(),
+        }
+    }
+
+    /// Also records the route templates in `paths` (by default the monitor's own
+    /// endpoints are not recorded).
+    #[must_use]
+    pub fn include(mut self, paths: &[&str]) -> Self {
+        self.excluded = self
+            .excluded
+            .iter()
+            .filter(|p| !paths.contains(&p.as_str()))
+            .cloned()
+            .collect();
+        self
+    }
+
+    /// Records the monitor's own endpoints too.
+    #[must_use]
+    pub fn include_monitor_endpoints(mut self) -> Self {
+        self.excluded = Arc::new([]);
+        self
+    }
+
+    /// Does not record requests to the route templates in `paths`.
+    #[must_use]
+    pub fn exclude(mut self, paths: &[&str]) -> Self {
+        let mut v = self.excluded.to_vec();
+        v.extend(paths.iter().map(|p| (*p).to_owned()));
+        self.excluded = v.into();
+        self
+    }
+}
+
+impl<S> Layer<S> for HttpMetricsLayer {
+    type Service = HttpMetrics<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        HttpMetrics {
+            inner,
+            layer: self.clone(),
+        }
+    }
+}
+
+/// The service made by [`HttpMetricsLayer`].
+#[derive(Debug, Clone)]
+pub struct HttpMetrics<S> {
+    inner: S,
+    layer: HttpMetricsLayer,
+}
+
+impl<S, B, R> Service<Request<B>> for HttpMetrics<S>
+where
+    S: Service<Request<B>, Response = Response<R>>,
+{
+    type Response = Response<R>;
+    type Error = S::Error;
+    type Future = ResponseFuture<S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: Request<B>) -> Self::Future {
+        let matched = req.extensions().get::<MatchedPath>().cloned();
+        let excluded = matched
+            .as_ref()
+            .is_some_and(|p| self.layer.excluded.iter().any(|e| e == p.as_str()));
+        let guard = (!excluded).then(|| {
+            self.layer.store.in_flight_inc();
+            RequestGuard {
+                store: self.layer.store.clone(),
+                method: MethodLabel::of(req.method()),
+                path: matched,
+                status: None,
+                start: Instant::now(),
+            }
+        });
+        ResponseFuture {
+            inner: self.inner.call(req),
+            guard,
+        }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The response future of [`HttpMetrics`].
+    pub struct ResponseFuture<F> {
+        #[pin]
+        inner: F,
+        guard: Option<RequestGuard>,
+    }
+}
+
+impl<F, R, E> Future for ResponseFuture<F>
+where
+    F: Future<Output = Result<Response<R>, E>>,
+{
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let out = std::task::ready!(this.inner.poll(cx));
+        if let Some(mut guard) = this.guard.take() {
+            guard.status = Some(match &out {
+                Ok(res) => res.status().as_u16(),
+                Err(_) => 500,
+            });
+        }
+        Poll::Ready(out)
+    }
+}
+
+/// Records one request when dropped.
+struct RequestGuard {
+    store: Arc<HttpStore>,
+    method: MethodLabel,
+    path: Option<MatchedPath>,
+    status: Option<u16>,
+    start: Instant,
+}
+
+impl Drop for RequestGuard {
+    fn drop(&mut self) {
+        let ns = u64::try_from(self.start.elapsed().as_nanos()).unwrap_or(u64::MAX);
+        let status = self.status.unwrap_or(if std::thread::panicking() {
+            500
+        } else {
+            STATUS_CLIENT_CLOSED
+        });
+        let path = self
+            .path
+            .as_ref()
+            .map_or(UNMATCHED_PATH, MatchedPath::as_str);
+        self.store.record(self.method, path, status, ns);
+        self.store.in_flight_dec();
+    }
+}

@@ -1,0 +1,88 @@
+//! Database connection pools reported by the application.
+
+use std::sync::{Arc, Mutex, PoisonError};
+
+/// What the monitor needs to know about a connection pool. Implement it for your pool
+/// and register it with [`Monitor::register_pool`](crate::Monitor::register_pool); with
+/// the `sqlx` feature, `sqlx::Pool` implements it already.
+pub trait PoolStats: Send + Sync + 'static {
+    /// Connections checked out and in use now.
+    fn in_use(&self) -> u32;
+    /// Open connections sitting idle now.
+    fn idle(&self) -> u32;
+    /// The most connections the pool will open.
+    fn max_size(&self) -> u32;
+}
+
+#[cfg(feature = "sqlx")]
+impl<DB: sqlx::Database> PoolStats for sqlx::Pool<DB> {
+    fn in_use(&self) -> u32 {
+        self.size()
+            .saturating_sub(u32::try_from(self.num_idle()).unwrap_or(u32::MAX))
+    }
+
+    fn idle(&self) -> u32 {
+        u32::try_from(self.num_idle()).unwrap_or(u32::MAX)
+    }
+
+    fn max_size(&self) -> u32 {
+        self.options().get_max_connections()
+    }
+}
+
+/// One sample of a pool.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct PoolSample {
+    pub(crate) name: String,
+    pub(crate) in_use: u32,
+    pub(crate) idle: u32,
+    pub(crate) max_size: u32,
+}
+
+impl PoolSample {
+    /// Connections in use over the pool's maximum size.
+    pub(crate) fn utilization(&self) -> Option<f64> {
+        (self.max_size > 0).then(|| f64::from(self.in_use) / f64::from(self.max_size))
+    }
+}
+
+/// The registered pools of one monitor.
+#[derive(Default)]
+pub(crate) struct PoolRegistry {
+    pools: Mutex<Vec<(String, Arc<dyn PoolStats>)>>,
+}
+
+impl std::fmt::Debug for PoolRegistry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PoolRegistry").finish_non_exhaustive()
+    }
+}
+
+impl PoolRegistry {
+    /// Registers (or replaces) the pool called `name`.
+    pub(crate) fn register(&self, name: &str, pool: Arc<dyn PoolStats>) {
+        let mut pools = self.pools.lock().unwrap_or_else(PoisonError::into_inner);
+        match pools.iter_mut().find(|(n, _)| n == name) {
+            Some(entry) => entry.1 = pool,
+            None => pools.push((name.to_owned(), pool)),
+        }
+    }
+
+    /// Reads every pool now.
+    pub(crate) fn sample(&self) -> Vec<PoolSample> {
+        let pools = self
+            .pools
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        pools
+            .into_iter()
+            .map(|(name, p)| PoolSample {
+                name,
+                in_use: p.in_use(),
+                idle: p.idle(),
+                max_size: p.max_size(),
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,428 @@
+//! Settings: read from the environment (`MCP_*`) or set in code.
+//!
+//! Every value is validated; a bad one is an [`Error::InvalidSetting`] naming the
+//! variable and the value, never a silent fallback to the default.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use crate::error::Error;
+use crate::histogram::Buckets;
+
+/// A value that must come from the environment in production but is fixed in tests.
+type Lookup<'a> = &'a dyn Fn(&str) -> Option<String>;
+
+/// Every setting of the monitor. [`Settings::default`] is the documented defaults;
+/// [`Settings::from_env`] reads the `MCP_*` variables over them.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct Settings {
+    /// `MCP_REQUEST_LATENCY_THRESHOLD`: p95 request latency over the window above which
+    /// `HIGH_REQUEST_LATENCY` fires. Default 1 s.
+    pub request_latency_threshold: Duration,
+    /// `MCP_ERROR_RATE_THRESHOLD`: share of failures above which `HIGH_ERROR_RATE` fires. Default 5%.
+    pub error_rate_threshold: f64,
+    /// `MCP_MEMORY_THRESHOLD`: memory use above which `HIGH_MEMORY_USAGE` fires. Default 80%.
+    pub memory_threshold: f64,
+    /// `MCP_CPU_THRESHOLD`: CPU use above which `HIGH_CPU_USAGE` fires. Default 80%.
+    pub cpu_threshold: f64,
+    /// `MCP_CACHE_HIT_RATIO_THRESHOLD`: hit ratio below which `LOW_CACHE_HIT_RATIO` fires. Default 80%.
+    pub cache_hit_ratio_threshold: f64,
+    /// `MCP_DB_POOL_THRESHOLD`: pool use above which `HIGH_DB_POOL_UTILIZATION` fires. Default 90%.
+    pub db_pool_threshold: f64,
+    /// `MCP_SYSTEM_LOAD_THRESHOLD`: 1-minute load average per core above which
+    /// `HIGH_SYSTEM_LOAD` fires. Default 1.0.
+    pub system_load_threshold: f64,
+    /// `MCP_ALERT_CRITICAL_FACTOR`: an alert is `critical` rather than `warning` when its
+    /// value passes the threshold by this factor (above it for "high" alerts, below
+    /// threshold ÷ factor for `LOW_CACHE_HIT_RATIO`). Default 1.2.
+    pub alert_critical_factor: f64,
+    /// `MCP_METRICS_WINDOW`: the sliding window for rates, means and p95. Default 5 min.
+    pub metrics_window: Duration,
+    /// `MCP_ALERT_EVALUATION_INTERVAL`: how often alerts are evaluated. Default 15 s.
+    pub alert_evaluation_interval: Duration,
+    /// `MCP_ALERT_FOR`: how long a condition must hold before its alert fires. Default 1 min.
+    pub alert_for: Duration,
+    /// `MCP_ALERT_MIN_SAMPLES`: fewest samples in the window for a rate or latency alert. Default 20.
+    pub alert_min_samples: u64,
+    /// `MCP_ALERT_HISTORY_LIMIT`: alerts kept in the history. Default 1000.
+    pub alert_history_limit: usize,
+    /// `MCP_METRICS_RETENTION`: period of the automatic reset of the summary store and
+    /// alerts; `None` (`0`) turns it off. Default 24 h.
+    pub metrics_retention: Option<Duration>,
+    /// `MCP_RESOURCE_INTERVAL`: how often CPU, memory, load and pools are sampled. Default 5 s.
+    pub resource_interval: Duration,
+    /// `MCP_ADMIN_TOKEN`: bearer token for `POST /api/v1/metrics/reset`; unset refuses every caller.
+    pub admin_token: Option<String>,
+    /// `MCP_METRICS_TOKEN`: bearer token required to read `/metrics` and the JSON endpoints.
+    pub metrics_token: Option<String>,
+    /// `MCP_ADDR`: listen address of the demo service. Default `127.0.0.1:8080`.
+    pub addr: SocketAddr,
+    /// `MCP_HTTP_BUCKETS`: comma-separated bucket bounds in seconds for HTTP latency.
+    pub http_buckets: Buckets,
+    /// `MCP_DB_BUCKETS`: comma-separated bucket bounds in seconds for database operations.
+    pub db_buckets: Buckets,
+    /// `MCP_WORKFLOW_BUCKETS`: comma-separated bucket bounds in seconds for workflow steps and runs.
+    pub workflow_buckets: Buckets,
+    /// `MCP_HTTP_MAX_SERIES`: most HTTP label sets kept; later ones are counted under
+    /// `path="overflow"`. Default 10 000.
+    pub http_max_series: usize,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            request_latency_threshold: Duration::from_secs(1),
+            error_rate_threshold: 0.05,
+            memory_threshold: 0.80,
+            cpu_threshold: 0.80,
+            cache_hit_ratio_threshold: 0.80,
+            db_pool_threshold: 0.90,
+            system_load_threshold: 1.0,
+            alert_critical_factor: 1.2,
+            metrics_window: Duration::from_secs(300),
+            alert_evaluation_interval: Duration::from_secs(15),
+            alert_for: Duration::from_secs(60),
+            alert_min_samples: 20,
+            alert_history_limit: 1000,
+            metrics_retention: Some(Duration::from_secs(24 * 3600)),
+            resource_interval: Duration::from_secs(5),
+            admin_token: None,
+            metrics_token: None,
+            addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            http_buckets: Buckets::http_default(),
+            db_buckets: Buckets::db_default(),
+            workflow_buckets: Buckets::workflow_default(),
+            http_max_series: 10_000,
+        }
+    }
+}
+
+impl Settings {
+    /// The defaults overridden by every `MCP_*` variable that is set.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidSetting`] for the first variable whose value cannot be used.
+    pub fn from_env() -> Result<Self, Error> {
+        Self::from_lookup(&|name| std::env::var(name).ok())
+    }
+
+    /// Like [`from_env`](Self::from_env), reading variables through `lookup`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidSetting`] for the first variable whose value cannot be used.
+    pub fn from_lookup(lookup: Lookup<'_>) -> Result<Self, Error> {
+        let mut s = Self::default();
+        let get = |name: &'static str| lookup(name).map(|v| (name, v.trim().to_owned()));
+        if let Some((n, v)) = get("MCP_REQUEST_LATENCY_THRESHOLD") {
+            s.request_latency_threshold = positive(n, &v, parse_latency(&v))?;
+        }
+        for (name, field) in [
+            ("MCP_ERROR_RATE_THRESHOLD", &mut s.error_rate_threshold),
+            ("MCP_MEMORY_THRESHOLD", &mut s.memory_threshold),
+            ("MCP_CPU_THRESHOLD", &mut s.cpu_threshold),
+            (
+                "MCP_CACHE_HIT_RATIO_THRESHOLD",
+                &mut s.cache_hit_ratio_threshold,
+            ),
+            ("MCP_DB_POOL_THRESHOLD", &mut s.db_pool_threshold),
+        ] {
+            if let Some((n, v)) = get(name) {
+                *field = parse_ratio(&v).map_err(|r| invalid(n, &v, r))?;
+            }
+        }
+        if let Some((n, v)) = get("MCP_SYSTEM_LOAD_THRESHOLD") {
+            s.system_load_threshold = parse_positive_f64(&v).map_err(|r| invalid(n, &v, r))?;
+        }
+        if let Some((n, v)) = get("MCP_ALERT_CRITICAL_FACTOR") {
+            let f = parse_positive_f64(&v).map_err(|r| invalid(n, &v, r))?;
+            if f < 1.0 {
+                return Err(invalid(n, &v, "must be at least 1".into()));
+            }
+            s.alert_critical_factor = f;
+        }
+        for (name, field) in [
+            ("MCP_METRICS_WINDOW", &mut s.metrics_window),
+            (
+                "MCP_ALERT_EVALUATION_INTERVAL",
+                &mut s.alert_evaluation_interval,
+            ),
+            ("MCP_RESOURCE_INTERVAL", &mut s.resource_interval),
+        ] {
+            if let Some((n, v)) = get(name) {
+                *field = positive(n, &v, parse_duration(&v))?;
+            }
+        }
+        if let Some((n, v)) = get("MCP_ALERT_FOR") {
+            s.alert_for = parse_duration(&v).map_err(|r| invalid(n, &v, r))?;
+        }
+        if let Some((n, v)) = get("MCP_METRICS_RETENTION") {
+            let d = parse_duration(&v).map_err(|r| invalid(n, &v, r))?;
+            s.metrics_retention = (!d.is_zero()).then_some(d);
+        }
+        if let Some((n, v)) = get("MCP_ALERT_MIN_SAMPLES") {
+            s.alert_min_samples = v
+                .parse()
+                .map_err(|_| invalid(n, &v, "expected a whole number".into()))?;
+        }
+        if let Some((n, v)) = get("MCP_ALERT_HISTORY_LIMIT") {
+            s.alert_history_limit = parse_count(&v).map_err(|r| invalid(n, &v, r))?;
+        }
+        if let Some((n, v)) = get("MCP_HTTP_MAX_SERIES") {
+            s.http_max_series = parse_count(&v).map_err(|r| invalid(n, &v, r))?;
+        }
+        for (name, field) in [
+            ("MCP_ADMIN_TOKEN", &mut s.admin_token),
+            ("MCP_METRICS_TOKEN", &mut s.metrics_token),
+        ] {
+            if let Some(v) = lookup(name) {
+                if v.is_empty() {
+                    return Err(invalid(
+                        name,
+                        "",
+                        "a token must not be empty; unset the variable instead".into(),
+                    ));
+                }
+                *field = Some(v);
+            }
+        }
+        if let Some((n, v)) = get("MCP_ADDR") {
+            s.addr = v
+                .parse()
+                .map_err(|_| invalid(n, &v, "expected an address such as 127.0.0.1:8080".into()))?;
+        }
+        for (name, field) in [
+            ("MCP_HTTP_BUCKETS", &mut s.http_buckets),
+            ("MCP_DB_BUCKETS", &mut s.db_buckets),
+            ("MCP_WORKFLOW_BUCKETS", &mut s.workflow_buckets),
+        ] {
+            if let Some((n, v)) = get(name) {
+                *field = parse_buckets(&v).map_err(|r| invalid(n, &v, r))?;
+            }
+        }
+        if s.alert_evaluation_interval > s.metrics_window {
+            return Err(invalid(
+                "MCP_ALERT_EVALUATION_INTERVAL",
+                &format!("{:?}", s.alert_evaluation_interval),
+                format!(
+                    "must not be longer than MCP_METRICS_WINDOW ({:?})",
+                    s.metrics_window
+                ),
+            ));
+        }
+        Ok(s)
+    }
+}
+
+fn invalid(variable: &'static str, value: &str, reason: String) -> Error {
+    Error::InvalidSetting {
+        variable,
+        value: value.to_owned(),
+        reason,
+    }
+}
+
+fn positive(
+    name: &'static str,
+    value: &str,
+    parsed: Result<Duration, String>,
+) -> Result<Duration, Error> {
+    let d = parsed.map_err(|r| invalid(name, value, r))?;
+    if d.is_zero() {
+        return Err(invalid(name, value, "must be greater than zero".into()));
+    }
+    Ok(d)
+}
+
+/// Parses `80%` or `0.8` into `0.8`; the result must lie in `0..=1`.
+pub(crate) fn parse_ratio(v: &str) -> Result<f64, String> {
+    let (number, scale) = match v.strip_suffix('%') {
+        Some(p) => (p.trim(), 100.0),
+        None => (v, 1.0),
+    };
+    let x: f64 = number
+        .parse()
+        .map_err(|_| "expected a percentage such as 80% or a ratio such as 0.8".to_owned())?;
+    let r = x / scale;
+    if !(0.0..=1.0).contains(&r) || !r.is_finite() {
+        return Err("must be between 0% and 100%".into());
+    }
+    Ok(r)
+}
+
+fn parse_positive_f64(v: &str) -> Result<f64, String> {
+    match v.parse::<f64>() {
+        Ok(x) if x.is_finite() && x > 0.0 => Ok(x),
+        _ => Err("expected a positive number".into()),
+    }
+}
+
+fn parse_count(v: &str) -> Result<usize, String> {
+    match v.parse::<usize>() {
+        Ok(n) if n > 0 => Ok(n),
+        _ => Err("expected a whole number greater than zero".into()),
+    }
+}
+
+/// Parses `250ms`, `1s`, `1.5s`, `5m`, `24h`, `1d` (and `0`).
+pub(crate) fn parse_duration(v: &str) -> Result<Duration, String> {
+    const HELP: &str = "expected a duration such as 250ms, 1s, 5m or 24h";
+    if v == "0" {
+        return Ok(Duration::ZERO);
+    }
+    let split = v
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .ok_or_else(|| HELP.to_owned())?;
+    let (number, unit) = v.split_at(split);
+    let x: f64 = number.parse().map_err(|_| HELP.to_owned())?;
+    let secs = match unit.trim() {
+        "ms" => x / 1000.0,
+        "s" => x,
+        "m" => x * 60.0,
+        "h" => x * 3600.0,
+        "d" => x * 86400.0,
+        _ => return Err(HELP.into()),
+    };
+    Duration::try_from_secs_f64(secs).map_err(|_| HELP.to_owned())
+}
+
+/// A latency: a duration, or a bare number of seconds (`1.0`, as the seed writes it).
+fn parse_latency(v: &str) -> Result<Duration, String> {
+    match v.parse::<f64>() {
+        Ok(x) => Duration::try_from_secs_f64(x)
+            .map_err(|_| "expected a non-negative number of seconds".to_owned()),
+        Err(_) => parse_duration(v),
+    }
+}
+
+fn parse_buckets(v: &str) -> Result<Buckets, String> {
+    let bounds = v
+        .split(',')
+        .map(|b| {
+            let b = b.trim();
+            b.parse::<f64>()
+                .or_else(|_| parse_duration(b).map(|d| d.as_secs_f64()))
+                .map_err(|_| format!("bucket bound {b:?} is not a number of seconds"))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Buckets::from_seconds(&bounds)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn with(vars: &[(&str, &str)]) -> Result<Settings, Error> {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        Settings::from_lookup(&move |k| map.get(k).cloned())
+    }
+
+    fn err(vars: &[(&str, &str)]) -> String {
+        with(vars).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn defaults_match_the_spec() {
+        let s = with(&[]).unwrap();
+        assert_eq!(s, Settings::default());
+        assert_eq!(s.request_latency_threshold, Duration::from_secs(1));
+        assert_eq!(s.error_rate_threshold, 0.05);
+        assert_eq!(s.metrics_window, Duration::from_secs(300));
+        assert_eq!(s.alert_for, Duration::from_secs(60));
+        assert_eq!(s.alert_min_samples, 20);
+        assert_eq!(s.metrics_retention, Some(Duration::from_secs(86400)));
+        assert!(s.admin_token.is_none());
+    }
+
+    #[test]
+    fn every_value_form_parses() {
+        let s = with(&[
+            ("MCP_REQUEST_LATENCY_THRESHOLD", "1.5"),
+            ("MCP_ERROR_RATE_THRESHOLD", "2%"),
+            ("MCP_CPU_THRESHOLD", "0.9"),
+            ("MCP_MEMORY_THRESHOLD", " 75% "),
+            ("MCP_METRICS_WINDOW", "10m"),
+            ("MCP_ALERT_EVALUATION_INTERVAL", "250ms"),
+            ("MCP_ALERT_FOR", "0"),
+            ("MCP_METRICS_RETENTION", "0"),
+            ("MCP_RESOURCE_INTERVAL", "1s"),
+            ("MCP_ADMIN_TOKEN", "secret"),
+            ("MCP_ADDR", "0.0.0.0:9000"),
+            ("MCP_DB_BUCKETS", "0.001, 0.01,1"),
+            ("MCP_HTTP_BUCKETS", "5ms,1s"),
+        ])
+        .unwrap();
+        assert_eq!(s.request_latency_threshold, Duration::from_millis(1500));
+        assert!((s.error_rate_threshold - 0.02).abs() < 1e-12);
+        assert_eq!(s.cpu_threshold, 0.9);
+        assert_eq!(s.memory_threshold, 0.75);
+        assert_eq!(s.metrics_window, Duration::from_secs(600));
+        assert_eq!(s.alert_evaluation_interval, Duration::from_millis(250));
+        assert_eq!(s.alert_for, Duration::ZERO);
+        assert_eq!(s.metrics_retention, None);
+        assert_eq!(s.admin_token.as_deref(), Some("secret"));
+        assert_eq!(s.addr.port(), 9000);
+        assert_eq!(s.db_buckets.bounds(), &[0.001, 0.01, 1.0]);
+        assert_eq!(s.http_buckets.bounds(), &[0.005, 1.0]);
+        assert_eq!(
+            with(&[("MCP_REQUEST_LATENCY_THRESHOLD", "250ms")])
+                .unwrap()
+                .request_latency_threshold,
+            Duration::from_millis(250)
+        );
+    }
+
+    #[test]
+    fn every_bad_value_names_its_variable_and_value() {
+        let cases: &[(&str, &str)] = &[
+            ("MCP_REQUEST_LATENCY_THRESHOLD", "fast"),
+            ("MCP_REQUEST_LATENCY_THRESHOLD", "0"),
+            ("MCP_ERROR_RATE_THRESHOLD", "150%"),
+            ("MCP_ERROR_RATE_THRESHOLD", "-0.1"),
+            ("MCP_MEMORY_THRESHOLD", "lots"),
+            ("MCP_CPU_THRESHOLD", "1.5"),
+            ("MCP_CACHE_HIT_RATIO_THRESHOLD", "80%%"),
+            ("MCP_DB_POOL_THRESHOLD", ""),
+            ("MCP_SYSTEM_LOAD_THRESHOLD", "-1"),
+            ("MCP_ALERT_CRITICAL_FACTOR", "0.5"),
+            ("MCP_METRICS_WINDOW", "5 minutes"),
+            ("MCP_METRICS_WINDOW", "0"),
+            ("MCP_ALERT_EVALUATION_INTERVAL", "15x"),
+            ("MCP_ALERT_FOR", "soon"),
+            ("MCP_ALERT_MIN_SAMPLES", "-3"),
+            ("MCP_ALERT_HISTORY_LIMIT", "0"),
+            ("MCP_METRICS_RETENTION", "daily"),
+            ("MCP_RESOURCE_INTERVAL", "5"),
+            ("MCP_ADMIN_TOKEN", ""),
+            ("MCP_METRICS_TOKEN", ""),
+            ("MCP_ADDR", "localhost"),
+            ("MCP_HTTP_BUCKETS", "1,0.5"),
+            ("MCP_DB_BUCKETS", "a,b"),
+            ("MCP_WORKFLOW_BUCKETS", ""),
+            ("MCP_HTTP_MAX_SERIES", "many"),
+        ];
+        for (name, value) in cases {
+            let msg = err(&[(name, value)]);
+            assert!(msg.contains(name), "{name}={value:?}: {msg}");
+            assert!(
+                msg.contains(&format!("{:?}", value.trim())),
+                "{name}={value:?}: {msg}"
+            );
+        }
+    }
+
+    #[test]
+    fn evaluation_interval_must_fit_in_the_window() {
+        let msg = err(&[
+            ("MCP_METRICS_WINDOW", "10s"),
+            ("MCP_ALERT_EVALUATION_INTERVAL", "1m"),
+        ]);
+        assert!(msg.contains("MCP_ALERT_EVALUATION_INTERVAL"), "{msg}");
+    }
+}
