@@ -46,10 +46,11 @@ fn error(status: StatusCode, message: &str) -> Response {
     res
 }
 
-/// Checks `Authorization: Bearer <expected>` in constant time.
-fn authorize(headers: &HeaderMap, expected: &str) -> Result<(), Response> {
+/// Checks `Authorization: Bearer <expected>` in constant time; returns the response
+/// that refuses the request, if it is refused.
+fn rejection(headers: &HeaderMap, expected: &str) -> Option<Response> {
     let Some(value) = headers.get(header::AUTHORIZATION) else {
-        return Err(error(StatusCode::UNAUTHORIZED, "missing bearer token"));
+        return Some(error(StatusCode::UNAUTHORIZED, "missing bearer token"));
     };
     let token = value
         .to_str()
@@ -60,27 +61,25 @@ fn authorize(headers: &HeaderMap, expected: &str) -> Result<(), Response> {
         })
         .map(str::trim);
     let Some(token) = token else {
-        return Err(error(
+        return Some(error(
             StatusCode::UNAUTHORIZED,
             "expected an Authorization: Bearer <token> header",
         ));
     };
-    if bool::from(token.as_bytes().ct_eq(expected.as_bytes())) {
-        Ok(())
-    } else {
-        Err(error(StatusCode::FORBIDDEN, "invalid token"))
-    }
+    let matches: bool = token.as_bytes().ct_eq(expected.as_bytes()).into();
+    (!matches).then(|| error(StatusCode::FORBIDDEN, "invalid token"))
 }
 
-fn read_access(m: &Monitor, headers: &HeaderMap) -> Result<(), Response> {
-    match &m.settings().metrics_token {
-        Some(t) => authorize(headers, t),
-        None => Ok(()),
-    }
+/// The refusal of a read, when `MCP_METRICS_TOKEN` is set and not presented.
+fn read_rejection(m: &Monitor, headers: &HeaderMap) -> Option<Response> {
+    m.settings()
+        .metrics_token
+        .as_deref()
+        .and_then(|t| rejection(headers, t))
 }
 
 async fn metrics(State(m): State<Monitor>, headers: HeaderMap) -> Response {
-    if let Err(r) = read_access(&m, &headers) {
+    if let Some(r) = read_rejection(&m, &headers) {
         return r;
     }
     (
@@ -91,21 +90,21 @@ async fn metrics(State(m): State<Monitor>, headers: HeaderMap) -> Response {
 }
 
 async fn summary(State(m): State<Monitor>, headers: HeaderMap) -> Response {
-    if let Err(r) = read_access(&m, &headers) {
+    if let Some(r) = read_rejection(&m, &headers) {
         return r;
     }
     Json(crate::json::summary(&m)).into_response()
 }
 
 async fn report(State(m): State<Monitor>, headers: HeaderMap) -> Response {
-    if let Err(r) = read_access(&m, &headers) {
+    if let Some(r) = read_rejection(&m, &headers) {
         return r;
     }
     Json(crate::json::report(&m)).into_response()
 }
 
 async fn dashboard(State(m): State<Monitor>, headers: HeaderMap) -> Response {
-    if let Err(r) = read_access(&m, &headers) {
+    if let Some(r) = read_rejection(&m, &headers) {
         return r;
     }
     Json(crate::json::dashboard(&m)).into_response()
@@ -118,7 +117,7 @@ async fn reset(State(m): State<Monitor>, headers: HeaderMap) -> Response {
             "reset is disabled: set MCP_ADMIN_TOKEN to enable it",
         );
     };
-    if let Err(r) = authorize(&headers, admin) {
+    if let Some(r) = rejection(&headers, admin) {
         return r;
     }
     m.reset();

@@ -67,6 +67,9 @@ mod tests {
     type Alias<T> = Result<T, String>;
 
     #[test]
+    // The leading `&` is what the generated code writes: it makes method resolution
+    // try the `Result` impl before the fallback, so it is not needless.
+    #[allow(clippy::needless_borrow)]
     fn results_through_aliases_and_other_types() {
         let ok: Alias<i32> = Ok(1);
         let err: std::io::Result<()> = Err(std::io::Error::other("x"));

@@ -146,9 +146,9 @@ impl Repository for Users {
 }
 
 #[monitor_db_operation("select", "generic")]
-fn generic<T: Clone + Default, const N: usize>(items: &[T; N]) -> Vec<T>
+fn generic<T, const N: usize>(items: &[T; N]) -> Vec<T>
 where
-    T: std::fmt::Debug,
+    T: Clone + std::fmt::Debug,
 {
     items.to_vec()
 }
