@@ -66,10 +66,19 @@ async fn resource_alerts_respect_for_fire_and_resolve() {
         ]
     );
     let alerts = m.active_alerts();
-    let cpu = alerts.iter().find(|a| a.kind == AlertType::HighCpuUsage).unwrap();
+    let cpu = alerts
+        .iter()
+        .find(|a| a.kind == AlertType::HighCpuUsage)
+        .unwrap();
     assert_eq!(cpu.severity, Severity::Warning);
-    assert_eq!((cpu.current_value.as_str(), cpu.threshold.as_str()), ("85%", "80%"));
-    let mem = alerts.iter().find(|a| a.kind == AlertType::HighMemoryUsage).unwrap();
+    assert_eq!(
+        (cpu.current_value.as_str(), cpu.threshold.as_str()),
+        ("85%", "80%")
+    );
+    let mem = alerts
+        .iter()
+        .find(|a| a.kind == AlertType::HighMemoryUsage)
+        .unwrap();
     assert_eq!(mem.severity, Severity::Critical);
     chrono::DateTime::parse_from_rfc3339(&cpu.timestamp).expect("RFC 3339 with offset");
 
@@ -102,31 +111,52 @@ async fn thresholds_come_from_the_environment() {
     default.observe_resources(sample.clone());
     assert_eq!(evaluate_across_for(&default).await.1.len(), 1);
 
-    let raised = monitor(settings(&[("MCP_CPU_THRESHOLD", "95%"), ("MCP_ALERT_FOR", "0")]));
+    let raised = monitor(settings(&[
+        ("MCP_CPU_THRESHOLD", "95%"),
+        ("MCP_ALERT_FOR", "0"),
+    ]));
     raised.observe_resources(sample);
     raised.evaluate_alerts();
     assert!(active(&raised).is_empty());
 
-    let lowered = monitor(settings(&[("MCP_SYSTEM_LOAD_THRESHOLD", "0.5"), ("MCP_ALERT_FOR", "0")]));
+    let lowered = monitor(settings(&[
+        ("MCP_SYSTEM_LOAD_THRESHOLD", "0.5"),
+        ("MCP_ALERT_FOR", "0"),
+    ]));
     lowered.observe_resources(ResourceSample {
         load_per_core: Some(0.6),
         ..ResourceSample::default()
     });
     lowered.evaluate_alerts();
-    assert_eq!(active(&lowered), vec![(AlertType::HighSystemLoad, "system".to_owned())]);
+    assert_eq!(
+        active(&lowered),
+        vec![(AlertType::HighSystemLoad, "system".to_owned())]
+    );
 }
 
 #[tokio::test(start_paused = true)]
 async fn the_history_is_bounded_and_reset_clears_it() {
-    let m = monitor(settings(&[("MCP_ALERT_FOR", "0"), ("MCP_ALERT_HISTORY_LIMIT", "2")]));
+    let m = monitor(settings(&[
+        ("MCP_ALERT_FOR", "0"),
+        ("MCP_ALERT_HISTORY_LIMIT", "2"),
+    ]));
     for _ in 0..5 {
-        m.observe_resources(ResourceSample { cpu: Some(0.99), ..ResourceSample::default() });
+        m.observe_resources(ResourceSample {
+            cpu: Some(0.99),
+            ..ResourceSample::default()
+        });
         m.evaluate_alerts();
-        m.observe_resources(ResourceSample { cpu: Some(0.1), ..ResourceSample::default() });
+        m.observe_resources(ResourceSample {
+            cpu: Some(0.1),
+            ..ResourceSample::default()
+        });
         m.evaluate_alerts();
     }
     assert_eq!(m.alert_history().len(), 2);
-    m.observe_resources(ResourceSample { cpu: Some(0.99), ..ResourceSample::default() });
+    m.observe_resources(ResourceSample {
+        cpu: Some(0.99),
+        ..ResourceSample::default()
+    });
     m.evaluate_alerts();
     assert_eq!(m.active_alerts().len(), 1);
     m.reset();
@@ -154,13 +184,25 @@ impl PoolStats for FakePool {
 async fn pool_utilization_fires_per_pool() {
     let m = monitor(settings(&[]));
     let in_use = Arc::new(AtomicU32::new(5));
-    m.register_pool("main", FakePool { in_use: in_use.clone() });
+    m.register_pool(
+        "main",
+        FakePool {
+            in_use: in_use.clone(),
+        },
+    );
     m.sample_resources();
-    assert!(evaluate_across_for(&m).await.1.iter().all(|(k, _)| *k != AlertType::HighDbPoolUtilization));
+    assert!(evaluate_across_for(&m)
+        .await
+        .1
+        .iter()
+        .all(|(k, _)| *k != AlertType::HighDbPoolUtilization));
     in_use.store(10, Ordering::Relaxed);
     m.sample_resources();
     let (_, firing) = evaluate_across_for(&m).await;
-    assert!(firing.contains(&(AlertType::HighDbPoolUtilization, "db_pool:main".to_owned())), "{firing:?}");
+    assert!(
+        firing.contains(&(AlertType::HighDbPoolUtilization, "db_pool:main".to_owned())),
+        "{firing:?}"
+    );
     let text = m.render();
     assert!(text.contains("mcp_db_pool_connections{pool=\"main\",state=\"in_use\"} 10"));
     assert!(text.contains("mcp_db_pool_utilization_ratio{pool=\"main\"} 1"));
@@ -178,7 +220,10 @@ async fn cache_hit_ratio_needs_enough_lookups() {
         cache.record(i % 2 == 0);
     }
     m.evaluate_alerts();
-    assert_eq!(active(&m), vec![(AlertType::LowCacheHitRatio, "cache:users".to_owned())]);
+    assert_eq!(
+        active(&m),
+        vec![(AlertType::LowCacheHitRatio, "cache:users".to_owned())]
+    );
     let alert = &m.active_alerts()[0];
     assert_eq!(alert.threshold, "80%");
     assert_eq!(alert.severity, Severity::Critical);
@@ -266,7 +311,11 @@ async fn slow_real_traffic_raises_high_request_latency_in_the_report() {
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
     let client = reqwest::Client::new();
     for _ in 0..12 {
-        let res = client.get(format!("http://{addr}/slow")).send().await.unwrap();
+        let res = client
+            .get(format!("http://{addr}/slow"))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(res.status(), 200);
     }
     m.evaluate_alerts();
@@ -286,7 +335,14 @@ async fn slow_real_traffic_raises_high_request_latency_in_the_report() {
     assert_eq!(latency["threshold"], "2.0ms");
     assert_eq!(latency["components"][0], "http");
     assert_eq!(latency["severity"], "critical");
-    for key in ["type", "severity", "current_value", "threshold", "timestamp", "components"] {
+    for key in [
+        "type",
+        "severity",
+        "current_value",
+        "threshold",
+        "timestamp",
+        "components",
+    ] {
         assert!(latency.get(key).is_some(), "{key}");
     }
     let dashboard: serde_json::Value = client
@@ -297,6 +353,117 @@ async fn slow_real_traffic_raises_high_request_latency_in_the_report() {
         .json()
         .await
         .unwrap();
-    assert_eq!(dashboard["alerts"]["active"][0]["type"], "HIGH_REQUEST_LATENCY");
+    assert_eq!(
+        dashboard["alerts"]["active"][0]["type"],
+        "HIGH_REQUEST_LATENCY"
+    );
     assert_eq!(dashboard["alerts"]["history"].as_array().unwrap().len(), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn background_tasks_evaluate_and_the_retention_reset_clears_everything() {
+    let m = monitor(settings(&[
+        ("MCP_ALERT_FOR", "0"),
+        ("MCP_ALERT_EVALUATION_INTERVAL", "1s"),
+        ("MCP_METRICS_RETENTION", "30s"),
+        ("MCP_METRICS_WINDOW", "1m"),
+        // Real resource samples are taken too; keep them from firing on a busy machine.
+        ("MCP_CPU_THRESHOLD", "100%"),
+        ("MCP_MEMORY_THRESHOLD", "100%"),
+        ("MCP_SYSTEM_LOAD_THRESHOLD", "1000"),
+    ]));
+    let app = Router::new()
+        .route("/fail", get(|| status(500)))
+        .layer(m.layer());
+    for _ in 0..25 {
+        app.clone()
+            .oneshot(Request::get("/fail").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+    }
+    m.spawn_tasks();
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    // (Macro series are process-wide: other tests' database calls may add alerts here.)
+    assert!(active(&m).contains(&(AlertType::HighErrorRate, "http".to_owned())));
+
+    tokio::time::sleep(Duration::from_secs(30)).await;
+    assert!(m.active_alerts().is_empty());
+    assert!(m.alert_history().is_empty());
+    assert!(m.since_reset() < Duration::from_secs(30));
+    // Prometheus still has every request.
+    assert_eq!(
+        common::value(
+            &m.render(),
+            "mcp_http_requests_total{method=\"GET\",path=\"/fail\",status=\"500\"}"
+        ),
+        Some(25.0)
+    );
+}
+
+/// Collects `(level, message, alert)` of every event.
+#[derive(Clone, Default)]
+struct Events(Arc<std::sync::Mutex<Vec<(tracing::Level, String, String)>>>);
+
+impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for Events {
+    fn on_event(&self, event: &tracing::Event<'_>, _: tracing_subscriber::layer::Context<'_, S>) {
+        #[derive(Default)]
+        struct Fields(String, String);
+        impl tracing::field::Visit for Fields {
+            fn record_debug(&mut self, f: &tracing::field::Field, v: &dyn std::fmt::Debug) {
+                match f.name() {
+                    "message" => self.0 = format!("{v:?}"),
+                    "alert" => self.1 = format!("{v:?}"),
+                    _ => {}
+                }
+            }
+            fn record_str(&mut self, f: &tracing::field::Field, v: &str) {
+                if f.name() == "alert" {
+                    self.1 = v.to_owned();
+                }
+            }
+        }
+        let mut fields = Fields::default();
+        event.record(&mut fields);
+        self.0
+            .lock()
+            .unwrap()
+            .push((*event.metadata().level(), fields.0, fields.1));
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn firing_and_resolving_are_logged_through_tracing() {
+    use tracing_subscriber::layer::SubscriberExt;
+    let events = Events::default();
+    let subscriber = tracing_subscriber::registry().with(events.clone());
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let m = monitor(settings(&[("MCP_ALERT_FOR", "0")]));
+    m.observe_resources(ResourceSample {
+        cpu: Some(0.9),
+        ..ResourceSample::default()
+    });
+    m.evaluate_alerts();
+    m.observe_resources(ResourceSample {
+        cpu: Some(0.1),
+        ..ResourceSample::default()
+    });
+    m.evaluate_alerts();
+    let seen = events.0.lock().unwrap().clone();
+    assert!(
+        seen.contains(&(
+            tracing::Level::WARN,
+            "alert firing".into(),
+            "HIGH_CPU_USAGE".into()
+        )),
+        "{seen:?}"
+    );
+    assert!(
+        seen.contains(&(
+            tracing::Level::INFO,
+            "alert resolved".into(),
+            "HIGH_CPU_USAGE".into()
+        )),
+        "{seen:?}"
+    );
 }
