@@ -4,7 +4,7 @@
 pub const HTTP_REQUESTS_TOTAL: &str = "mcp_http_requests_total";
 /// `mcp_http_request_duration_seconds{method, path, status}`
 pub const HTTP_REQUEST_DURATION: &str = "mcp_http_request_duration_seconds";
-/// `mcp_http_requests_in_flight{method, path}`
+/// `mcp_http_requests_in_flight` (no labels)
 pub const HTTP_IN_FLIGHT: &str = "mcp_http_requests_in_flight";
 /// `mcp_db_operations_total{operation, table, status}`
 pub const DB_OPERATIONS_TOTAL: &str = "mcp_db_operations_total";

@@ -1,0 +1,29 @@
+//! Prints the alert thresholds as a Prometheus rules file.
+//!
+//! ```text
+//! cargo run --example alert-rules > docs/prometheus/alerts.yml
+//! ```
+//!
+//! The thresholds, window, `for` duration and minimum sample count are read from the
+//! `MCP_*` environment, as the service reads them; with none set, the defaults give the
+//! committed `docs/prometheus/alerts.yml`.
+
+use std::io::Write as _;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let settings = match mcp_monitor::Settings::from_env() {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("alert-rules: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let rules = mcp_monitor::prometheus_rules(&settings);
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = out.write_all(rules.as_bytes()).and_then(|()| out.flush()) {
+        eprintln!("alert-rules: cannot write the rules: {e}");
+        return ExitCode::FAILURE;
+    }
+    ExitCode::SUCCESS
+}

@@ -1,0 +1,176 @@
+//! `docs/prometheus/alerts.yml` is what `prometheus_rules` renders from the default
+//! settings, `promtool check rules` accepts it, and `promtool test rules` proves that
+//! each rule fires on synthetic series and stays quiet below its threshold
+//! (`docs/prometheus/alerts.test.yml`).
+//!
+//! Without `promtool` the promtool checks fail when `CI` is set and are skipped (with a
+//! notice) otherwise. CI installs it from Debian's `prometheus` package.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use mcp_monitor::{prometheus_rules, Settings};
+
+const RULES: &str = "docs/prometheus/alerts.yml";
+const RULE_TESTS: &str = "docs/prometheus/alerts.test.yml";
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn settings(vars: &[(&str, &str)]) -> Settings {
+    let vars: HashMap<String, String> = vars
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    // Never the process environment: the committed file is the defaults.
+    Settings::from_lookup(&move |name| vars.get(name).cloned()).expect("settings")
+}
+
+/// Whether `promtool` can be run; without it CI fails and a local run skips.
+fn have_promtool() -> bool {
+    let found = Command::new("promtool")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !found {
+        assert!(
+            std::env::var_os("CI").is_none_or(|v| v.is_empty()),
+            "promtool is not installed; CI must install Debian's `prometheus` package \
+             (apt-get install --no-install-recommends prometheus)"
+        );
+        eprintln!(
+            "notice: promtool not found; skipping the promtool checks \
+             (apt-get install --no-install-recommends prometheus)"
+        );
+    }
+    found
+}
+
+/// Runs `promtool <args>` in the workspace root and asserts that it succeeds.
+fn promtool(args: &[&Path]) -> String {
+    let out = Command::new("promtool")
+        .args(args)
+        .current_dir(root())
+        .output()
+        .expect("run promtool");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "promtool {args:?} failed:\n{text}");
+    text
+}
+
+#[test]
+fn the_committed_rules_are_the_default_settings_rendered() {
+    let committed = std::fs::read_to_string(root().join(RULES)).expect("read the rules");
+    let rendered = prometheus_rules(&settings(&[]));
+    assert!(
+        committed == rendered,
+        "{RULES} is out of date; regenerate it with\n  \
+         cargo run --example alert-rules > {RULES}\n(with no MCP_* variable set)"
+    );
+}
+
+#[test]
+fn promtool_checks_and_tests_the_committed_rules() {
+    if !have_promtool() {
+        return;
+    }
+    let check = promtool(&[Path::new("check"), Path::new("rules"), Path::new(RULES)]);
+    assert!(check.contains("SUCCESS"), "{check}");
+    // Every alert type of the in-process engine has its rules.
+    for kind in mcp_monitor::AlertType::ALL {
+        let yaml = std::fs::read_to_string(root().join(RULES)).expect("read the rules");
+        assert!(
+            yaml.contains(&format!("- alert: {}\n", kind.as_str())),
+            "{kind}"
+        );
+    }
+    let test = promtool(&[Path::new("test"), Path::new("rules"), Path::new(RULE_TESTS)]);
+    assert!(test.contains("SUCCESS"), "{test}");
+}
+
+#[test]
+fn every_alert_type_is_unit_tested() {
+    let tests = std::fs::read_to_string(root().join(RULE_TESTS)).expect("read the rule tests");
+    for kind in mcp_monitor::AlertType::ALL {
+        let name = kind.as_str();
+        assert!(
+            tests.contains(&format!("alertname: {name}\n")),
+            "{RULE_TESTS} does not test {name}"
+        );
+        for severity in ["warning", "critical"] {
+            let pool = kind == mcp_monitor::AlertType::HighDbPoolUtilization;
+            if severity == "critical" && pool {
+                continue; // 90% × 1.2 is above 100%: no critical pool rule by default
+            }
+            assert!(
+                tests.contains(&format!("severity: '{severity}'")),
+                "{RULE_TESTS} never expects a {severity} alert"
+            );
+        }
+    }
+}
+
+#[test]
+fn other_settings_change_the_rules_and_promtool_accepts_them() {
+    let s = settings(&[
+        ("MCP_CPU_THRESHOLD", "90%"),
+        ("MCP_ALERT_FOR", "5m"),
+        ("MCP_METRICS_WINDOW", "10m"),
+        ("MCP_ALERT_MIN_SAMPLES", "7"),
+        ("MCP_REQUEST_LATENCY_THRESHOLD", "250ms"),
+        ("MCP_ALERT_CRITICAL_FACTOR", "1.05"),
+        ("MCP_ALERT_EVALUATION_INTERVAL", "30s"),
+    ]);
+    let custom = prometheus_rules(&s);
+    let default = prometheus_rules(&settings(&[]));
+    assert_ne!(custom, default);
+    assert!(
+        custom.contains("mcp_system_cpu_usage_ratio > 0.9\n"),
+        "{custom}"
+    );
+    assert!(
+        custom.contains("mcp_system_cpu_usage_ratio > 0.945\n"),
+        "{custom}"
+    );
+    assert!(custom.contains(") > 0.25\n"), "{custom}");
+    assert!(custom.contains(") > 0.2625\n"), "{custom}");
+    assert!(custom.contains("        for: 5m\n"));
+    assert!(!custom.contains("        for: 1m\n"));
+    assert!(custom.contains("    interval: 30s\n"));
+    assert!(custom.contains("[10m]") && !custom.contains("[5m]"));
+    assert!(custom.contains(" >= 7\n"));
+    assert!(custom.contains("above the threshold of 90% (MCP_CPU_THRESHOLD)"));
+    // 90% × 1.05 is below 100%: now the pool has a critical rule.
+    assert!(
+        custom.contains("mcp_db_pool_utilization_ratio > 0.945\n"),
+        "{custom}"
+    );
+
+    let odd = prometheus_rules(&settings(&[
+        ("MCP_ALERT_FOR", "0"),
+        ("MCP_METRICS_WINDOW", "90s"),
+        ("MCP_ALERT_EVALUATION_INTERVAL", "1500ms"),
+        ("MCP_ALERT_MIN_SAMPLES", "0"),
+    ]));
+    assert!(odd.contains("        for: 0s\n"));
+    assert!(odd.contains("[90s]"));
+    assert!(odd.contains("    interval: 1500ms\n"));
+    assert!(odd.contains(" > 0\n") && !odd.contains(">= 0"));
+
+    if !have_promtool() {
+        return;
+    }
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"));
+    for (name, yaml) in [("custom", &custom), ("odd", &odd)] {
+        let path = dir.join(format!("alert-rules-{name}.yml"));
+        std::fs::write(&path, yaml).expect("write the rules");
+        let check = promtool(&[Path::new("check"), Path::new("rules"), &path]);
+        assert!(check.contains("SUCCESS"), "{check}");
+    }
+}
