@@ -18,6 +18,7 @@ mod pools;
 mod registry;
 mod render;
 mod resources;
+mod rules;
 mod settings;
 mod site;
 mod summary;
@@ -39,7 +40,17 @@ pub use crate::names::*;
 pub use crate::outcome::Status;
 pub use crate::pools::PoolStats;
 pub use crate::resources::ResourceSample;
+pub use crate::rules::prometheus_rules;
 pub use crate::settings::Settings;
 
 #[doc(inline)]
 pub use mcp_monitor_macros::{monitor_db_operation, monitor_workflow, monitor_workflow_step};
+
+/// The guides in `docs/` are compiled as doctests so that their examples stay true.
+#[cfg(doctest)]
+mod guides {
+    #[doc = include_str!("../../docs/macros.md")]
+    struct Macros;
+    #[doc = include_str!("../../docs/middleware.md")]
+    struct Middleware;
+}
