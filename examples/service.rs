@@ -1,1 +1,106 @@
-fn main() {}
+//! The demo service: `cargo run --release --example service`.
+//!
+//! A user service on SQLite and a workflow engine, instrumented with `mcp-monitor`
+//! (see `src/demo/` for the instrumented code), with the monitor's endpoints. Every
+//! `MCP_*` variable of the README applies; `MCP_ADDR` sets the listen address
+//! (default `127.0.0.1:8080`) and `DEMO_SCHEDULER=1` runs the workflow in the
+//! background so that the dashboard has data. `RUST_LOG` sets the log filter
+//! (default `info`).
+
+use std::io::IsTerminal;
+use std::process::ExitCode;
+
+use mcp_monitor_e2e::demo;
+use tracing_subscriber::EnvFilter;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    // Logs go to stderr (colored on a terminal); stdout has the start-up lines.
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .init();
+    match run().await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    // Reads every MCP_* variable; a bad value stops here with an error naming it.
+    let monitor = mcp_monitor::install()?;
+    let scheduler = demo::scheduler_from_env()?;
+
+    // The services (SQLite pool registered as `sqlite`, cache reported as `users`) and
+    // their routes, merged with the monitor's endpoints and wrapped in its middleware,
+    // applied last so that it sees the matched route template.
+    let state = demo::state(&monitor).await?;
+    let app = demo::http::routes(state.clone())
+        .merge(monitor.router())
+        .layer(monitor.layer());
+    let scheduler = scheduler.then(|| {
+        demo::workflows::spawn_scheduler(state.workflows.clone(), demo::workflows::SCHEDULER_PERIOD)
+    });
+
+    let listener = tokio::net::TcpListener::bind(monitor.settings().addr).await?;
+    let base = format!("http://{}", listener.local_addr()?);
+    println!("mcp-monitor demo listening on {base}");
+    println!("  try:       curl -s -XPOST {base}/users -H 'content-type: application/json' -d '{{\"name\":\"Ada\",\"email\":\"ada@example.com\"}}'");
+    println!("             curl -s {base}/users/1");
+    println!("             curl -s -XPOST {base}/workflows/data_processing -H 'content-type: application/json' -d '{{\"records\":[1,\"two\",{{\"three\":3}}]}}'");
+    println!("  metrics:   {base}/metrics");
+    println!("  summary:   {base}/metrics/summary");
+    println!("  dashboard: {base}/api/v1/metrics/dashboard");
+    println!("  report:    {base}/api/v1/metrics/report");
+    if scheduler.is_some() {
+        println!(
+            "  scheduler: running data_processing every {:?}",
+            demo::workflows::SCHEDULER_PERIOD
+        );
+    }
+    println!("Ctrl-C to stop.");
+
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    if let Some(task) = scheduler {
+        task.abort();
+    }
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = %e, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
+    tracing::info!("shutting down");
+}

@@ -10,23 +10,24 @@ pub(crate) fn uptime(d: Duration) -> String {
 
 /// Milliseconds: `"123ms"`, `"4.2ms"` under 10 ms, `"1.25s"` from 10 s.
 pub(crate) fn latency(seconds: f64) -> String {
-    let ms = seconds * 1000.0;
-    if ms >= 10_000.0 {
+    // Round first, then pick the form, so that 9.96 ms reads "10ms", not "10.0ms".
+    let tenths = (seconds * 10_000.0).round() / 10.0;
+    if tenths >= 10_000.0 {
         format!("{seconds:.2}s")
-    } else if ms >= 10.0 {
-        format!("{}ms", ms.round())
+    } else if tenths >= 10.0 {
+        format!("{}ms", tenths.round())
     } else {
-        format!("{ms:.1}ms")
+        format!("{tenths:.1}ms")
     }
 }
 
 /// `"65%"`; one decimal under 10% so that a small error rate does not read as zero.
 pub(crate) fn percent(ratio: f64) -> String {
-    let p = ratio * 100.0;
-    if p > 0.0 && p < 10.0 {
-        format!("{p:.1}%")
+    let tenths = (ratio * 1000.0).round() / 10.0;
+    if tenths > 0.0 && tenths < 10.0 {
+        format!("{tenths:.1}%")
     } else {
-        format!("{}%", p.round())
+        format!("{}%", tenths.round())
     }
 }
 
@@ -48,5 +49,9 @@ mod tests {
         assert_eq!(percent(0.02), "2.0%");
         assert_eq!(percent(0.0), "0%");
         assert_eq!(percent(1.0), "100%");
+        assert_eq!(percent(0.0996), "10%");
+        assert_eq!(percent(0.0994), "9.9%");
+        assert_eq!(latency(0.00996), "10ms");
+        assert_eq!(latency(0.00994), "9.9ms");
     }
 }

@@ -1,0 +1,110 @@
+//! A service shaped like the seed's backend, instrumented with `mcp-monitor`.
+//!
+//! - [`users::UserService`]: users in SQLite through an `sqlx` pool, every query
+//!   measured with `#[monitor_db_operation]`, lookups by id served through a small cache
+//!   that reports its hits and misses;
+//! - [`workflows::WorkflowEngine`]: the `data_processing` workflow, its run measured with
+//!   `#[monitor_workflow]` and its `validation` and `transformation` steps with
+//!   `#[monitor_workflow_step]`;
+//! - [`http`]: the routes, with JSON errors for every failure (a malformed body is a
+//!   4xx, never a 500), merged with the monitor's endpoints under its middleware.
+//!
+//! [`app`] puts it all together:
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let monitor = mcp_monitor::install()?;
+//! let app = mcp_monitor_e2e::demo::app(&monitor).await?;
+//! let listener = tokio::net::TcpListener::bind(monitor.settings().addr).await?;
+//! axum::serve(listener, app).await?;
+//! # Ok(()) }
+//! ```
+
+pub mod http;
+pub mod users;
+pub mod workflows;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions};
+
+pub use self::http::AppState;
+use self::users::UserService;
+use self::workflows::WorkflowEngine;
+
+/// Connections in the demo's pool.
+pub const POOL_SIZE: u32 = 5;
+
+/// Opens a fresh in-memory SQLite database (shared by the pool's connections, private
+/// to this pool) and creates its schema.
+///
+/// # Errors
+///
+/// Any error of SQLite while connecting or creating the tables.
+pub async fn connect_database() -> Result<SqlitePool, sqlx::Error> {
+    // `:memory:` gives every options value its own database, shared by the pool's
+    // connections; it lives as long as one of them, so keep one open for good.
+    let options = SqliteConnectOptions::from_str("sqlite::memory:")?;
+    let pool = SqlitePoolOptions::new()
+        .max_connections(POOL_SIZE)
+        .min_connections(1)
+        .idle_timeout(None)
+        .max_lifetime(None)
+        .acquire_timeout(Duration::from_secs(5))
+        .connect_with(options)
+        .await?;
+    users::migrate(&pool).await?;
+    Ok(pool)
+}
+
+/// Builds the whole demo for `monitor`: a new database, registered as the pool
+/// `sqlite`; the user service with its cache reported as `users`; the workflow engine;
+/// the routes, merged with [`Monitor::router`](mcp_monitor::Monitor::router) and wrapped
+/// in [`Monitor::layer`](mcp_monitor::Monitor::layer).
+///
+/// # Errors
+///
+/// Any error of SQLite while creating the database.
+pub async fn app(monitor: &mcp_monitor::Monitor) -> Result<axum::Router, sqlx::Error> {
+    let state = state(monitor).await?;
+    Ok(http::app(state, monitor))
+}
+
+/// The services of the demo, without the routes (for a scheduler or a test that calls
+/// them directly).
+///
+/// # Errors
+///
+/// Any error of SQLite while creating the database.
+pub async fn state(monitor: &mcp_monitor::Monitor) -> Result<AppState, sqlx::Error> {
+    let pool = connect_database().await?;
+    monitor.register_pool("sqlite", pool.clone());
+    Ok(AppState::new(
+        UserService::new(pool, monitor.cache("users")),
+        WorkflowEngine::default(),
+    ))
+}
+
+/// Reads `DEMO_SCHEDULER`: `1` (or `true`, `yes`, `on`) runs the workflow in the
+/// background every [`workflows::SCHEDULER_PERIOD`]; unset, empty, `0`, `false`, `no`
+/// or `off` does not.
+///
+/// # Errors
+///
+/// A message naming the variable when its value is none of these.
+pub fn scheduler_from_env() -> Result<bool, String> {
+    match std::env::var("DEMO_SCHEDULER") {
+        Err(std::env::VarError::NotPresent) => Ok(false),
+        Err(std::env::VarError::NotUnicode(v)) => {
+            Err(format!("invalid value for DEMO_SCHEDULER: {v:?}"))
+        }
+        Ok(v) => match v.trim().to_ascii_lowercase().as_str() {
+            "1" | "true" | "yes" | "on" => Ok(true),
+            "" | "0" | "false" | "no" | "off" => Ok(false),
+            _ => Err(format!(
+                "invalid value for DEMO_SCHEDULER: {v:?}: expected 1 or 0"
+            )),
+        },
+    }
+}

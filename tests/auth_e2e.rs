@@ -1,0 +1,146 @@
+//! Who may read and reset: `MCP_ADMIN_TOKEN` for `POST /api/v1/metrics/reset` (and its
+//! alias), `MCP_METRICS_TOKEN` for `/metrics` and the JSON endpoints; and what a reset
+//! does (the summary restarts, the Prometheus counters do not).
+
+mod common;
+
+use common::{start, TestServer};
+use mcp_monitor::Monitor;
+
+const RESET_ROUTES: &[&str] = &["/api/v1/metrics/reset", "/metrics/reset"];
+const READ_ROUTES: &[&str] = &[
+    "/metrics",
+    "/metrics/summary",
+    "/api/v1/metrics/report",
+    "/metrics/report",
+    "/api/v1/metrics/dashboard",
+    "/metrics/dashboard",
+];
+
+async fn reset(s: &TestServer, path: &str, token: Option<&str>) -> reqwest::Response {
+    let mut req = s.client.post(s.url(path));
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    req.send().await.unwrap()
+}
+
+async fn dashboard_total(s: &TestServer) -> u64 {
+    s.get_json("/api/v1/metrics/dashboard").await["system"]["requests"]["total"]
+        .as_u64()
+        .unwrap()
+}
+
+async fn some_requests(s: &TestServer, n: usize) {
+    for _ in 0..n {
+        assert_eq!(s.get("/users").await.status(), 200);
+    }
+}
+
+#[tokio::test]
+async fn reset_is_refused_to_everyone_without_an_admin_token() {
+    let s = start(Monitor::builder()).await;
+    some_requests(&s, 2).await;
+    for path in RESET_ROUTES {
+        for token in [None, Some("anything")] {
+            common::assert_json_error(reset(&s, path, token).await, 403, path).await;
+        }
+    }
+    assert_eq!(dashboard_total(&s).await, 2, "nothing was reset");
+}
+
+#[tokio::test]
+async fn reset_needs_the_admin_token_and_keeps_prometheus_counters_monotonic() {
+    let s = start(Monitor::builder().with_admin_token("admin-secret")).await;
+    some_requests(&s, 5).await;
+    assert_eq!(dashboard_total(&s).await, 5);
+
+    for path in RESET_ROUTES {
+        // No credentials: 401 with a Bearer challenge.
+        let res = reset(&s, path, None).await;
+        assert_eq!(res.headers()["www-authenticate"], "Bearer", "{path}");
+        common::assert_json_error(res, 401, path).await;
+        // Not a bearer token: 401 too.
+        let res = s
+            .client
+            .post(s.url(path))
+            .basic_auth("admin", Some("admin-secret"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.headers()["www-authenticate"], "Bearer", "{path}");
+        common::assert_json_error(res, 401, path).await;
+        // The wrong token: 403.
+        common::assert_json_error(reset(&s, path, Some("admin-secreT")).await, 403, path).await;
+        // GET is not the way.
+        assert_eq!(s.get(path).await.status(), 405, "GET {path}");
+    }
+    assert_eq!(dashboard_total(&s).await, 5, "refused resets reset nothing");
+
+    // The right token: 200, and the summary starts again from zero...
+    let res = reset(&s, "/api/v1/metrics/reset", Some("admin-secret")).await;
+    assert_eq!(res.status(), 200);
+    let body: serde_json::Value = res.json().await.unwrap();
+    common::assert_keys(&body, &["status", "reset_at"]);
+    assert_eq!(body["status"], "reset");
+    assert!(common::is_rfc3339_with_offset(
+        body["reset_at"].as_str().unwrap()
+    ));
+    assert_eq!(dashboard_total(&s).await, 0);
+    let summary = s.get_json("/metrics/summary").await;
+    assert_eq!(summary["http"]["total"]["count"], 0);
+
+    // ...while /metrics keeps counting: counters never go back.
+    let m = s.metrics().await;
+    assert_eq!(m.sum("mcp_http_requests_total", &[]), 5.0);
+    assert_eq!(m.sum("mcp_http_request_duration_seconds_count", &[]), 5.0);
+
+    some_requests(&s, 3).await;
+    assert_eq!(dashboard_total(&s).await, 3);
+    assert_eq!(s.metrics().await.sum("mcp_http_requests_total", &[]), 8.0);
+
+    // The alias resets as well.
+    let res = reset(&s, "/metrics/reset", Some("admin-secret")).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(dashboard_total(&s).await, 0);
+    assert_eq!(s.metrics().await.sum("mcp_http_requests_total", &[]), 8.0);
+}
+
+#[tokio::test]
+async fn a_metrics_token_protects_every_read_endpoint_and_nothing_else() {
+    let s = start(Monitor::builder().with_metrics_token("read-secret")).await;
+    // The application's routes stay open.
+    some_requests(&s, 1).await;
+    for path in READ_ROUTES {
+        let res = s.get(path).await;
+        assert_eq!(res.headers()["www-authenticate"], "Bearer", "{path}");
+        common::assert_json_error(res, 401, path).await;
+
+        let res = s
+            .client
+            .get(s.url(path))
+            .bearer_auth("wrong")
+            .send()
+            .await
+            .unwrap();
+        common::assert_json_error(res, 403, path).await;
+
+        let res = s
+            .client
+            .get(s.url(path))
+            .bearer_auth("read-secret")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200, "{path}");
+    }
+    let m = s.metrics_with(Some("read-secret")).await;
+    assert_eq!(
+        m.sum("mcp_http_requests_total", &[]),
+        1.0,
+        "refused reads are not counted"
+    );
+    // The metrics token does not open the reset.
+    let res = reset(&s, "/api/v1/metrics/reset", Some("read-secret")).await;
+    common::assert_json_error(res, 403, "reset with the metrics token").await;
+}

@@ -1,0 +1,411 @@
+//! What the end-to-end tests share: the demo on a real socket, a client, polling with
+//! a deadline, a parser for the Prometheus text exposition, and external tools.
+#![allow(dead_code)] // each test binary uses its own part
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use mcp_monitor::{Monitor, MonitorBuilder};
+use serde_json::Value;
+
+/// Every wait of the tests ends by then.
+pub(crate) const DEADLINE: Duration = Duration::from_secs(60);
+
+/// The demo app served on `127.0.0.1:0` in this process.
+pub(crate) struct TestServer {
+    pub(crate) base: String,
+    pub(crate) port: u16,
+    pub(crate) monitor: Monitor,
+    pub(crate) client: reqwest::Client,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// Builds a monitor from `builder` (never installed: one global recorder per process),
+/// starts its background tasks, serves the demo with it and waits until it answers.
+pub(crate) async fn start(builder: MonitorBuilder) -> TestServer {
+    let monitor = builder.build().expect("monitor");
+    monitor.spawn_tasks();
+    let app = mcp_monitor_e2e::demo::app(&monitor)
+        .await
+        .expect("demo app");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let port = listener.local_addr().expect("local addr").port();
+    let task = tokio::spawn(async move {
+        axum::serve(listener, app).await.expect("serve");
+    });
+    let server = TestServer {
+        base: format!("http://127.0.0.1:{port}"),
+        port,
+        monitor,
+        client: reqwest::Client::builder()
+            .timeout(Duration::from_secs(30))
+            .build()
+            .expect("client"),
+        task,
+    };
+    // Any answer will do (with a metrics token, a 401); the monitor's own endpoints
+    // are not counted, so this leaves the request counts at zero.
+    let url = server.url("/metrics");
+    let client = server.client.clone();
+    eventually("the demo to answer", || {
+        let (client, url) = (client.clone(), url.clone());
+        async move { client.get(url).send().await.ok().map(|_| ()) }
+    })
+    .await;
+    server
+}
+
+impl TestServer {
+    pub(crate) fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub(crate) async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(self.url(path)).send().await.expect("GET")
+    }
+
+    pub(crate) async fn post_json(&self, path: &str, body: &Value) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .json(body)
+            .send()
+            .await
+            .expect("POST")
+    }
+
+    /// `POST path` with `body` sent as is, labelled `application/json`.
+    pub(crate) async fn post_raw(&self, path: &str, body: &str) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .header("content-type", "application/json")
+            .body(body.to_owned())
+            .send()
+            .await
+            .expect("POST")
+    }
+
+    /// `GET path`, expecting 200 and JSON.
+    pub(crate) async fn get_json(&self, path: &str) -> Value {
+        let res = self.get(path).await;
+        assert_eq!(res.status(), 200, "GET {path}");
+        res.json().await.expect("JSON")
+    }
+
+    /// `GET /metrics`, parsed.
+    pub(crate) async fn metrics(&self) -> Exposition {
+        self.metrics_with(None).await
+    }
+
+    /// `GET /metrics` with an optional bearer token, parsed.
+    pub(crate) async fn metrics_with(&self, token: Option<&str>) -> Exposition {
+        let mut req = self.client.get(self.url("/metrics"));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        let res = req.send().await.expect("GET /metrics");
+        assert_eq!(res.status(), 200, "GET /metrics");
+        Exposition::parse(&res.text().await.expect("body"))
+    }
+
+    /// Creates a user, expecting 201; returns its id.
+    pub(crate) async fn create_user(&self, name: &str, email: &str) -> i64 {
+        let res = self
+            .post_json("/users", &serde_json::json!({"name": name, "email": email}))
+            .await;
+        assert_eq!(res.status(), 201, "POST /users {email}");
+        let body: Value = res.json().await.expect("JSON");
+        body["id"].as_i64().expect("id")
+    }
+}
+
+/// Calls `f` until it gives `Some`, or panics naming `what` after [`DEADLINE`].
+pub(crate) async fn eventually<T, F, Fut>(what: &str, mut f: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let start = Instant::now();
+    loop {
+        if let Some(v) = f().await {
+            return v;
+        }
+        assert!(
+            start.elapsed() < DEADLINE,
+            "timed out after {DEADLINE:?} waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Asserts that `v` is an object with exactly the keys `keys`.
+#[track_caller]
+pub(crate) fn assert_keys(v: &Value, keys: &[&str]) {
+    let obj = v
+        .as_object()
+        .unwrap_or_else(|| panic!("expected an object, got {v}"));
+    let mut got: Vec<&str> = obj.keys().map(String::as_str).collect();
+    got.sort_unstable();
+    let mut want = keys.to_vec();
+    want.sort_unstable();
+    assert_eq!(got, want, "keys of {v}");
+}
+
+/// Asserts that the body of an error response is `{"error": "<non-empty>"}`.
+pub(crate) async fn assert_json_error(res: reqwest::Response, status: u16, what: &str) {
+    assert_eq!(res.status(), status, "{what}");
+    let content_type = res
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        content_type.starts_with("application/json"),
+        "{what}: content-type {content_type:?}"
+    );
+    let body: Value = res.json().await.expect("JSON error body");
+    assert_keys(&body, &["error"]);
+    assert!(
+        body["error"].as_str().is_some_and(|s| !s.is_empty()),
+        "{what}: {body}"
+    );
+}
+
+/// One sample of the text exposition.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Sample {
+    pub(crate) name: String,
+    pub(crate) labels: BTreeMap<String, String>,
+    pub(crate) value: f64,
+}
+
+/// A parsed `/metrics` page.
+#[derive(Debug, Clone)]
+pub(crate) struct Exposition {
+    pub(crate) text: String,
+    pub(crate) samples: Vec<Sample>,
+}
+
+impl Exposition {
+    pub(crate) fn parse(text: &str) -> Self {
+        let samples = text
+            .lines()
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            .map(|l| parse_sample(l).unwrap_or_else(|| panic!("cannot parse sample {l:?}")))
+            .collect();
+        Self {
+            text: text.to_owned(),
+            samples,
+        }
+    }
+
+    /// The samples of `name` whose labels include `labels`.
+    pub(crate) fn matching<'a>(
+        &'a self,
+        name: &'a str,
+        labels: &'a [(&'a str, &'a str)],
+    ) -> impl Iterator<Item = &'a Sample> + 'a {
+        self.samples.iter().filter(move |s| {
+            s.name == name
+                && labels
+                    .iter()
+                    .all(|(k, v)| s.labels.get(*k).map(String::as_str) == Some(*v))
+        })
+    }
+
+    /// The sum of the samples of `name` whose labels include `labels` (0 without any).
+    pub(crate) fn sum(&self, name: &str, labels: &[(&str, &str)]) -> f64 {
+        self.matching(name, labels).map(|s| s.value).sum()
+    }
+
+    /// The one sample of `name` with exactly these labels.
+    #[track_caller]
+    pub(crate) fn value(&self, name: &str, labels: &[(&str, &str)]) -> f64 {
+        let found: Vec<_> = self
+            .matching(name, labels)
+            .filter(|s| s.labels.len() == labels.len())
+            .collect();
+        assert_eq!(found.len(), 1, "{name}{labels:?}: {found:?}\n{}", self.text);
+        found[0].value
+    }
+
+    /// Whether a `# TYPE name kind` line is present.
+    pub(crate) fn has_type(&self, name: &str, kind: &str) -> bool {
+        self.text
+            .lines()
+            .any(|l| l == format!("# TYPE {name} {kind}"))
+    }
+}
+
+fn parse_sample(line: &str) -> Option<Sample> {
+    let name_end = line.find(['{', ' '])?;
+    let name = line[..name_end].to_owned();
+    let mut labels = BTreeMap::new();
+    let mut rest = &line[name_end..];
+    if let Some(r) = rest.strip_prefix('{') {
+        let mut chars = r.char_indices().peekable();
+        let mut end = None;
+        let (mut key, mut value) = (String::new(), String::new());
+        let mut in_value = false;
+        while let Some((i, c)) = chars.next() {
+            if in_value {
+                match c {
+                    '\\' => match chars.next()?.1 {
+                        'n' => value.push('\n'),
+                        other => value.push(other),
+                    },
+                    '"' => {
+                        labels.insert(std::mem::take(&mut key), std::mem::take(&mut value));
+                        in_value = false;
+                    }
+                    c => value.push(c),
+                }
+            } else {
+                match c {
+                    '}' => {
+                        end = Some(i);
+                        break;
+                    }
+                    ',' | ' ' => {}
+                    '=' => {
+                        if chars.next()?.1 != '"' {
+                            return None;
+                        }
+                        in_value = true;
+                    }
+                    c => key.push(c),
+                }
+            }
+        }
+        rest = &r[end? + 1..];
+    }
+    let value = rest.split_whitespace().next()?;
+    let value = match value {
+        "+Inf" => f64::INFINITY,
+        "-Inf" => f64::NEG_INFINITY,
+        v => v.parse().ok()?,
+    };
+    Some(Sample {
+        name,
+        labels,
+        value,
+    })
+}
+
+/// The path of the external program `name`, or `None` after printing a notice.
+/// Under CI (the `CI` variable is set) a missing program fails the test instead:
+/// `.ci/run` installs it, so its absence there is a bug, not a reason to skip.
+pub(crate) fn external_tool(name: &str) -> Option<PathBuf> {
+    let found = std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|dir| dir.join(name))
+            .find(|p| p.is_file())
+    });
+    if found.is_none() {
+        assert!(
+            !under_ci(),
+            "`{name}` is not installed, and CI is set: .ci/run installs it (Debian package `prometheus`)"
+        );
+        eprintln!(
+            "NOTICE: skipping: `{name}` is not installed (apt-get install prometheus); under CI this fails"
+        );
+    }
+    found
+}
+
+/// Whether the tests run under CI: `CI` is set to anything but empty, `0` or `false`.
+pub(crate) fn under_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| !matches!(v.trim(), "" | "0" | "false"))
+}
+
+/// A free TCP port on 127.0.0.1 (free when this returns; someone may take it later).
+pub(crate) fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("bind 127.0.0.1:0")
+        .port()
+}
+
+/// Checks the dashboard's latency format: `"123ms"`, `"4.2ms"`, `"12.50s"`, or `"n/a"`.
+pub(crate) fn is_latency(s: &str) -> bool {
+    if s == "n/a" {
+        return true;
+    }
+    if let Some(ms) = s.strip_suffix("ms") {
+        return match ms.split_once('.') {
+            // `{:.1}` under 10 ms; 9.96 ms rounds up to "10.0ms".
+            Some((int, frac)) => digits(int) && int.len() <= 2 && frac.len() == 1 && digits(frac),
+            None => digits(ms) && ms.len() >= 2,
+        };
+    }
+    if let Some(secs) = s.strip_suffix('s') {
+        return secs.split_once('.').is_some_and(|(int, frac)| {
+            digits(int) && int.len() >= 2 && frac.len() == 2 && digits(frac)
+        });
+    }
+    false
+}
+
+/// Checks the dashboard's percentage format: `"65%"`, `"2.5%"` (under 10%), or `"n/a"`.
+pub(crate) fn is_percent(s: &str) -> bool {
+    if s == "n/a" {
+        return true;
+    }
+    let Some(p) = s.strip_suffix('%') else {
+        return false;
+    };
+    match p.split_once('.') {
+        // One decimal under 10%; 9.96% rounds up to "10.0%".
+        Some((int, frac)) => int.len() <= 2 && digits(int) && frac.len() == 1 && digits(frac),
+        None => digits(p) && p.parse::<u32>().is_ok_and(|n| n <= 100),
+    }
+}
+
+/// Checks the dashboard's uptime format: `"12h 34m"`.
+pub(crate) fn is_uptime(s: &str) -> bool {
+    s.strip_suffix('m')
+        .and_then(|r| r.split_once("h "))
+        .is_some_and(|(h, m)| digits(h) && digits(m) && m.parse::<u32>().is_ok_and(|m| m < 60))
+}
+
+fn digits(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// Checks an RFC 3339 timestamp with an explicit offset: `2025-06-07T15:57:04-04:00`.
+pub(crate) fn is_rfc3339_with_offset(s: &str) -> bool {
+    let b = s.as_bytes();
+    if b.len() < 25 {
+        return false;
+    }
+    let (date_time, offset) = s.split_at(s.len() - 6);
+    let ob = offset.as_bytes();
+    let offset_ok = (ob[0] == b'+' || ob[0] == b'-')
+        && digits(&offset[1..3])
+        && ob[3] == b':'
+        && digits(&offset[4..6]);
+    let dt = date_time.as_bytes();
+    let dt_ok = dt.len() >= 19
+        && digits(&date_time[0..4])
+        && dt[4] == b'-'
+        && digits(&date_time[5..7])
+        && dt[7] == b'-'
+        && digits(&date_time[8..10])
+        && dt[10] == b'T'
+        && digits(&date_time[11..13])
+        && dt[13] == b':'
+        && digits(&date_time[14..16])
+        && dt[16] == b':'
+        && digits(&date_time[17..19]);
+    offset_ok && dt_ok
+}

@@ -1,0 +1,312 @@
+//! The demo's own routes on a real socket: every status code, the JSON bodies, and
+//! what the macros, the cache and the middleware record for them on `/metrics`.
+//!
+//! The `mcp_db_*` and `mcp_workflow_*` series are process-wide (call sites are
+//! static) and the tests of this binary run in parallel, so their counts are checked
+//! as lower bounds; HTTP and cache series belong to each test's own monitor and are
+//! checked exactly.
+
+mod common;
+
+use common::{assert_json_error, assert_keys, eventually, start};
+use mcp_monitor::Monitor;
+use serde_json::{json, Value};
+
+#[tokio::test]
+async fn user_routes_answer_with_the_right_status_and_json() {
+    let s = start(Monitor::builder()).await;
+
+    // GET /users on an empty database.
+    let list = s.get_json("/users").await;
+    assert_eq!(list, json!({"users": []}));
+
+    // POST /users: 201, Location, the stored user.
+    let res = s
+        .post_json(
+            "/users",
+            &json!({"name": " Ada ", "email": "ada@example.com"}),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    let location = res.headers()["location"].to_str().unwrap().to_owned();
+    let ada: Value = res.json().await.unwrap();
+    assert_keys(&ada, &["id", "name", "email", "created_at"]);
+    assert_eq!(ada["name"], "Ada", "names are trimmed");
+    assert_eq!(ada["email"], "ada@example.com");
+    let id = ada["id"].as_i64().unwrap();
+    assert_eq!(location, format!("/users/{id}"));
+
+    // GET /users/{id}: 200 twice (a cache miss, then a hit), 404 when absent.
+    for _ in 0..2 {
+        assert_eq!(s.get_json(&location).await, ada);
+    }
+    assert_json_error(s.get("/users/999999").await, 404, "absent user").await;
+    assert_json_error(s.get("/users/abc").await, 400, "non-numeric id").await;
+
+    // GET /users lists it.
+    assert_eq!(s.get_json("/users").await, json!({"users": [ada]}));
+
+    // Validation: 422 with a JSON error.
+    for (body, what) in [
+        (json!({"name": "", "email": "x@example.com"}), "empty name"),
+        (
+            json!({"name": "   ", "email": "x@example.com"}),
+            "blank name",
+        ),
+        (json!({"name": "X", "email": ""}), "empty email"),
+        (
+            json!({"name": "X", "email": "not-an-email"}),
+            "email without @",
+        ),
+    ] {
+        assert_json_error(s.post_json("/users", &body).await, 422, what).await;
+    }
+    // The same email again, in other case: 409.
+    let dup = json!({"name": "Ada II", "email": "ADA@example.com"});
+    assert_json_error(s.post_json("/users", &dup).await, 409, "duplicate email").await;
+
+    // Unknown route and wrong method: JSON 404 and 405 (with Allow).
+    assert_json_error(s.get("/nope").await, 404, "unknown route").await;
+    let res = s.client.delete(s.url("/users")).send().await.unwrap();
+    let allow = res.headers()["allow"].to_str().unwrap().to_owned();
+    assert!(allow.contains("GET") && allow.contains("POST"), "{allow}");
+    assert_json_error(res, 405, "DELETE /users").await;
+
+    // What the middleware recorded: route templates, never raw paths.
+    let m = s.metrics().await;
+    let requests = |method, path, status| {
+        m.value(
+            "mcp_http_requests_total",
+            &[("method", method), ("path", path), ("status", status)],
+        )
+    };
+    assert_eq!(requests("GET", "/users", "200"), 2.0);
+    assert_eq!(requests("POST", "/users", "201"), 1.0);
+    assert_eq!(requests("POST", "/users", "422"), 4.0);
+    assert_eq!(requests("POST", "/users", "409"), 1.0);
+    assert_eq!(requests("DELETE", "/users", "405"), 1.0);
+    assert_eq!(requests("GET", "/users/{id}", "200"), 2.0);
+    assert_eq!(requests("GET", "/users/{id}", "404"), 1.0);
+    assert_eq!(requests("GET", "/users/{id}", "400"), 1.0);
+    assert_eq!(requests("GET", "unmatched", "404"), 1.0);
+    assert_eq!(m.sum("mcp_http_requests_total", &[]), 14.0);
+    assert!(!m.text.contains("/users/999999") && !m.text.contains("/nope"));
+    assert_eq!(
+        m.sum(
+            "mcp_http_request_duration_seconds_count",
+            &[("path", "/users/{id}")]
+        ),
+        4.0
+    );
+
+    // The cache in front of get_user: a miss and a hit for the found user, a miss for
+    // the absent one.
+    assert_eq!(m.value("mcp_cache_hits_total", &[("cache", "users")]), 1.0);
+    assert_eq!(
+        m.value("mcp_cache_misses_total", &[("cache", "users")]),
+        2.0
+    );
+
+    // The macros: selects, inserts (the duplicate one failed), through `DbResult`.
+    let db = |op, status| {
+        m.value(
+            "mcp_db_operations_total",
+            &[("operation", op), ("table", "users"), ("status", status)],
+        )
+    };
+    assert!(db("select", "success") >= 4.0, "2 lists, 2 gets");
+    assert!(db("insert", "success") >= 1.0);
+    assert!(db("insert", "failure") >= 1.0, "the duplicate email");
+    assert!(m.has_type("mcp_db_operation_duration_seconds", "histogram"));
+
+    // The pool, registered as `sqlite`.
+    assert_eq!(
+        m.value(
+            "mcp_db_pool_connections",
+            &[("pool", "sqlite"), ("state", "max")]
+        ),
+        f64::from(mcp_monitor_e2e::demo::POOL_SIZE)
+    );
+}
+
+#[tokio::test]
+async fn the_workflow_route_runs_both_steps_and_refuses_bad_input() {
+    let s = start(Monitor::builder()).await;
+    // Counted as lower bounds: the series are process-wide (see the module docs).
+    let before = s.metrics().await;
+    let steps = |m: &common::Exposition, step, status| {
+        m.sum(
+            "mcp_workflow_steps_total",
+            &[
+                ("workflow", "data_processing"),
+                ("step", step),
+                ("status", status),
+            ],
+        )
+    };
+
+    let res = s
+        .post_json(
+            "/workflows/data_processing",
+            &json!({"records": [1, "  two ", {"three": 3, "gone": null}, [true], {"n": {"s": " x "}}]}),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let report: Value = res.json().await.unwrap();
+    assert_keys(
+        &report,
+        &["workflow", "status", "records", "by_type", "output"],
+    );
+    assert_eq!(report["workflow"], "data_processing");
+    assert_eq!(report["status"], "completed");
+    assert_eq!(report["records"], 5);
+    assert_eq!(
+        report["by_type"],
+        json!({"number": 1, "string": 1, "object": 2, "array": 1})
+    );
+    assert_eq!(
+        report["output"],
+        json!([1, "two", {"three": 3}, [true], {"n": {"s": "x"}}])
+    );
+
+    // Validation failures: 422.
+    for (body, what) in [
+        (json!({"records": []}), "no records"),
+        (json!({"records": [1, null]}), "a null record"),
+    ] {
+        assert_json_error(
+            s.post_json("/workflows/data_processing", &body).await,
+            422,
+            what,
+        )
+        .await;
+    }
+
+    let m = s.metrics().await;
+    let at_least = |step, status, n: f64| {
+        let (was, now) = (steps(&before, step, status), steps(&m, step, status));
+        assert!(now >= was + n, "{step} {status}: {was} -> {now}");
+    };
+    at_least("validation", "success", 1.0);
+    at_least("validation", "failure", 2.0);
+    at_least("transformation", "success", 1.0);
+    assert!(
+        m.value(
+            "mcp_workflow_runs_total",
+            &[("workflow", "data_processing"), ("status", "failure")]
+        ) >= 2.0
+    );
+    assert!(m.has_type("mcp_workflow_step_duration_seconds", "histogram"));
+    assert_eq!(
+        m.value(
+            "mcp_http_requests_total",
+            &[
+                ("method", "POST"),
+                ("path", "/workflows/data_processing"),
+                ("status", "422")
+            ]
+        ),
+        2.0
+    );
+    // Every run raised the gauge and brought it down again (the other tests of this
+    // binary may be running one right now, hence the wait).
+    eventually("mcp_active_workflows to come back to 0", || async {
+        let m = s.metrics().await;
+        (m.value("mcp_active_workflows", &[("workflow", "data_processing")]) == 0.0).then_some(())
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn malformed_bodies_get_a_json_4xx_never_a_500() {
+    let s = start(Monitor::builder()).await;
+    let cases: &[(&str, &str, u16)] = &[
+        ("{", "truncated JSON", 400),
+        ("", "empty body", 400),
+        ("not json", "not JSON", 400),
+        ("[]", "an array", 422),
+        ("null", "null", 422),
+        ("{\"name\": 1, \"email\": 2}", "wrong types", 422),
+        ("{\"name\": \"x\"}", "a missing field", 422),
+        ("{\"records\": 5}", "records not a list", 422),
+    ];
+    for path in ["/users", "/workflows/data_processing"] {
+        for (body, what, status) in cases {
+            assert_json_error(
+                s.post_raw(path, body).await,
+                *status,
+                &format!("{path}: {what}"),
+            )
+            .await;
+        }
+        // Without a JSON content type: 415.
+        let res = s.client.post(s.url(path)).body("{}").send().await.unwrap();
+        assert_json_error(res, 415, &format!("{path}: no content type")).await;
+    }
+    let m = s.metrics().await;
+    let server_errors: f64 = m
+        .matching("mcp_http_requests_total", &[])
+        .filter(|s| s.labels["status"].starts_with('5'))
+        .map(|s| s.value)
+        .sum();
+    assert_eq!(server_errors, 0.0);
+    let dashboard = s.get_json("/api/v1/metrics/dashboard").await;
+    assert_eq!(dashboard["system"]["requests"]["errors"], 0);
+    assert_eq!(
+        dashboard["system"]["requests"]["total"],
+        2 * (cases.len() + 1)
+    );
+}
+
+#[tokio::test]
+async fn concurrent_requests_share_the_pool_without_errors() {
+    let s = start(Monitor::builder()).await;
+    let n = 40;
+    let tasks: Vec<_> = (0..n)
+        .map(|i| {
+            let (client, base) = (s.client.clone(), s.base.clone());
+            tokio::spawn(async move {
+                let res = client
+                    .post(format!("{base}/users"))
+                    .json(
+                        &json!({"name": format!("user {i}"), "email": format!("u{i}@example.com")}),
+                    )
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(res.status(), 201);
+                let id = res.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+                for _ in 0..2 {
+                    let res = client
+                        .get(format!("{base}/users/{id}"))
+                        .send()
+                        .await
+                        .unwrap();
+                    assert_eq!(res.status(), 200);
+                }
+                let res = client.get(format!("{base}/users")).send().await.unwrap();
+                assert_eq!(res.status(), 200);
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let list = s.get_json("/users").await;
+    assert_eq!(list["users"].as_array().unwrap().len(), n);
+    let m = s.metrics().await;
+    assert_eq!(m.sum("mcp_http_requests_total", &[]), (4 * n + 1) as f64);
+    assert_eq!(
+        m.sum("mcp_http_requests_total", &[("status", "201")]),
+        n as f64
+    );
+    assert_eq!(
+        m.value("mcp_cache_hits_total", &[("cache", "users")]),
+        n as f64
+    );
+    assert_eq!(
+        m.value("mcp_cache_misses_total", &[("cache", "users")]),
+        n as f64
+    );
+    assert_eq!(m.value("mcp_http_requests_in_flight", &[]), 0.0);
+}
