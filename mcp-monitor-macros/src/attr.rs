@@ -1,6 +1,6 @@
 //! Arguments of the monitor attributes and their validation.
 
-use proc_macro2::Span;
+use proc_macro2::{Span, TokenStream};
 use syn::parse::ParseStream;
 use syn::{Expr, ExprLit, Lit, LitStr, Token};
 
@@ -37,13 +37,35 @@ impl Kind {
         }
     }
 
-    fn usage(self) -> String {
-        let args: Vec<String> = self
+    /// The label names in words: "the operation and the table".
+    fn described(self) -> String {
+        let names: Vec<String> = self
             .label_names()
             .iter()
-            .map(|n| format!("\"{n}\""))
+            .map(|n| format!("the {n}"))
             .collect();
+        names.join(" and ")
+    }
+
+    /// A correct use of the attribute, with example values.
+    fn usage(self) -> String {
+        let example: &[&str] = match self {
+            Kind::DbOperation => &["select", "users"],
+            Kind::WorkflowStep => &["data_processing", "validation"],
+            Kind::Workflow => &["data_processing"],
+        };
+        let args: Vec<String> = example.iter().map(|v| format!("\"{v}\"")).collect();
         format!("#[{}({})]", self.attr_name(), args.join(", "))
+    }
+
+    /// "1 string literal argument, the workflow" / "2 string literal arguments, ...".
+    fn arity(self) -> String {
+        let n = self.label_names().len();
+        format!(
+            "{n} string literal argument{}, {}",
+            if n == 1 { "" } else { "s" },
+            self.described()
+        )
     }
 }
 
@@ -63,32 +85,36 @@ impl Labels {
 fn parse_labels(kind: Kind, input: ParseStream<'_>) -> syn::Result<Labels> {
     let names = kind.label_names();
     if input.is_empty() {
+        // Nothing to point at but the attribute itself (`#[x]` and `#[x()]` alike).
         return Err(syn::Error::new(
             Span::call_site(),
             format!(
-                "#[{}] needs {} string literal argument{}: {}",
+                "#[{}] needs {}, as in {}",
                 kind.attr_name(),
-                names.len(),
-                if names.len() == 1 { "" } else { "s" },
+                kind.arity(),
                 kind.usage()
             ),
         ));
     }
-    let mut values = Vec::with_capacity(names.len());
+    let mut values: Vec<LitStr> = Vec::with_capacity(names.len());
     for (i, name) in names.iter().enumerate() {
         if i > 0 {
+            let missing = || {
+                format!(
+                    "#[{}] is missing its `{name}` argument: it needs {}, as in {}",
+                    kind.attr_name(),
+                    kind.arity(),
+                    kind.usage()
+                )
+            };
             if input.is_empty() {
-                return Err(syn::Error::new(
-                    values_span(&values),
-                    format!("missing the `{name}` argument: expected {}", kind.usage()),
-                ));
+                // Point at the last argument given: the missing one would follow it.
+                let last = values.last().map_or_else(Span::call_site, LitStr::span);
+                return Err(syn::Error::new(last, missing()));
             }
             input.parse::<Token![,]>()?;
             if input.is_empty() {
-                return Err(input.error(format!(
-                    "missing the `{name}` argument: expected {}",
-                    kind.usage()
-                )));
+                return Err(input.error(missing()));
             }
         }
         values.push(parse_label(kind, name, input)?);
@@ -97,47 +123,53 @@ fn parse_labels(kind: Kind, input: ParseStream<'_>) -> syn::Result<Labels> {
         input.parse::<Token![,]>()?;
     }
     if !input.is_empty() {
-        let extra: Expr = input.parse()?;
+        // Span every extra token, from the first to the last.
+        let extra: TokenStream = input.parse()?;
         return Err(syn::Error::new_spanned(
             extra,
             format!(
-                "unexpected argument: #[{}] takes exactly {} argument{} ({})",
+                "unexpected argument: #[{}] takes exactly {}, as in {}",
                 kind.attr_name(),
-                names.len(),
-                if names.len() == 1 { "" } else { "s" },
-                names
-                    .iter()
-                    .map(|n| format!("`{n}`"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                kind.arity(),
+                kind.usage()
             ),
         ));
     }
     Ok(Labels { values })
 }
 
-fn values_span(values: &[LitStr]) -> Span {
-    values.last().map_or_else(Span::call_site, LitStr::span)
-}
-
 fn parse_label(kind: Kind, name: &str, input: ParseStream<'_>) -> syn::Result<LitStr> {
     let expr: Expr = input.parse()?;
-    let lit = match expr {
+    let why = match &expr {
         Expr::Lit(ExprLit {
             lit: Lit::Str(s), ..
-        }) => s,
-        other => {
-            return Err(syn::Error::new_spanned(
-                other,
-                format!(
-                    "the `{name}` label must be a string literal, as in {}: labels are fixed at compile time so the call site can keep its metric handles",
-                    kind.usage()
-                ),
-            ))
+        }) => {
+            validate_label(name, s)?;
+            return Ok(s.clone());
         }
+        Expr::Lit(ExprLit { lit, .. }) => {
+            let what = match lit {
+                Lit::Int(_) => "an integer literal",
+                Lit::Float(_) => "a float literal",
+                Lit::Bool(_) => "a boolean literal",
+                Lit::Char(_) => "a character literal",
+                Lit::ByteStr(_) | Lit::CStr(_) => "a byte or C string literal",
+                _ => "this literal",
+            };
+            format!("found {what}: write the value in double quotes")
+        }
+        Expr::Path(_) => "a const, static or variable cannot be used, because labels are read at compile time: write its value itself".to_owned(),
+        Expr::Assign(_) => "the arguments are positional, without names".to_owned(),
+        Expr::Macro(_) => "a macro call cannot be used, because labels are read before it expands: write the value itself".to_owned(),
+        _ => "labels are read at compile time: write the value itself".to_owned(),
     };
-    validate_label(name, &lit)?;
-    Ok(lit)
+    Err(syn::Error::new_spanned(
+        expr,
+        format!(
+            "the `{name}` label must be a string literal, as in {}; {why}",
+            kind.usage()
+        ),
+    ))
 }
 
 /// Checks a label value: non-empty, at most [`MAX_LABEL_LEN`] bytes, and only

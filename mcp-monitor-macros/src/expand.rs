@@ -6,8 +6,9 @@
 //! classifies the value, and hands it back. Everything that records lives in
 //! `::mcp_monitor::__private`, where it is ordinary, type-checked, unit-tested code.
 
-use proc_macro2::{Span, TokenStream};
+use proc_macro2::{Ident, Span, TokenStream};
 use quote::{quote, quote_spanned};
+use syn::spanned::Spanned;
 use syn::visit::Visit;
 use syn::{Attribute, ItemFn, ReturnType, Type};
 
@@ -33,29 +34,85 @@ pub(crate) fn expand(kind: Kind, labels: &Labels, item: ItemFn) -> syn::Result<T
     let out = quote::format_ident!("out", span = Span::mixed_site());
     let failed = quote::format_ident!("failed", span = Span::mixed_site());
 
-    // Keep return-type inference: `?` inside the body needs to know the error type.
-    // `impl Trait` cannot be written in a `let`, so there the body's own type is used.
-    let annotation = match &sig.output {
-        ReturnType::Type(_, ty) if !contains_impl_trait(ty) => quote!(: #ty),
-        _ => TokenStream::new(),
+    // The body's type is the declared return type from the start, as in a plain fn: so a
+    // `return`, `?` or tail expression is checked (and coerced, to `Box<dyn Error>`, `&[T]`
+    // and the like) against it, and a mismatch is reported on the user's expression with
+    // "expected because of return type" on the user's return type. `impl Trait` cannot be
+    // written in a closure or a `let`, so there the body's own type is used.
+    let ret_ty = match &sig.output {
+        ReturnType::Type(_, ty) if !contains_impl_trait(ty) && !is_never(&sig.output) => {
+            Some(&**ty)
+        }
+        _ => None,
     };
+    let annotation = ret_ty.map(|ty| quote!(: #ty)).unwrap_or_default();
 
     let body_span = block.brace_token.span.join();
     let run_body = if sig.asyncness.is_some() {
+        // An `async` block cannot name its output type; a `return` of the declared type
+        // that never runs, placed before the body, fixes it (as `tracing` does).
+        let fake_return = ret_ty.map(|ty| {
+            // Spanned at the user's return type, so that "return type inferred to be `T`
+            // here" points there. The name cannot clash: the user's body is a later scope.
+            let fake = Ident::new("__mcp_monitor_return", ty.span());
+            quote_spanned! {ty.span()=>
+                #[allow(
+                    unreachable_code,
+                    clippy::diverging_sub_expression,
+                    clippy::empty_loop,
+                    clippy::let_unit_value,
+                    clippy::needless_return
+                )]
+                if false {
+                    let #fake: #ty = loop {};
+                    return #fake;
+                }
+            }
+        });
+        let body = quote_spanned!(body_span=> async move { #fake_return #block });
         if kind == Kind::Workflow {
             quote_spanned! {body_span=>
-                ::mcp_monitor::__private::InRun::new(#guard.workflow(), async move #block).await
+                ::mcp_monitor::__private::InRun::new(#guard.workflow(), #body).await
             }
         } else {
-            quote_spanned!(body_span=> async move #block.await)
-        }
-    } else if kind == Kind::Workflow {
-        quote_spanned! {body_span=>
-            ::mcp_monitor::__private::call_in_run(#guard.workflow(), move || #block)
+            quote_spanned!(body_span=> #body.await)
         }
     } else {
-        quote_spanned!(body_span=> ::mcp_monitor::__private::call_once(move || #block))
+        let arrow = ret_ty.map(|ty| quote!(-> #ty));
+        let body = quote_spanned!(body_span=> move || #arrow #block);
+        if kind == Kind::Workflow {
+            quote_spanned! {body_span=>
+                ::mcp_monitor::__private::call_in_run(#guard.workflow(), #body)
+            }
+        } else {
+            quote_spanned!(body_span=> ::mcp_monitor::__private::call_once(#body))
+        }
     };
+
+    if is_never(&sig.output) {
+        // `-> !`: the body never returns, so there is no value to classify; the guard
+        // records a panic as it unwinds. The guard is still named so that it is dropped
+        // only then, and its name starts with `_` because nothing else reads it.
+        let guard = Ident::new("_guard", Span::mixed_site());
+        let run_body = if kind == Kind::Workflow {
+            quote_spanned! {body_span=>
+                ::mcp_monitor::__private::call_in_run(#guard.workflow(), move || -> ! #block)
+            }
+        } else {
+            quote_spanned!(body_span=> ::mcp_monitor::__private::call_once(move || -> ! #block))
+        };
+        return Ok(quote! {
+            #(#attrs)*
+            #vis #sig {
+                let #guard = {
+                    static SITE: ::mcp_monitor::__private::#site_ty =
+                        ::mcp_monitor::__private::#site_ty::new(#(#values),*);
+                    SITE.start()
+                };
+                #run_body
+            }
+        });
+    }
 
     Ok(quote! {
         #(#attrs)*
@@ -87,6 +144,17 @@ fn check_fn(kind: Kind, item: &ItemFn) -> syn::Result<()> {
             ),
         ));
     }
+    if let (Some(_), ReturnType::Type(_, ty)) = (&item.sig.asyncness, &item.sig.output) {
+        if is_never(&item.sig.output) {
+            return Err(syn::Error::new_spanned(
+                ty,
+                format!(
+                    "#[{}] does not support an `async fn` returning `!`; return `std::convert::Infallible` (or `Result<Infallible, E>`) instead",
+                    kind.attr_name()
+                ),
+            ));
+        }
+    }
     if let Some(variadic) = &item.sig.variadic {
         return Err(syn::Error::new_spanned(
             variadic,
@@ -96,25 +164,51 @@ fn check_fn(kind: Kind, item: &ItemFn) -> syn::Result<()> {
             ),
         ));
     }
-    if let Some(dup) = item.attrs.iter().find(|a| is_monitor_attr(a)) {
-        return Err(syn::Error::new_spanned(
-            dup,
+    if let Some((dup, dup_kind)) = item
+        .attrs
+        .iter()
+        .find_map(|a| monitor_kind(a).map(|k| (a, k)))
+    {
+        let msg = if dup_kind == kind {
             format!(
-                "a function can carry only one monitor attribute; it already has #[{}]",
+                "#[{}] is applied twice to this function; remove one",
                 kind.attr_name()
-            ),
-        ));
+            )
+        } else {
+            format!(
+                "#[{}] cannot be combined with #[{}]: a function can carry only one monitor attribute",
+                dup_kind.attr_name(),
+                kind.attr_name()
+            )
+        };
+        return Err(syn::Error::new_spanned(dup, msg));
     }
     Ok(())
 }
 
-/// Whether `attr` is one of ours (by its last path segment, so `mcp_monitor::x` counts too).
-fn is_monitor_attr(attr: &Attribute) -> bool {
-    attr.path().segments.last().is_some_and(|seg| {
-        [Kind::DbOperation, Kind::WorkflowStep, Kind::Workflow]
-            .iter()
-            .any(|k| seg.ident == k.attr_name())
-    })
+/// Which monitor attribute `attr` is, if one of ours (by its last path segment, so
+/// `mcp_monitor::x` counts too).
+fn monitor_kind(attr: &Attribute) -> Option<Kind> {
+    let seg = attr.path().segments.last()?;
+    [Kind::DbOperation, Kind::WorkflowStep, Kind::Workflow]
+        .into_iter()
+        .find(|k| seg.ident == k.attr_name())
+}
+
+/// Whether the function is declared to return `!`.
+fn is_never(output: &ReturnType) -> bool {
+    match output {
+        ReturnType::Type(_, ty) => matches!(strip_parens(ty), Type::Never(_)),
+        ReturnType::Default => false,
+    }
+}
+
+fn strip_parens(ty: &Type) -> &Type {
+    match ty {
+        Type::Paren(p) => strip_parens(&p.elem),
+        Type::Group(g) => strip_parens(&g.elem),
+        other => other,
+    }
 }
 
 fn contains_impl_trait(ty: &Type) -> bool {

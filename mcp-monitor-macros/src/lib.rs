@@ -27,8 +27,10 @@ use crate::attr::{Kind, Labels};
 /// It works on free functions, inherent and trait-impl methods (`self`, `&self`,
 /// `&mut self`), generic functions, `async fn` (also in traits), plain `fn`, and
 /// functions returning `impl Trait`. The signature, attributes, docs and visibility are
-/// kept as written. `Err` is recognised through any alias of `Result`
-/// (`std::io::Result<T>`, `anyhow::Result<T>`, your own `type DbResult<T>`).
+/// kept as written, and the body is type-checked against the declared return type as it
+/// would be without the attribute. `Err` is recognised through any alias of `Result`
+/// (`std::io::Result<T>`, `anyhow::Result<T>`, your own `type DbResult<T>`). A plain `fn`
+/// returning `!` is accepted (its panics are recorded); an `async fn` returning `!` is not.
 ///
 /// Label values must be non-empty string literals of at most 64 bytes made of ASCII
 /// letters, digits, `_`, `-`, `.`, `:` and `/`; anything else is a compile error.
@@ -116,44 +118,78 @@ fn run(kind: Kind, args: TokenStream, item: TokenStream) -> TokenStream {
     });
     match result {
         Ok(tokens) => tokens.into(),
-        // Emit the item unchanged beside the error so that the user sees one error,
-        // not a cascade of "cannot find function" errors at every call.
         Err(err) => {
             let mut tokens = err.into_compile_error();
-            item2.to_tokens(&mut tokens);
+            // Emit the item unchanged beside the error so that the user sees one error,
+            // not a cascade of "cannot find function" errors at every call. Not when the
+            // attribute sits on an expression (a closure): there the output must be a
+            // single expression, and the error alone is one.
+            if is_item_like(&item2) {
+                item2.to_tokens(&mut tokens);
+            }
             tokens.into()
         }
     }
 }
 
+fn is_item_like(item: &proc_macro2::TokenStream) -> bool {
+    syn::parse2::<syn::Item>(item.clone()).is_ok()
+        || syn::parse2::<syn::TraitItemFn>(item.clone()).is_ok()
+}
+
 fn parse_fn(kind: Kind, item: proc_macro2::TokenStream) -> syn::Result<syn::ItemFn> {
-    let what = match syn::parse2::<syn::Item>(item.clone()) {
+    fn head(keyword: impl ToTokens, name: impl ToTokens) -> proc_macro2::TokenStream {
+        let mut tokens = keyword.into_token_stream();
+        name.to_tokens(&mut tokens);
+        tokens
+    }
+    // Point at the item's keyword and name, not at its whole body.
+    let (what, head) = match syn::parse2::<syn::Item>(item.clone()) {
         Ok(syn::Item::Fn(f)) => return Ok(f),
-        Ok(syn::Item::Struct(_)) => "a struct",
-        Ok(syn::Item::Enum(_)) => "an enum",
-        Ok(syn::Item::Const(_)) => "a const",
-        Ok(syn::Item::Static(_)) => "a static",
-        Ok(syn::Item::ForeignMod(_)) => "an `extern` block",
-        Ok(syn::Item::Impl(_)) => "an impl block (put it on the methods)",
-        Ok(syn::Item::Trait(_)) => "a trait (put it on the methods of an impl)",
-        Ok(syn::Item::Mod(_)) => "a module",
-        Ok(syn::Item::Type(_)) => "a type alias",
-        Ok(syn::Item::Use(_)) => "a `use` item",
-        Ok(syn::Item::Verbatim(_)) | Err(_)
-            if syn::parse2::<syn::TraitItemFn>(item.clone()).is_ok() =>
-        {
-            return Err(syn::Error::new_spanned(
-                &item,
-                format!(
-                    "#[{}] needs a function with a body; a declaration without one has nothing to measure",
-                    kind.attr_name()
-                ),
-            ))
+        Ok(syn::Item::Struct(i)) => ("a struct", head(i.struct_token, i.ident)),
+        Ok(syn::Item::Enum(i)) => ("an enum", head(i.enum_token, i.ident)),
+        Ok(syn::Item::Union(i)) => ("a union", head(i.union_token, i.ident)),
+        Ok(syn::Item::Const(i)) => ("a const", head(i.const_token, i.ident)),
+        Ok(syn::Item::Static(i)) => ("a static", head(i.static_token, i.ident)),
+        Ok(syn::Item::ForeignMod(i)) => ("an `extern` block", i.abi.into_token_stream()),
+        Ok(syn::Item::Impl(i)) => (
+            "an impl block (put it on the methods)",
+            head(i.impl_token, i.self_ty),
+        ),
+        Ok(syn::Item::Trait(i)) => (
+            "a trait (put it on the methods of an impl)",
+            head(i.trait_token, i.ident),
+        ),
+        Ok(syn::Item::Mod(i)) => ("a module", head(i.mod_token, i.ident)),
+        Ok(syn::Item::Type(i)) => ("a type alias", head(i.type_token, i.ident)),
+        Ok(syn::Item::Use(i)) => ("a `use` item", i.use_token.into_token_stream()),
+        Ok(syn::Item::Verbatim(_)) | Err(_) => {
+            if let Ok(decl) = syn::parse2::<syn::TraitItemFn>(item.clone()) {
+                if let (None, Some(semi)) = (&decl.default, &decl.semi_token) {
+                    return Err(syn::Error::new_spanned(
+                        semi,
+                        format!(
+                            "#[{}] needs a function with a body to measure, but this declaration ends with `;`: put the attribute on the function's definition (for a trait method, on the method in each `impl`)",
+                            kind.attr_name()
+                        ),
+                    ));
+                }
+            }
+            if let Ok(closure) = syn::parse2::<syn::ExprClosure>(item.clone()) {
+                return Err(syn::Error::new_spanned(
+                    head(closure.or1_token, closure.or2_token),
+                    format!(
+                        "#[{}] can only be applied to a function or method, not to a closure: move the closure's body into a `fn`",
+                        kind.attr_name()
+                    ),
+                ));
+            }
+            ("this item", item)
         }
-        _ => "this item",
+        Ok(_) => ("this item", item),
     };
     Err(syn::Error::new_spanned(
-        &item,
+        head,
         format!(
             "#[{}] can only be applied to a function or method, not to {what}",
             kind.attr_name()

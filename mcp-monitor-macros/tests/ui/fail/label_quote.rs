@@ -1,6 +1,6 @@
 use mcp_monitor::monitor_workflow_step;
 
-#[monitor_workflow_step("data_processing", "say \"hi\"")]
+#[monitor_workflow_step("data_processing", "say_\"hi\"")]
 fn validate(n: u32) -> Result<u32, String> {
     Ok(n)
 }
