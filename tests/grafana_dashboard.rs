@@ -1,5 +1,6 @@
-//! `docs/grafana/mcp-monitor.json` and `docs/prometheus/alerts.yml` query only series
-//! that the service exposes.
+//! `docs/grafana/mcp-monitor.json` is what `grafana_dashboard` renders from the default
+//! settings, and it and `docs/prometheus/alerts.yml` query only series that the service
+//! exposes.
 //!
 //! The set of exposed series is taken from a real render of `/metrics` after a monitor
 //! has seen every kind of traffic: HTTP requests through the layer, macro-annotated db
@@ -15,7 +16,8 @@ use axum::http::{Request, StatusCode};
 use axum::routing::get;
 use axum::Router;
 use mcp_monitor::{
-    monitor_db_operation, monitor_workflow, monitor_workflow_step, Monitor, PoolStats,
+    grafana_dashboard, monitor_db_operation, monitor_workflow, monitor_workflow_step, Monitor,
+    PoolStats, Settings,
 };
 use serde_json::Value;
 use tower::ServiceExt as _;
@@ -369,6 +371,30 @@ fn the_scanner_finds_series_labels_and_groupings() {
 
 // ------------------------------------------------------------------ the dashboard
 
+const DASHBOARD: &str = "docs/grafana/mcp-monitor.json";
+
+#[test]
+fn the_committed_dashboard_is_the_default_settings_rendered() {
+    let committed = read(DASHBOARD);
+    let rendered = grafana_dashboard(&Settings::default());
+    assert!(
+        committed == rendered,
+        "{DASHBOARD} is out of date; regenerate it with\n  \
+         cargo run --example grafana-dashboard > {DASHBOARD}\n(with no MCP_* variable set)"
+    );
+    // The thresholds are the settings': the CPU panel's warning and critical steps.
+    let dashboard: Value = serde_json::from_str(&committed).expect("valid JSON");
+    let cpu = dashboard["panels"]
+        .as_array()
+        .expect("panels")
+        .iter()
+        .find(|p| p["title"] == "CPU")
+        .expect("a CPU panel");
+    let steps = &cpu["fieldConfig"]["defaults"]["thresholds"]["steps"];
+    assert_eq!(steps[1]["value"], 0.8, "{steps}");
+    assert_eq!(steps[2]["value"], 0.96, "{steps}");
+}
+
 /// Every PromQL query of the dashboard: panel targets (nested rows included) and
 /// templating queries, with where it comes from.
 fn dashboard_queries(dashboard: &Value) -> Vec<(String, String)> {
@@ -409,7 +435,7 @@ fn dashboard_queries(dashboard: &Value) -> Vec<(String, String)> {
 
 #[tokio::test]
 async fn the_dashboard_is_valid_and_queries_only_exposed_series() {
-    let text = read("docs/grafana/mcp-monitor.json");
+    let text = read(DASHBOARD);
     let dashboard: Value = serde_json::from_str(&text).expect("the dashboard is valid JSON");
     assert_eq!(dashboard["uid"], "mcp-monitor");
     assert!(dashboard["schemaVersion"].as_u64().expect("schemaVersion") >= 36);
