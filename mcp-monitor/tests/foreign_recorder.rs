@@ -1,9 +1,9 @@
 //! The macros record into a `metrics` recorder that is not ours, even when it is
 //! installed after the first call. One test in this binary: it owns the global recorder.
 
+use mcp_monitor::{monitor_db_operation, monitor_workflow_step};
 use metrics_util::debugging::{DebugValue, DebuggingRecorder};
 use metrics_util::{CompositeKey, MetricKind};
-use mcp_monitor::{monitor_db_operation, monitor_workflow_step};
 
 #[monitor_db_operation("select", "foreign")]
 fn query(fail: bool) -> Result<(), String> {
@@ -20,7 +20,12 @@ async fn step() -> Result<(), String> {
 }
 
 fn find<'a>(
-    snapshot: &'a [(CompositeKey, Option<metrics::Unit>, Option<metrics::SharedString>, DebugValue)],
+    snapshot: &'a [(
+        CompositeKey,
+        Option<metrics::Unit>,
+        Option<metrics::SharedString>,
+        DebugValue,
+    )],
     kind: MetricKind,
     name: &str,
     labels: &[(&str, &str)],
@@ -54,7 +59,11 @@ async fn calls_reach_a_recorder_installed_after_the_first_call() {
         &snapshot,
         MetricKind::Counter,
         "mcp_db_operations_total",
-        &[("operation", "select"), ("table", "foreign"), ("status", "success")],
+        &[
+            ("operation", "select"),
+            ("table", "foreign"),
+            ("status", "success"),
+        ],
     );
     assert_eq!(ok, Some(&DebugValue::Counter(1)));
     let failed = find(
@@ -77,7 +86,11 @@ async fn calls_reach_a_recorder_installed_after_the_first_call() {
         &snapshot,
         MetricKind::Counter,
         "mcp_workflow_steps_total",
-        &[("workflow", "foreign_wf"), ("step", "step"), ("status", "success")],
+        &[
+            ("workflow", "foreign_wf"),
+            ("step", "step"),
+            ("status", "success"),
+        ],
     );
     assert_eq!(steps, Some(&DebugValue::Counter(1)));
     let active = find(

@@ -54,7 +54,13 @@ fn monitor() -> Monitor {
 async fn send(app: &Router, method: &str, uri: &str) -> (StatusCode, String) {
     let res = app
         .clone()
-        .oneshot(Request::builder().method(method).uri(uri).body(Body::empty()).unwrap())
+        .oneshot(
+            Request::builder()
+                .method(method)
+                .uri(uri)
+                .body(Body::empty())
+                .unwrap(),
+        )
         .await
         .unwrap();
     let status = res.status();
@@ -65,7 +71,9 @@ async fn send(app: &Router, method: &str, uri: &str) -> (StatusCode, String) {
 fn requests(text: &str, method: &str, path: &str, status: u16) -> f64 {
     value(
         text,
-        &format!("mcp_http_requests_total{{method=\"{method}\",path=\"{path}\",status=\"{status}\"}}"),
+        &format!(
+            "mcp_http_requests_total{{method=\"{method}\",path=\"{path}\",status=\"{status}\"}}"
+        ),
     )
     .unwrap_or(0.0)
 }
@@ -74,7 +82,14 @@ fn requests(text: &str, method: &str, path: &str, status: u16) -> f64 {
 async fn requests_are_labelled_by_route_template_method_and_status() {
     let m = monitor();
     let app = app(&m);
-    for uri in ["/users/1", "/users/2", "/users/0", "/users/5000", "/nope", "/nope/deeper"] {
+    for uri in [
+        "/users/1",
+        "/users/2",
+        "/users/0",
+        "/users/5000",
+        "/nope",
+        "/nope/deeper",
+    ] {
         send(&app, "GET", uri).await;
     }
     send(&app, "PURGE", "/users/3").await;
@@ -238,10 +253,20 @@ async fn every_json_endpoint_and_alias_answers() {
     for key in ["memory", "cpu", "cache_hit_ratio"] {
         assert!(d["system"]["resources"][key].is_string(), "resources.{key}");
     }
-    for key in ["active", "completion_rate", "average_execution_time", "error_rate"] {
+    for key in [
+        "active",
+        "completion_rate",
+        "average_execution_time",
+        "error_rate",
+    ] {
         assert!(d["workflows"].get(key).is_some(), "workflows.{key}");
     }
-    for key in ["operations", "errors", "average_latency", "pool_utilization"] {
+    for key in [
+        "operations",
+        "errors",
+        "average_latency",
+        "pool_utilization",
+    ] {
         assert!(d["database"].get(key).is_some(), "database.{key}");
     }
     assert!(d["alerts"]["active"].is_array());
@@ -296,7 +321,10 @@ async fn reset_is_refused_without_an_admin_token() {
 
 #[tokio::test]
 async fn reset_needs_the_admin_token_and_keeps_prometheus_monotonic() {
-    let m = Monitor::builder().with_admin_token("s3cret").build().unwrap();
+    let m = Monitor::builder()
+        .with_admin_token("s3cret")
+        .build()
+        .unwrap();
     let app = app(&m);
     send(&app, "GET", "/users/1").await;
     send(&app, "GET", "/users/2").await;
@@ -322,7 +350,10 @@ async fn reset_needs_the_admin_token_and_keeps_prometheus_monotonic() {
 
 #[tokio::test]
 async fn reads_can_require_the_metrics_token() {
-    let m = Monitor::builder().with_metrics_token("reader").build().unwrap();
+    let m = Monitor::builder()
+        .with_metrics_token("reader")
+        .build()
+        .unwrap();
     let app = app(&m);
     for path in [
         "/metrics",
@@ -385,10 +416,7 @@ async fn counts_are_exact_over_a_real_socket_under_load() {
         .text()
         .await
         .unwrap();
-    assert_eq!(
-        requests(&text, "GET", "/users/{id}", 200),
-        REQUESTS as f64
-    );
+    assert_eq!(requests(&text, "GET", "/users/{id}", 200), REQUESTS as f64);
     let summary: serde_json::Value = client
         .get(format!("http://{addr}/metrics/summary"))
         .send()

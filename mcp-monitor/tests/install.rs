@@ -25,8 +25,14 @@ async fn calls_before_and_after_install_are_all_recorded() {
     metrics::histogram!("app_payload_bytes").record(512.0);
     let text = monitor.render();
     assert_eq!(value(&text, "app_signups_total"), Some(2.0));
-    assert!(text.contains("# TYPE app_payload_bytes histogram"), "{text}");
-    assert!(!text.contains("quantile="), "a histogram fell back to a summary: {text}");
+    assert!(
+        text.contains("# TYPE app_payload_bytes histogram"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("quantile="),
+        "a histogram fell back to a summary: {text}"
+    );
 
     // A reset changes the summary, never the Prometheus series, and later calls count.
     monitor.reset();
