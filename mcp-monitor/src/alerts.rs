@@ -84,6 +84,22 @@ impl AlertType {
         }
     }
 
+    /// The level past which the alert is `critical`: the threshold times
+    /// `MCP_ALERT_CRITICAL_FACTOR` (divided by it for an alert that fires below).
+    /// `None` when the level is out of reach: a share above 100%.
+    pub fn critical_threshold(self, s: &Settings) -> Option<f64> {
+        let threshold = self.threshold(s);
+        if self.fires_below() {
+            return Some(threshold / s.alert_critical_factor);
+        }
+        let critical = threshold * s.alert_critical_factor;
+        let is_share = !matches!(
+            self,
+            AlertType::HighRequestLatency | AlertType::HighSystemLoad
+        );
+        (!(is_share && critical >= 1.0)).then_some(critical)
+    }
+
     /// Formats a value of this alert's quantity: `1.25s`, `85%`, `1.50`.
     pub fn format_value(self, v: f64) -> String {
         match self {
@@ -252,12 +268,13 @@ impl AlertEngine {
             if !breached {
                 continue;
             }
-            let factor = settings.alert_critical_factor;
-            let critical = if o.kind.fires_below() {
-                o.value < threshold / factor
-            } else {
-                o.value > threshold * factor
-            };
+            let critical = o.kind.critical_threshold(settings).is_some_and(|c| {
+                if o.kind.fires_below() {
+                    o.value < c
+                } else {
+                    o.value > c
+                }
+            });
             let severity = if critical {
                 Severity::Critical
             } else {

@@ -111,22 +111,10 @@ struct Levels {
 impl Levels {
     /// The levels of `kind` under `s`, by the rules of `rules.rs`.
     fn of(kind: AlertType, s: &Settings) -> Self {
-        let warning = kind.threshold(s);
-        let critical = if kind.fires_below() {
-            warning / s.alert_critical_factor
-        } else {
-            warning * s.alert_critical_factor
-        };
-        // Ratios cannot exceed 100%: a critical step above it would never show.
-        let bounded = !matches!(
-            kind,
-            AlertType::HighRequestLatency | AlertType::HighSystemLoad
-        );
-        let reachable = !(bounded && !kind.fires_below() && critical >= 1.0);
         Self {
             kind,
-            warning,
-            critical: reachable.then_some(critical),
+            warning: kind.threshold(s),
+            critical: kind.critical_threshold(s),
         }
     }
 

@@ -135,31 +135,21 @@ fn rules(s: &Settings) -> (Vec<Rule>, Vec<String>) {
 
     for kind in AlertType::ALL {
         let threshold = kind.threshold(s);
-        let critical = if kind.fires_below() {
-            threshold / s.alert_critical_factor
-        } else {
-            threshold * s.alert_critical_factor
-        };
-        // Ratios cannot exceed 100%: a critical rule above it would never fire.
-        let bounded = !matches!(
-            kind,
-            AlertType::HighRequestLatency | AlertType::HighSystemLoad
-        );
-        let with_critical = !(bounded && !kind.fires_below() && critical >= 1.0);
-        if !with_critical {
+        let critical = kind.critical_threshold(s);
+        if critical.is_none() {
             skipped.push(format!(
                 "{} has no critical rule: its threshold {} times {} is {}, which a ratio \
                  cannot exceed.",
                 kind.as_str(),
                 kind.format_value(threshold),
                 num(s.alert_critical_factor),
-                kind.format_value(critical),
+                kind.format_value(threshold * s.alert_critical_factor),
             ));
         }
         for part in parts(&c, kind) {
             for (severity, t) in [
                 (Severity::Warning, Some(threshold)),
-                (Severity::Critical, with_critical.then_some(critical)),
+                (Severity::Critical, critical),
             ] {
                 let Some(t) = t else { continue };
                 let (op_word, times) = if kind.fires_below() {
