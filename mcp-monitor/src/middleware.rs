@@ -32,45 +32,57 @@ pub const STATUS_CLIENT_CLOSED: u16 = 499;
 /// `mcp_http_requests_in_flight`. Made by [`Monitor::layer`](crate::Monitor::layer).
 #[derive(Debug, Clone)]
 pub struct HttpMetricsLayer {
+    // One `Arc` for everything: axum clones the layered service for every request,
+    // and each `Arc` in it costs an atomic increment and decrement.
+    shared: Arc<Shared>,
+}
+
+#[derive(Debug)]
+struct Shared {
     store: Arc<HttpStore>,
-    excluded: Arc<[String]>,
+    excluded: Box<[String]>,
 }
 
 impl HttpMetricsLayer {
     pub(crate) fn new(store: Arc<HttpStore>, excluded: Vec<String>) -> Self {
         Self {
-            store,
-            excluded: excluded.into(),
+            shared: Arc::new(Shared {
+                store,
+                excluded: excluded.into(),
+            }),
         }
+    }
+
+    fn with_excluded(self, excluded: Vec<String>) -> Self {
+        Self::new(self.shared.store.clone(), excluded)
     }
 
     /// Also records the route templates in `paths` (by default the monitor's own
     /// endpoints are not recorded).
     #[must_use]
-    pub fn include(mut self, paths: &[&str]) -> Self {
-        self.excluded = self
+    pub fn include(self, paths: &[&str]) -> Self {
+        let excluded = self
+            .shared
             .excluded
             .iter()
             .filter(|p| !paths.contains(&p.as_str()))
             .cloned()
             .collect();
-        self
+        self.with_excluded(excluded)
     }
 
     /// Records the monitor's own endpoints too.
     #[must_use]
-    pub fn include_monitor_endpoints(mut self) -> Self {
-        self.excluded = Arc::new([]);
-        self
+    pub fn include_monitor_endpoints(self) -> Self {
+        self.with_excluded(Vec::new())
     }
 
     /// Does not record requests to the route templates in `paths`.
     #[must_use]
-    pub fn exclude(mut self, paths: &[&str]) -> Self {
-        let mut v = self.excluded.to_vec();
+    pub fn exclude(self, paths: &[&str]) -> Self {
+        let mut v = self.shared.excluded.to_vec();
         v.extend(paths.iter().map(|p| (*p).to_owned()));
-        self.excluded = v.into();
-        self
+        self.with_excluded(v)
     }
 }
 
@@ -106,13 +118,14 @@ where
 
     fn call(&mut self, req: Request<B>) -> Self::Future {
         let matched = req.extensions().get::<MatchedPath>().cloned();
+        let shared = &self.layer.shared;
         let excluded = matched
             .as_ref()
-            .is_some_and(|p| self.layer.excluded.iter().any(|e| e == p.as_str()));
+            .is_some_and(|p| shared.excluded.iter().any(|e| e == p.as_str()));
         let guard = (!excluded).then(|| {
-            self.layer.store.in_flight_inc();
+            shared.store.in_flight_inc();
             RequestGuard {
-                store: self.layer.store.clone(),
+                shared: shared.clone(),
                 method: MethodLabel::of(req.method()),
                 path: matched,
                 status: None,
@@ -156,7 +169,7 @@ where
 
 /// Records one request when dropped.
 struct RequestGuard {
-    store: Arc<HttpStore>,
+    shared: Arc<Shared>,
     method: MethodLabel,
     path: Option<MatchedPath>,
     status: Option<u16>,
@@ -175,7 +188,8 @@ impl Drop for RequestGuard {
             .path
             .as_ref()
             .map_or(UNMATCHED_PATH, MatchedPath::as_str);
-        self.store.record(self.method, path, status, ns);
-        self.store.in_flight_dec();
+        let store = &self.shared.store;
+        store.record(self.method, path, status, ns);
+        store.in_flight_dec();
     }
 }
