@@ -226,6 +226,52 @@ fn contended(c: &mut Criterion) {
     g.finish();
 }
 
+/// Runs `n` calls of `f` on this thread; returns the elapsed time.
+fn one_thread<F, Fut>(n: u64, f: F) -> Duration
+where
+    F: Fn(u64) -> Fut,
+    Fut: Future<Output = BenchResult>,
+{
+    let start = Instant::now();
+    for i in 0..n {
+        black_box(block_on(f(black_box(i)))).ok();
+    }
+    start.elapsed()
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+/// The target ratios measured in alternation: each round times a block of the floor
+/// and of our macro, on one thread and on two, back to back, so that the machine's
+/// drift (it is shared and its speed changes from minute to minute) hits them alike.
+/// Prints the median over rounds of each ratio.
+fn interleaved() {
+    const CALLS: u64 = 20_000;
+    const ROUNDS: usize = 41;
+    let (mut single, mut two_vs_single, mut two_vs_two) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..ROUNDS {
+        let floor1 = one_thread(CALLS, floor).as_secs_f64();
+        let ours1 = one_thread(CALLS, mcp_monitor).as_secs_f64();
+        let floor2 = two_threads(CALLS, floor).as_secs_f64();
+        let ours2 = two_threads(CALLS, mcp_monitor).as_secs_f64();
+        single.push(ours1 / floor1);
+        two_vs_single.push(ours2 / floor1);
+        two_vs_two.push(ours2 / floor2);
+    }
+    println!(
+        "interleaved, median of {ROUNDS} rounds of {CALLS} calls: \
+         mcp_monitor / floor = {:.2} (one thread); \
+         mcp_monitor with two threads / floor with one = {:.2}; \
+         mcp_monitor / floor, both with two threads = {:.2}",
+        median(single),
+        median(two_vs_single),
+        median(two_vs_two),
+    );
+}
+
 fn main() {
     let monitor = Monitor::builder()
         .install()
@@ -239,6 +285,7 @@ fn main() {
     single(&mut c);
     contended(&mut c);
     c.final_summary();
+    interleaved();
 
     // Every variant recorded into a live recorder: check that ours did.
     let text = monitor.render();

@@ -9,7 +9,7 @@
 //! the Prometheus series monotonic and later recordings correct.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicI64, Ordering::Relaxed};
 use std::sync::{LazyLock, PoisonError, RwLock};
 
 use crate::histogram::{AtomicHistogram, Buckets, HistogramSnapshot};
@@ -31,7 +31,7 @@ pub(crate) enum OpKind {
 pub(crate) struct OpSeries {
     pub(crate) kind: OpKind,
     pub(crate) labels: [&'static str; 2],
-    statuses: [AtomicU64; 3],
+    /// The latency histogram, whose categories are the [`Status`]es.
     pub(crate) histogram: AtomicHistogram,
 }
 
@@ -40,22 +40,20 @@ impl OpSeries {
         Self {
             kind,
             labels,
-            statuses: Default::default(),
-            histogram: AtomicHistogram::new(buckets),
+            histogram: AtomicHistogram::striped(buckets, Status::ALL.len()),
         }
     }
 
     /// Records one finished call.
     #[inline]
     pub(crate) fn record(&self, status: Status, ns: u64) {
-        self.statuses[status as usize].fetch_add(1, Relaxed);
-        self.histogram.record_ns(ns);
+        self.histogram.record_ns_in(ns, status as usize);
     }
 
     /// Copies the current values.
     pub(crate) fn snapshot(&self) -> OpSnapshot {
         OpSnapshot {
-            statuses: [0, 1, 2].map(|i| self.statuses[i].load(Relaxed)),
+            statuses: [0, 1, 2].map(|i| self.histogram.category_count(i)),
             histogram: self.histogram.snapshot(),
         }
     }

@@ -2,10 +2,11 @@
 //!
 //! The macros put one `static` site in each monitored function. The first call
 //! resolves the site's series in the [registry](crate::registry) and caches the
-//! reference; every later call costs two clock reads and three relaxed atomic adds
-//! (outcome counter, histogram bucket, histogram sum), plus two for the active gauge
-//! of a workflow. The [`Guard`] records in `Drop`, so a return, an `Err`, a panic and
-//! a dropped future all go through one place, and every gauge it raised comes down.
+//! reference; every later call costs two clock reads and two relaxed atomic adds
+//! (the histogram bucket of the call's outcome, and the histogram sum) on counters
+//! striped per thread, plus two for the active gauge of a workflow. The [`Guard`]
+//! records in `Drop`, so a return, an `Err`, a panic and a dropped future all go
+//! through one place, and every gauge it raised comes down.
 
 use std::cell::Cell;
 use std::future::Future;
