@@ -53,20 +53,7 @@ async fn traffic(s: &TestServer) {
         assert_eq!(s.get(&format!("/users/{id}")).await.status(), 200);
     }
     assert_eq!(s.get("/users/424242").await.status(), 404);
-    let ok = json!({"records": [{"a": 1}, "b"]});
-    assert_eq!(
-        s.post_json("/workflows/data_processing", &ok)
-            .await
-            .status(),
-        200
-    );
-    let bad = json!({"records": []});
-    assert_eq!(
-        s.post_json("/workflows/data_processing", &bad)
-            .await
-            .status(),
-        422
-    );
+    s.run_workflow_ok_and_invalid(json!([{"a": 1}, "b"])).await;
 }
 
 #[tokio::test]

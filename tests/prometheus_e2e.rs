@@ -145,20 +145,7 @@ async fn traffic(s: &TestServer, round: usize) -> usize {
     }
     assert_eq!(s.get("/users/0").await.status(), 404);
     assert_eq!(s.get("/users").await.status(), 200);
-    let ok = json!({"records": [round, "x"]});
-    assert_eq!(
-        s.post_json("/workflows/data_processing", &ok)
-            .await
-            .status(),
-        200
-    );
-    let bad = json!({"records": []});
-    assert_eq!(
-        s.post_json("/workflows/data_processing", &bad)
-            .await
-            .status(),
-        422
-    );
+    s.run_workflow_ok_and_invalid(json!([round, "x"])).await;
     assert_eq!(s.get("/unknown").await.status(), 404);
     8
 }

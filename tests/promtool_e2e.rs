@@ -46,20 +46,8 @@ async fn promtool_accepts_the_demo_metrics() {
     assert_eq!(s.get("/users/0").await.status(), 404);
     assert_eq!(s.get("/no/such/route").await.status(), 404);
     assert_eq!(s.get("/users").await.status(), 200);
-    let ok = json!({"records": [1, "two", {"three": 3}]});
-    assert_eq!(
-        s.post_json("/workflows/data_processing", &ok)
-            .await
-            .status(),
-        200
-    );
-    let bad = json!({"records": []});
-    assert_eq!(
-        s.post_json("/workflows/data_processing", &bad)
-            .await
-            .status(),
-        422
-    );
+    s.run_workflow_ok_and_invalid(json!([1, "two", {"three": 3}]))
+        .await;
 
     // Wait for the resource gauges (two CPU samples) and the alert.
     let text = common::eventually("resource gauges and mcp_alerts on /metrics", || async {

@@ -101,27 +101,21 @@ pub(crate) fn expand(kind: Kind, labels: &Labels, item: ItemFn) -> syn::Result<T
         } else {
             quote_spanned!(body_span=> ::mcp_monitor::__private::call_once(move || -> ! #block))
         };
+        let start = start_guard(&guard, &site_ty, values);
         return Ok(quote! {
             #(#attrs)*
             #vis #sig {
-                let #guard = {
-                    static SITE: ::mcp_monitor::__private::#site_ty =
-                        ::mcp_monitor::__private::#site_ty::new(#(#values),*);
-                    SITE.start()
-                };
+                #start
                 #run_body
             }
         });
     }
 
+    let start = start_guard(&guard, &site_ty, values);
     Ok(quote! {
         #(#attrs)*
         #vis #sig {
-            let #guard = {
-                static SITE: ::mcp_monitor::__private::#site_ty =
-                    ::mcp_monitor::__private::#site_ty::new(#(#values),*);
-                SITE.start()
-            };
+            #start
             let #out #annotation = #run_body;
             let #failed = {
                 #[allow(unused_imports)]
@@ -132,6 +126,18 @@ pub(crate) fn expand(kind: Kind, labels: &Labels, item: ItemFn) -> syn::Result<T
             #out
         }
     })
+}
+
+/// `let guard = { static SITE: <site> = <site>::new(labels); SITE.start() };`: the one
+/// `static` per function, scoped to a block so the body cannot see it.
+fn start_guard(guard: &Ident, site_ty: &TokenStream, values: &[syn::LitStr]) -> TokenStream {
+    quote! {
+        let #guard = {
+            static SITE: ::mcp_monitor::__private::#site_ty =
+                ::mcp_monitor::__private::#site_ty::new(#(#values),*);
+            SITE.start()
+        };
+    }
 }
 
 fn check_fn(kind: Kind, item: &ItemFn) -> syn::Result<()> {

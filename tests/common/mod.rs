@@ -118,6 +118,17 @@ impl TestServer {
     }
 
     /// Creates a user, expecting 201; returns its id.
+    /// Runs the `data_processing` workflow once on `records` (must succeed, 200) and once
+    /// on an empty list (must fail validation, 422).
+    pub(crate) async fn run_workflow_ok_and_invalid(&self, records: Value) {
+        let ok = serde_json::json!({ "records": records });
+        let res = self.post_json("/workflows/data_processing", &ok).await;
+        assert_eq!(res.status(), 200);
+        let bad = serde_json::json!({ "records": [] });
+        let res = self.post_json("/workflows/data_processing", &bad).await;
+        assert_eq!(res.status(), 422);
+    }
+
     pub(crate) async fn create_user(&self, name: &str, email: &str) -> i64 {
         let res = self
             .post_json("/users", &serde_json::json!({"name": name, "email": email}))

@@ -1,0 +1,63 @@
+//! The background tasks: periodic evaluation and the retention reset. Its own binary:
+//! the macro series are process-wide, and another test's failing calls would show here.
+
+mod common;
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::routing::get;
+use axum::Router;
+use http::{Request, StatusCode};
+use mcp_monitor::{AlertType, Monitor, Settings};
+use tower::ServiceExt;
+
+fn monitor(vars: &[(&str, &str)]) -> Monitor {
+    let map: HashMap<String, String> = vars
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    let settings = Settings::from_lookup(&move |k| map.get(k).cloned()).unwrap();
+    Monitor::builder().with_settings(settings).build().unwrap()
+}
+
+#[tokio::test(start_paused = true)]
+async fn background_tasks_evaluate_and_the_retention_reset_clears_everything() {
+    let m = monitor(&[
+        ("MCP_ALERT_FOR", "0"),
+        ("MCP_ALERT_EVALUATION_INTERVAL", "1s"),
+        ("MCP_METRICS_RETENTION", "30s"),
+        ("MCP_METRICS_WINDOW", "1m"),
+        // Real resource samples are taken too; keep them from firing on a busy machine.
+        ("MCP_CPU_THRESHOLD", "100%"),
+        ("MCP_MEMORY_THRESHOLD", "100%"),
+        ("MCP_SYSTEM_LOAD_THRESHOLD", "1000"),
+    ]);
+    let app = Router::new()
+        .route("/fail", get(|| async { StatusCode::INTERNAL_SERVER_ERROR }))
+        .layer(m.layer());
+    for _ in 0..25 {
+        app.clone()
+            .oneshot(Request::get("/fail").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+    }
+    m.spawn_tasks();
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let active: Vec<_> = m.active_alerts().into_iter().map(|a| a.kind).collect();
+    assert_eq!(active, vec![AlertType::HighErrorRate]);
+
+    tokio::time::sleep(Duration::from_secs(30)).await;
+    assert!(m.active_alerts().is_empty());
+    assert!(m.alert_history().is_empty());
+    assert!(m.since_reset() < Duration::from_secs(30));
+    // Prometheus still has every request.
+    assert_eq!(
+        common::value(
+            &m.render(),
+            "mcp_http_requests_total{method=\"GET\",path=\"/fail\",status=\"500\"}"
+        ),
+        Some(25.0)
+    );
+}
