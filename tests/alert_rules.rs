@@ -6,6 +6,8 @@
 //! Without `promtool` the promtool checks fail when `CI` is set and are skipped (with a
 //! notice) otherwise. CI installs it from Debian's `prometheus` package.
 
+mod common;
+
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -26,26 +28,6 @@ fn settings(vars: &[(&str, &str)]) -> Settings {
         .collect();
     // Never the process environment: the committed file is the defaults.
     Settings::from_lookup(&move |name| vars.get(name).cloned()).expect("settings")
-}
-
-/// Whether `promtool` can be run; without it CI fails and a local run skips.
-fn have_promtool() -> bool {
-    let found = Command::new("promtool")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !found {
-        assert!(
-            std::env::var_os("CI").is_none_or(|v| v.is_empty()),
-            "promtool is not installed; CI must install Debian's `prometheus` package \
-             (apt-get install --no-install-recommends prometheus)"
-        );
-        eprintln!(
-            "notice: promtool not found; skipping the promtool checks \
-             (apt-get install --no-install-recommends prometheus)"
-        );
-    }
-    found
 }
 
 /// Runs `promtool <args>` in the workspace root and asserts that it succeeds.
@@ -77,7 +59,7 @@ fn the_committed_rules_are_the_default_settings_rendered() {
 
 #[test]
 fn promtool_checks_and_tests_the_committed_rules() {
-    if !have_promtool() {
+    if common::external_tool("promtool").is_none() {
         return;
     }
     let check = promtool(&[Path::new("check"), Path::new("rules"), Path::new(RULES)]);
@@ -163,7 +145,7 @@ fn other_settings_change_the_rules_and_promtool_accepts_them() {
     assert!(odd.contains("    interval: 1500ms\n"));
     assert!(odd.contains(" > 0\n") && !odd.contains(">= 0"));
 
-    if !have_promtool() {
+    if common::external_tool("promtool").is_none() {
         return;
     }
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR"));

@@ -6,6 +6,8 @@
 //! has seen every kind of traffic: HTTP requests through the layer, macro-annotated db
 //! operations, workflow steps and runs, a cache, a pool, a resource sample and an alert.
 
+mod common;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -510,7 +512,7 @@ async fn the_dashboard_is_valid_and_queries_only_exposed_series() {
 /// Runs every query through `promtool check rules` (as alert expressions, with the
 /// Grafana variables replaced), when promtool is installed.
 fn promql_is_valid(queries: &[(String, String)]) {
-    if !have_promtool() {
+    if common::external_tool("promtool").is_none() {
         return;
     }
     let mut yaml = String::from("groups:\n  - name: dashboard\n    rules:\n");
@@ -538,25 +540,6 @@ fn promql_is_valid(queries: &[(String, String)]) {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
-}
-
-/// Whether `promtool` can be run; without it CI fails and a local run skips.
-fn have_promtool() -> bool {
-    let found = Command::new("promtool")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !found {
-        assert!(
-            std::env::var_os("CI").is_none_or(|v| v.is_empty()),
-            "promtool is not installed (CI installs Debian's `prometheus` package)"
-        );
-        eprintln!(
-            "notice: promtool not found; skipping the PromQL syntax check \
-             (apt-get install prometheus)"
-        );
-    }
-    found
 }
 
 // ------------------------------------------------------------------ the alert rules

@@ -2,7 +2,6 @@
 
 mod common;
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -15,13 +14,7 @@ fn monitor(settings: Settings) -> Monitor {
     Monitor::builder().with_settings(settings).build().unwrap()
 }
 
-fn settings(vars: &[(&str, &str)]) -> Settings {
-    let map: HashMap<String, String> = vars
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-        .collect();
-    Settings::from_lookup(&move |k| map.get(k).cloned()).unwrap()
-}
+use common::settings;
 
 fn active(m: &Monitor) -> Vec<(AlertType, String)> {
     m.active_alerts()

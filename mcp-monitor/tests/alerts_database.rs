@@ -1,23 +1,14 @@
 //! `HIGH_ERROR_RATE` per component. Its own binary: it makes failing database calls, and
 //! the macro series are process-wide, so they would show in other tests' monitors.
 
-use std::collections::HashMap;
+mod common;
 
 use axum::body::Body;
 use axum::routing::get;
 use axum::Router;
 use http::{Request, StatusCode};
-use mcp_monitor::{monitor_db_operation, AlertType, Monitor, Settings};
+use mcp_monitor::{monitor_db_operation, AlertType, Monitor};
 use tower::ServiceExt;
-
-fn monitor(vars: &[(&str, &str)]) -> Monitor {
-    let map: HashMap<String, String> = vars
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-        .collect();
-    let settings = Settings::from_lookup(&move |k| map.get(k).cloned()).unwrap();
-    Monitor::builder().with_settings(settings).build().unwrap()
-}
 
 fn active(m: &Monitor) -> Vec<(AlertType, String)> {
     m.active_alerts()
@@ -32,7 +23,7 @@ async fn status(code: u16) -> StatusCode {
 
 #[tokio::test(start_paused = true)]
 async fn error_rate_needs_min_samples_and_fires_per_component() {
-    let m = monitor(&[("MCP_ALERT_FOR", "0")]);
+    let m = common::monitor_with(&[("MCP_ALERT_FOR", "0")]);
     let app = Router::new()
         .route("/ok", get(|| status(200)))
         .route("/fail", get(|| status(503)))

@@ -3,28 +3,18 @@
 
 mod common;
 
-use std::collections::HashMap;
 use std::time::Duration;
 
 use axum::body::Body;
 use axum::routing::get;
 use axum::Router;
 use http::{Request, StatusCode};
-use mcp_monitor::{AlertType, Monitor, Settings};
+use mcp_monitor::AlertType;
 use tower::ServiceExt;
-
-fn monitor(vars: &[(&str, &str)]) -> Monitor {
-    let map: HashMap<String, String> = vars
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-        .collect();
-    let settings = Settings::from_lookup(&move |k| map.get(k).cloned()).unwrap();
-    Monitor::builder().with_settings(settings).build().unwrap()
-}
 
 #[tokio::test(start_paused = true)]
 async fn background_tasks_evaluate_and_the_retention_reset_clears_everything() {
-    let m = monitor(&[
+    let m = common::monitor_with(&[
         ("MCP_ALERT_FOR", "0"),
         ("MCP_ALERT_EVALUATION_INTERVAL", "1s"),
         ("MCP_METRICS_RETENTION", "30s"),

@@ -8,3 +8,20 @@ pub fn value(text: &str, prefix: &str) -> Option<f64> {
         .and_then(|l| l.rsplit(' ').next())
         .and_then(|v| v.parse().ok())
 }
+
+/// Settings from `MCP_*` pairs, as `Settings::from_env` would read them.
+pub fn settings(vars: &[(&str, &str)]) -> mcp_monitor::Settings {
+    let map: std::collections::HashMap<String, String> = vars
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    mcp_monitor::Settings::from_lookup(&move |k| map.get(k).cloned()).unwrap()
+}
+
+/// A monitor built (not installed) from `MCP_*` pairs.
+pub fn monitor_with(vars: &[(&str, &str)]) -> mcp_monitor::Monitor {
+    mcp_monitor::Monitor::builder()
+        .with_settings(settings(vars))
+        .build()
+        .unwrap()
+}
