@@ -1,0 +1,78 @@
+//! Alerts are logged through `tracing` when they fire and resolve. Its own binary:
+//! `tracing` caches each callsite's interest process-wide, so another test thread hitting
+//! the same callsite without a subscriber could hide the events from this one's
+//! thread-local subscriber.
+
+mod common;
+
+use std::sync::Arc;
+
+use mcp_monitor::ResourceSample;
+
+/// Collects `(level, message, alert)` of every event.
+#[derive(Clone, Default)]
+struct Events(Arc<std::sync::Mutex<Vec<(tracing::Level, String, String)>>>);
+
+impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for Events {
+    fn on_event(&self, event: &tracing::Event<'_>, _: tracing_subscriber::layer::Context<'_, S>) {
+        #[derive(Default)]
+        struct Fields(String, String);
+        impl tracing::field::Visit for Fields {
+            fn record_debug(&mut self, f: &tracing::field::Field, v: &dyn std::fmt::Debug) {
+                match f.name() {
+                    "message" => self.0 = format!("{v:?}"),
+                    "alert" => self.1 = format!("{v:?}"),
+                    _ => {}
+                }
+            }
+            fn record_str(&mut self, f: &tracing::field::Field, v: &str) {
+                if f.name() == "alert" {
+                    self.1 = v.to_owned();
+                }
+            }
+        }
+        let mut fields = Fields::default();
+        event.record(&mut fields);
+        self.0
+            .lock()
+            .unwrap()
+            .push((*event.metadata().level(), fields.0, fields.1));
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn firing_and_resolving_are_logged_through_tracing() {
+    use tracing_subscriber::layer::SubscriberExt;
+    let events = Events::default();
+    let subscriber = tracing_subscriber::registry().with(events.clone());
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let m = common::monitor_with(&[("MCP_ALERT_FOR", "0")]);
+    m.observe_resources(ResourceSample {
+        cpu: Some(0.9),
+        ..ResourceSample::default()
+    });
+    m.evaluate_alerts();
+    m.observe_resources(ResourceSample {
+        cpu: Some(0.1),
+        ..ResourceSample::default()
+    });
+    m.evaluate_alerts();
+    let seen = events.0.lock().unwrap().clone();
+    assert!(
+        seen.contains(&(
+            tracing::Level::WARN,
+            "alert firing".into(),
+            "HIGH_CPU_USAGE".into()
+        )),
+        "{seen:?}"
+    );
+    assert!(
+        seen.contains(&(
+            tracing::Level::INFO,
+            "alert resolved".into(),
+            "HIGH_CPU_USAGE".into()
+        )),
+        "{seen:?}"
+    );
+}
