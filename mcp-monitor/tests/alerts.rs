@@ -14,7 +14,7 @@ fn monitor(settings: Settings) -> Monitor {
     Monitor::builder().with_settings(settings).build().unwrap()
 }
 
-use common::settings;
+use common::{get_json, serve, settings};
 
 fn active(m: &Monitor) -> Vec<(AlertType, String)> {
     m.active_alerts()
@@ -239,9 +239,7 @@ async fn slow_real_traffic_raises_high_request_latency_in_the_report() {
         )
         .merge(m.router())
         .layer(m.layer());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let addr = serve(app).await;
     let client = reqwest::Client::new();
     for _ in 0..12 {
         let res = client
@@ -252,14 +250,8 @@ async fn slow_real_traffic_raises_high_request_latency_in_the_report() {
         assert_eq!(res.status(), 200);
     }
     m.evaluate_alerts();
-    let report: serde_json::Value = client
-        .get(format!("http://{addr}/api/v1/metrics/report"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let report: serde_json::Value =
+        get_json(&client, &format!("http://{addr}/api/v1/metrics/report")).await;
     let active = report["alerts"]["active"].as_array().unwrap();
     let latency = active
         .iter()
@@ -278,14 +270,8 @@ async fn slow_real_traffic_raises_high_request_latency_in_the_report() {
     ] {
         assert!(latency.get(key).is_some(), "{key}");
     }
-    let dashboard: serde_json::Value = client
-        .get(format!("http://{addr}/api/v1/metrics/dashboard"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let dashboard: serde_json::Value =
+        get_json(&client, &format!("http://{addr}/api/v1/metrics/dashboard")).await;
     assert_eq!(
         dashboard["alerts"]["active"][0]["type"],
         "HIGH_REQUEST_LATENCY"

@@ -8,7 +8,7 @@ use std::time::Duration;
 use axum::body::Body;
 use axum::routing::get;
 use axum::Router;
-use common::value;
+use common::{get_json, serve, value};
 use http::{Request, StatusCode};
 use http_body_util::BodyExt;
 use mcp_monitor::Monitor;
@@ -371,14 +371,6 @@ async fn reads_can_require_the_metrics_token() {
     assert_eq!(send(&app, "GET", "/users/1").await.0, 200);
 }
 
-/// Starts `app` on a real socket and returns its address.
-async fn serve(app: Router) -> std::net::SocketAddr {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    addr
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn counts_are_exact_over_a_real_socket_under_load() {
     const REQUESTS: usize = 20_000;
@@ -417,23 +409,11 @@ async fn counts_are_exact_over_a_real_socket_under_load() {
         .await
         .unwrap();
     assert_eq!(requests(&text, "GET", "/users/{id}", 200), REQUESTS as f64);
-    let summary: serde_json::Value = client
-        .get(format!("http://{addr}/metrics/summary"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let summary: serde_json::Value =
+        get_json(&client, &format!("http://{addr}/metrics/summary")).await;
     assert_eq!(summary["http"]["total"]["count"], REQUESTS);
-    let dashboard: serde_json::Value = client
-        .get(format!("http://{addr}/api/v1/metrics/dashboard"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let dashboard: serde_json::Value =
+        get_json(&client, &format!("http://{addr}/api/v1/metrics/dashboard")).await;
     assert_eq!(dashboard["system"]["requests"]["total"], REQUESTS);
 }
 
@@ -477,13 +457,6 @@ async fn reset_under_concurrent_load_loses_nothing_afterwards() {
             .await
             .unwrap();
     }
-    let d: serde_json::Value = client
-        .get(format!("http://{addr}/metrics/dashboard"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let d: serde_json::Value = get_json(&client, &format!("http://{addr}/metrics/dashboard")).await;
     assert_eq!(d["system"]["requests"]["total"], 50);
 }

@@ -25,3 +25,16 @@ pub fn monitor_with(vars: &[(&str, &str)]) -> mcp_monitor::Monitor {
         .build()
         .unwrap()
 }
+
+/// Starts `app` on a real socket on 127.0.0.1 and returns its address.
+pub async fn serve(app: axum::Router) -> std::net::SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    addr
+}
+
+/// `GET url`, parsed as JSON.
+pub async fn get_json(client: &reqwest::Client, url: &str) -> serde_json::Value {
+    client.get(url).send().await.unwrap().json().await.unwrap()
+}
