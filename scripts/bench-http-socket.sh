@@ -2,13 +2,16 @@
 # Throughput and latency of the HTTP middleware over a real socket: a bare axum route,
 # the same behind mcp-monitor's layer, and behind axum-prometheus, served from one
 # process pinned to one core while wrk, pinned to another core, loads them in
-# interleaved rounds. Two passes: the variants loaded in turn (throughput and latency
-# of each alone), then loaded at once (CPU cost per request under identical machine
-# conditions). See docs/benchmarks.md ("HTTP middleware").
+# interleaved rounds. Three passes: the variants loaded in turn (throughput and latency
+# of each alone, at saturation), then loaded at once (CPU cost per request under
+# identical machine conditions), then in turn at a moderate load (each connection
+# waits 1 ms between requests: latency with spare capacity). See docs/benchmarks.md
+# ("HTTP middleware").
 #
 # Usage: scripts/bench-http-socket.sh [--rounds 10] [--duration 5] [--warmup 2]
 #                                     [--connections 32] [--server-cpu 1] [--load-cpu 0]
 #                                     [--min-server-cpu 0.9] [--current-thread]
+#                                     (passed to every pass)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -36,3 +39,4 @@ echo "wrk: $(wrk --version 2>&1 | head -1)"
 cargo bench -p mcp-monitor --bench http_socket --no-run
 cargo bench -p mcp-monitor --bench http_socket -- "$@"
 cargo bench -p mcp-monitor --bench http_socket -- "$@" --concurrent
+cargo bench -p mcp-monitor --bench http_socket -- "$@" --think-ms 1

@@ -9,7 +9,9 @@
 //! middleware adds.
 //!
 //! Run with `cargo bench -p mcp-monitor --bench http_interleaved [-- ROUNDS [N]]`
-//! (defaults 15 and 20000). With `--only VARIANT` it runs that variant alone, with no
+//! (defaults 15 and 20000). With `--finalized` every router is first turned into
+//! routes with `with_state(())`, as `axum::serve` does once per connection; without it
+//! (the default) axum applies each layer to the route on every `oneshot`. With `--only VARIANT` it runs that variant alone, with no
 //! table: for a profiler (`valgrind --tool=callgrind <bench binary> --only
 //! mcp_monitor 1 20000`, minus the same for `bare`, gives instructions per request).
 //! See `docs/benchmarks.md`.
@@ -33,7 +35,18 @@ fn main() {
 
     let monitor = install_monitor();
     let rt = runtime();
-    let routers: Vec<_> = VARIANTS.iter().map(|v| router(v, &monitor)).collect();
+    let finalized = args.iter().any(|a| a == "--finalized");
+    let routers: Vec<_> = VARIANTS
+        .iter()
+        .map(|v| {
+            let r = router(v, &monitor);
+            if finalized {
+                r.with_state(())
+            } else {
+                r
+            }
+        })
+        .collect();
 
     let time = |app: &axum::Router| {
         let start = Instant::now();
@@ -68,7 +81,8 @@ fn main() {
     }
 
     let bare = per_variant[0].clone();
-    println!("\n{rounds} interleaved rounds x {n} requests per variant (ns/request)\n");
+    let mode = if finalized { ", finalized routers" } else { "" };
+    println!("\n{rounds} interleaved rounds x {n} requests per variant (ns/request{mode})\n");
     println!("| variant | median | added vs bare (median of rounds) | min..max of rounds |");
     println!("|---|---:|---:|---:|");
     for (i, name) in VARIANTS.iter().enumerate() {

@@ -24,10 +24,16 @@
 //! process ran on the server's core, or the load tool could not keep up): it is shown,
 //! discarded and repeated.
 //!
+//! With `--think-ms MS` every connection waits `MS` milliseconds after each response
+//! before sending its next request (a `wrk` script with `delay()`): a fixed, moderate
+//! load instead of saturation, so that the latencies are those of a server with spare
+//! capacity rather than queueing time (which at saturation follows throughput). Every
+//! round then counts, whatever the server's CPU.
+//!
 //! Needs Linux, `taskset` and `wrk` (`scripts/bench-http-socket.sh` installs it):
 //! `cargo bench -p mcp-monitor --bench http_socket -- [--rounds 10] [--duration 5]
 //! [--warmup 2] [--connections 32] [--server-cpu 1] [--load-cpu 0]
-//! [--min-server-cpu 0.9] [--current-thread] [--concurrent]`.
+//! [--min-server-cpu 0.9] [--current-thread] [--concurrent] [--think-ms 0]`.
 //! See `docs/benchmarks.md`.
 
 mod http_common;
@@ -54,6 +60,11 @@ struct Opts {
     current_thread: bool,
     /// Load the three variants at once instead of in turn.
     concurrent: bool,
+    /// Milliseconds each connection waits after a response before its next request
+    /// (0: none, the server is saturated).
+    think_ms: u32,
+    /// The `wrk` script that makes connections wait `think_ms`.
+    script: Option<std::path::PathBuf>,
 }
 
 impl Opts {
@@ -68,6 +79,8 @@ impl Opts {
             min_cpu: 0.9,
             current_thread: false,
             concurrent: false,
+            think_ms: 0,
+            script: None,
         };
         let mut args = std::env::args().skip(1);
         while let Some(a) = args.next() {
@@ -82,8 +95,12 @@ impl Opts {
                 "--min-server-cpu" => o.min_cpu = value().parse().expect("--min-server-cpu"),
                 "--current-thread" => o.current_thread = true,
                 "--concurrent" => o.concurrent = true,
+                "--think-ms" => o.think_ms = value().parse().expect("--think-ms"),
                 _ => {} // `--bench` from cargo, and anything else: ignored
             }
+        }
+        if o.think_ms > 0 {
+            o.script = Some(think_script(o.think_ms));
         }
         o
     }
@@ -157,14 +174,27 @@ fn clock_ticks_per_second() -> f64 {
         .unwrap_or(100.0)
 }
 
+/// A `wrk` script whose `delay()` makes each connection wait `ms` milliseconds after
+/// each response; returns its path.
+fn think_script(ms: u32) -> std::path::PathBuf {
+    let path =
+        std::env::temp_dir().join(format!("mcp-monitor-wrk-think-{}.lua", std::process::id()));
+    std::fs::write(&path, format!("function delay()\n  return {ms}\nend\n"))
+        .expect("write the wrk script");
+    path
+}
+
 /// Starts `wrk` on the load CPU against `port`.
 fn spawn_wrk(o: &Opts, port: u16, seconds: u64) -> Child {
     let url = format!("http://127.0.0.1:{port}{URI}");
-    Command::new("taskset")
-        .args(["-c", &o.load_cpu, "wrk", "-t1"])
+    let mut cmd = Command::new("taskset");
+    cmd.args(["-c", &o.load_cpu, "wrk", "-t1"])
         .arg(format!("-c{}", o.connections))
-        .arg(format!("-d{seconds}s"))
-        .args(["--latency", &url])
+        .arg(format!("-d{seconds}s"));
+    if let Some(script) = &o.script {
+        cmd.arg("-s").arg(script);
+    }
+    cmd.args(["--latency", &url])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -255,8 +285,11 @@ fn main() {
     // The global recorder (its background tasks run on a thread of their own).
     let monitor = install_monitor();
     let ports = start_servers(o.current_thread, &monitor);
+    // With think time the server is not saturated: its CPU says nothing about
+    // disturbance, so every round counts.
+    let min_cpu = if o.think_ms > 0 { 0.0 } else { o.min_cpu };
     println!(
-        "server on CPU {}, wrk on CPU {}: {} rounds x {} variants x {} s, {} connections{}, {} runtimes",
+        "server on CPU {}, wrk on CPU {}: {} rounds x {} variants x {} s, {} connections{}{}, {} runtimes",
         o.server_cpu,
         o.load_cpu,
         o.rounds,
@@ -267,6 +300,11 @@ fn main() {
             " per variant, variants loaded at once"
         } else {
             ", variants loaded in turn"
+        },
+        if o.think_ms > 0 {
+            format!(", each waiting {} ms between requests", o.think_ms)
+        } else {
+            String::new()
         },
         if o.current_thread {
             "current-thread"
@@ -327,13 +365,13 @@ fn main() {
             .iter()
             .map(|r| r.server_cpu)
             .fold(f64::INFINITY, f64::min);
-        if low < o.min_cpu {
+        if low < min_cpu {
             discarded += 1;
             println!(
                 "| {} | disturbed: server CPU {:.0}% < {:.0}%, round repeated | | | | | | |",
                 r + 1,
                 low * 100.0,
-                o.min_cpu * 100.0
+                min_cpu * 100.0
             );
             assert!(
                 discarded <= 10 * o.rounds,
@@ -391,5 +429,8 @@ fn main() {
                 cpu * 100.0
             );
         }
+    }
+    if let Some(script) = &o.script {
+        let _ = std::fs::remove_file(script);
     }
 }

@@ -5,9 +5,10 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use subtle::ConstantTimeEq;
+use std::sync::Arc;
 
 use crate::monitor::Monitor;
+use crate::secret::Secret;
 
 /// Every route the monitor serves (excluded from the HTTP metrics by default).
 pub const ROUTES: &[&str] = &[
@@ -24,7 +25,22 @@ pub const ROUTES: &[&str] = &[
 /// The `Content-Type` of the Prometheus text exposition.
 pub const PROMETHEUS_CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 
+/// The routes' state: the monitor, and its tokens ready for comparison.
+struct Endpoints {
+    monitor: Monitor,
+    metrics_token: Option<Secret>,
+    admin_token: Option<Secret>,
+}
+
+type Shared = State<Arc<Endpoints>>;
+
 pub(crate) fn router(monitor: Monitor) -> Router {
+    let settings = monitor.settings();
+    let state = Arc::new(Endpoints {
+        metrics_token: settings.metrics_token.as_deref().map(Secret::new),
+        admin_token: settings.admin_token.as_deref().map(Secret::new),
+        monitor,
+    });
     Router::new()
         .route("/metrics", get(metrics))
         .route("/metrics/summary", get(summary))
@@ -34,7 +50,12 @@ pub(crate) fn router(monitor: Monitor) -> Router {
         .route("/api/v1/metrics/dashboard", get(dashboard))
         .route("/metrics/reset", post(reset))
         .route("/api/v1/metrics/reset", post(reset))
-        .with_state(monitor)
+        // axum still sets `Allow`; the body says what went wrong, like every other
+        // refusal here.
+        .method_not_allowed_fallback(|| async {
+            error(StatusCode::METHOD_NOT_ALLOWED, "method not allowed")
+        })
+        .with_state(state)
 }
 
 fn error(status: StatusCode, message: &str) -> Response {
@@ -46,9 +67,9 @@ fn error(status: StatusCode, message: &str) -> Response {
     res
 }
 
-/// Checks `Authorization: Bearer <expected>` in constant time; returns the response
-/// that refuses the request, if it is refused.
-fn rejection(headers: &HeaderMap, expected: &str) -> Option<Response> {
+/// Checks `Authorization: Bearer <expected>` (see [`Secret`] for the comparison);
+/// returns the response that refuses the request, if it is refused.
+fn rejection(headers: &HeaderMap, expected: &Secret) -> Option<Response> {
     let Some(value) = headers.get(header::AUTHORIZATION) else {
         return Some(error(StatusCode::UNAUTHORIZED, "missing bearer token"));
     };
@@ -66,22 +87,19 @@ fn rejection(headers: &HeaderMap, expected: &str) -> Option<Response> {
             "expected an Authorization: Bearer <token> header",
         ));
     };
-    let matches: bool = token.as_bytes().ct_eq(expected.as_bytes()).into();
-    (!matches).then(|| error(StatusCode::FORBIDDEN, "invalid token"))
+    (!expected.matches(token)).then(|| error(StatusCode::FORBIDDEN, "invalid token"))
 }
 
 /// The refusal of a read, when `MCP_METRICS_TOKEN` is set and not presented.
-fn read_rejection(m: &Monitor, headers: &HeaderMap) -> Option<Response> {
-    m.settings()
-        .metrics_token
-        .as_deref()
-        .and_then(|t| rejection(headers, t))
+fn read_rejection(e: &Endpoints, headers: &HeaderMap) -> Option<Response> {
+    e.metrics_token.as_ref().and_then(|t| rejection(headers, t))
 }
 
-async fn metrics(State(m): State<Monitor>, headers: HeaderMap) -> Response {
-    if let Some(r) = read_rejection(&m, &headers) {
+async fn metrics(State(e): Shared, headers: HeaderMap) -> Response {
+    if let Some(r) = read_rejection(&e, &headers) {
         return r;
     }
+    let m = &e.monitor;
     (
         [(header::CONTENT_TYPE, PROMETHEUS_CONTENT_TYPE)],
         m.render(),
@@ -89,29 +107,32 @@ async fn metrics(State(m): State<Monitor>, headers: HeaderMap) -> Response {
         .into_response()
 }
 
-async fn summary(State(m): State<Monitor>, headers: HeaderMap) -> Response {
-    if let Some(r) = read_rejection(&m, &headers) {
+async fn summary(State(e): Shared, headers: HeaderMap) -> Response {
+    if let Some(r) = read_rejection(&e, &headers) {
         return r;
     }
-    Json(crate::json::summary(&m)).into_response()
+    let m = &e.monitor;
+    Json(crate::json::summary(m)).into_response()
 }
 
-async fn report(State(m): State<Monitor>, headers: HeaderMap) -> Response {
-    if let Some(r) = read_rejection(&m, &headers) {
+async fn report(State(e): Shared, headers: HeaderMap) -> Response {
+    if let Some(r) = read_rejection(&e, &headers) {
         return r;
     }
-    Json(crate::json::report(&m)).into_response()
+    let m = &e.monitor;
+    Json(crate::json::report(m)).into_response()
 }
 
-async fn dashboard(State(m): State<Monitor>, headers: HeaderMap) -> Response {
-    if let Some(r) = read_rejection(&m, &headers) {
+async fn dashboard(State(e): Shared, headers: HeaderMap) -> Response {
+    if let Some(r) = read_rejection(&e, &headers) {
         return r;
     }
-    Json(crate::json::dashboard(&m)).into_response()
+    let m = &e.monitor;
+    Json(crate::json::dashboard(m)).into_response()
 }
 
-async fn reset(State(m): State<Monitor>, headers: HeaderMap) -> Response {
-    let Some(admin) = &m.settings().admin_token else {
+async fn reset(State(e): Shared, headers: HeaderMap) -> Response {
+    let Some(admin) = &e.admin_token else {
         return error(
             StatusCode::FORBIDDEN,
             "reset is disabled: set MCP_ADMIN_TOKEN to enable it",
@@ -120,7 +141,7 @@ async fn reset(State(m): State<Monitor>, headers: HeaderMap) -> Response {
     if let Some(r) = rejection(&headers, admin) {
         return r;
     }
-    m.reset();
+    e.monitor.reset();
     Json(serde_json::json!({
         "status": "reset",
         "reset_at": chrono::Local::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, false),

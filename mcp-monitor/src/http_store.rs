@@ -124,45 +124,52 @@ impl HttpStore {
 
     #[cold]
     fn record_new(&self, method: MethodLabel, path: &str, status: u16, ns: u64) {
-        let mut map = self.by_path.write().unwrap_or_else(PoisonError::into_inner);
-        let full = self.len.load(Relaxed) >= self.max_series;
-        let path = if full && path != OVERFLOW_PATH {
-            let known = map
-                .get(path)
-                .is_some_and(|v| v.iter().any(|s| s.method == method && s.status == status));
-            if known {
-                path
-            } else {
-                self.overflowed.fetch_add(1, Relaxed);
-                OVERFLOW_PATH
-            }
-        } else {
-            path
+        let series = self.series_for(method, path, status).unwrap_or_else(|| {
+            self.overflowed.fetch_add(1, Relaxed);
+            self.series_for(method, OVERFLOW_PATH, status)
+                .expect("overflow label sets are never refused")
+        });
+        series.histogram.record_ns(ns);
+    }
+
+    /// The series of exactly this label set, created if it is new and the cap allows;
+    /// `None` for a new label set past the cap (which [`Self::record`] counts under
+    /// `path="overflow"`). Series are never removed, so the result stays valid.
+    pub(crate) fn series_for(
+        &self,
+        method: MethodLabel,
+        path: &str,
+        status: u16,
+    ) -> Option<Arc<HttpSeries>> {
+        let find = |map: &PathMap| {
+            map.get(path)
+                .and_then(|v| v.iter().find(|s| s.method == method && s.status == status))
+                .cloned()
         };
+        if let Some(s) = find(&self.by_path.read().unwrap_or_else(PoisonError::into_inner)) {
+            return Some(s);
+        }
+        let mut map = self.by_path.write().unwrap_or_else(PoisonError::into_inner);
+        if let Some(s) = find(&map) {
+            return Some(s);
+        }
+        if self.len.load(Relaxed) >= self.max_series && path != OVERFLOW_PATH {
+            return None;
+        }
         // The series of one path share its key's allocation.
         let key: Arc<str> = match map.get_key_value(path) {
             Some((k, _)) => k.clone(),
             None => Arc::from(path),
         };
-        let entries = map.entry(key.clone()).or_default();
-        let series = match entries
-            .iter()
-            .find(|s| s.method == method && s.status == status)
-        {
-            Some(s) => s.clone(),
-            None => {
-                let s = Arc::new(HttpSeries {
-                    method,
-                    path: key,
-                    status,
-                    histogram: AtomicHistogram::new(self.buckets.clone()),
-                });
-                entries.push(s.clone());
-                self.len.fetch_add(1, Relaxed);
-                s
-            }
-        };
-        series.histogram.record_ns(ns);
+        let series = Arc::new(HttpSeries {
+            method,
+            path: key.clone(),
+            status,
+            histogram: AtomicHistogram::new(self.buckets.clone()),
+        });
+        map.entry(key).or_default().push(series.clone());
+        self.len.fetch_add(1, Relaxed);
+        Some(series)
     }
 
     /// Every series, sorted by path, method and status.

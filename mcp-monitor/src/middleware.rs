@@ -24,6 +24,7 @@ use tower_layer::Layer;
 use tower_service::Service;
 
 use crate::http_store::{HttpStore, MethodLabel, UNMATCHED_PATH};
+use crate::route_cache::{RouteRef, RouteTable};
 
 /// Status recorded for a request dropped before its response.
 pub const STATUS_CLIENT_CLOSED: u16 = 499;
@@ -32,8 +33,6 @@ pub const STATUS_CLIENT_CLOSED: u16 = 499;
 /// `mcp_http_requests_in_flight`. Made by [`Monitor::layer`](crate::Monitor::layer).
 #[derive(Debug, Clone)]
 pub struct HttpMetricsLayer {
-    // One `Arc` for everything: axum clones the layered service for every request,
-    // and each `Arc` in it costs an atomic increment and decrement.
     shared: Arc<Shared>,
 }
 
@@ -41,6 +40,7 @@ pub struct HttpMetricsLayer {
 struct Shared {
     store: Arc<HttpStore>,
     excluded: Box<[String]>,
+    routes: RouteTable,
 }
 
 impl HttpMetricsLayer {
@@ -49,6 +49,7 @@ impl HttpMetricsLayer {
             shared: Arc::new(Shared {
                 store,
                 excluded: excluded.into(),
+                routes: RouteTable::new(),
             }),
         }
     }
@@ -117,17 +118,20 @@ where
     }
 
     fn call(&mut self, req: Request<B>) -> Self::Future {
-        let matched = req.extensions().get::<MatchedPath>().cloned();
+        let matched = req.extensions().get::<MatchedPath>();
         let shared = &self.layer.shared;
-        let excluded = matched
-            .as_ref()
-            .is_some_and(|p| shared.excluded.iter().any(|e| e == p.as_str()));
-        let guard = (!excluded).then(|| {
+        let excludes = |p: &str| shared.excluded.iter().any(|e| e == p);
+        let path = match shared.routes.find(matched, excludes) {
+            Some((at, route)) => (!route.excluded()).then_some(GuardPath::Route(at)),
+            None => (!matched.is_some_and(|p| excludes(p.as_str())))
+                .then(|| GuardPath::Other(matched.cloned())),
+        };
+        let guard = path.map(|path| {
             shared.store.in_flight_inc();
             RequestGuard {
                 shared: shared.clone(),
                 method: MethodLabel::of(req.method()),
-                path: matched,
+                path,
                 status: None,
                 start: Instant::now(),
             }
@@ -167,11 +171,19 @@ where
     }
 }
 
+/// The path of a recorded request.
+enum GuardPath {
+    /// A route of the layer's [`RouteTable`].
+    Route(RouteRef),
+    /// A path the table has no room for.
+    Other(Option<MatchedPath>),
+}
+
 /// Records one request when dropped.
 struct RequestGuard {
     shared: Arc<Shared>,
     method: MethodLabel,
-    path: Option<MatchedPath>,
+    path: GuardPath,
     status: Option<u16>,
     start: Instant,
 }
@@ -184,12 +196,19 @@ impl Drop for RequestGuard {
         } else {
             STATUS_CLIENT_CLOSED
         });
-        let path = self
-            .path
-            .as_ref()
-            .map_or(UNMATCHED_PATH, MatchedPath::as_str);
         let store = &self.shared.store;
-        store.record(self.method, path, status, ns);
+        let route = match self.path {
+            GuardPath::Route(at) => self.shared.routes.get(at),
+            GuardPath::Other(_) => None,
+        };
+        match (route, &self.path) {
+            (Some(route), _) => route.record(store, self.method, status, ns),
+            (None, GuardPath::Other(Some(path))) => {
+                store.record(self.method, path.as_str(), status, ns);
+            }
+            // `Other(None)`; a `Route` always finds its entry (entries are never removed).
+            (None, _) => store.record(self.method, UNMATCHED_PATH, status, ns),
+        }
         store.in_flight_dec();
     }
 }

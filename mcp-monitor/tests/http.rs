@@ -200,10 +200,58 @@ async fn the_label_set_cap_sends_new_sets_to_overflow() {
     send(&app, "GET", "/users/0").await; // (GET, /users/{id}, 404)
     send(&app, "GET", "/users/5000").await; // a third set: overflow
     send(&app, "GET", "/users/7").await; // known: still its own series
+    send(&app, "GET", "/users/5000").await; // overflow again, counted again
     let t = m.render();
     assert_eq!(requests(&t, "GET", "/users/{id}", 200), 2.0);
-    assert_eq!(requests(&t, "GET", "overflow", 500), 1.0);
-    assert_eq!(value(&t, "mcp_http_series_overflow_total"), Some(1.0));
+    assert_eq!(requests(&t, "GET", "overflow", 500), 2.0);
+    assert_eq!(value(&t, "mcp_http_series_overflow_total"), Some(2.0));
+}
+
+async fn status_from_path(axum::extract::Path(code): axum::extract::Path<u16>) -> StatusCode {
+    StatusCode::from_u16(code).unwrap()
+}
+
+/// The layer remembers a bounded number of routes, and of label sets per route; past
+/// either bound requests take the store's lookup, and every one is still counted.
+#[tokio::test]
+async fn more_routes_and_statuses_than_the_layer_remembers_are_all_counted() {
+    const ROUTES: usize = 600;
+    let m = monitor();
+    let mut app = Router::new().nest(
+        "/api",
+        Router::new()
+            .route("/users/{id}", get(user))
+            .layer(m.layer()),
+    );
+    for i in 0..ROUTES {
+        app = app.route(&format!("/r{i}/{{code}}"), get(status_from_path));
+    }
+    let app = app.layer(m.layer());
+    for round in 0..2 {
+        for i in 0..ROUTES {
+            send(&app, "GET", &format!("/r{i}/200")).await;
+        }
+        for code in 200..220 {
+            send(&app, "GET", &format!("/r0/{code}")).await;
+        }
+        send(&app, "GET", "/api/users/1").await;
+        let t = m.render();
+        let n = f64::from(round + 1);
+        for i in 1..ROUTES {
+            assert_eq!(
+                requests(&t, "GET", &format!("/r{i}/{{code}}"), 200),
+                n,
+                "/r{i}"
+            );
+        }
+        for code in 201..220 {
+            assert_eq!(requests(&t, "GET", "/r0/{code}", code), n, "{code}");
+        }
+        assert_eq!(requests(&t, "GET", "/r0/{code}", 200), 2.0 * n);
+        // A layer inside a nested router sees the full path; the outer layer sees
+        // the same request too (two layers, two recordings).
+        assert_eq!(requests(&t, "GET", "/api/users/{id}", 200), 2.0 * n);
+    }
 }
 
 #[tokio::test]
@@ -306,6 +354,23 @@ async fn call(app: &Router, method: &str, path: &str, token: Option<&str>) -> ht
         )
         .await
         .unwrap()
+}
+
+#[tokio::test]
+async fn a_wrong_method_on_a_monitor_route_is_a_json_405_with_allow() {
+    let m = monitor();
+    let app = app(&m);
+    for (method, path, allow) in [
+        ("GET", "/api/v1/metrics/reset", "POST"),
+        ("DELETE", "/metrics", "GET,HEAD"),
+    ] {
+        let res = call(&app, method, path, None).await;
+        assert_eq!(res.status(), 405, "{method} {path}");
+        assert_eq!(res.headers()["allow"], allow);
+        let body = res.into_body().collect().await.unwrap().to_bytes();
+        let json: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(json["error"], "method not allowed");
+    }
 }
 
 #[tokio::test]

@@ -1,0 +1,253 @@
+//! What the middleware remembers per route, so that its hot path takes no lock and
+//! clones no path.
+//!
+//! A [`RouteTable`] belongs to one [`HttpMetricsLayer`](crate::HttpMetricsLayer) (axum
+//! may apply the layer to a route once per connection, or per request for a router
+//! without state, so nothing per route can live in the layered service itself). It maps
+//! a matched path to its [`RouteCache`]: whether the path is excluded, and the label sets
+//! (method, status) recorded for it, each the `Arc` of a series of the [`HttpStore`]
+//! (series are never removed, so an entry stays valid). The table is open addressing
+//! over a fixed array whose entries are set once and never removed; its keys are route
+//! templates, which the application bounds, never clients. A path that finds no room
+//! (more routes than the table holds) takes the store's own lookup, which is always
+//! correct, only slower.
+
+use std::hash::BuildHasher;
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+
+use axum::extract::MatchedPath;
+
+use crate::http_store::{HttpSeries, HttpStore, MethodLabel, UNMATCHED_PATH};
+
+/// Routes remembered per layer (a power of two); kept at most three quarters full.
+const ROUTES: usize = 512;
+/// Entries probed before a path is looked up in the store instead.
+const PROBES: usize = 16;
+
+/// Where a request's route is in a [`RouteTable`].
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum RouteRef {
+    /// Requests that matched no route.
+    Unmatched,
+    /// The entry at this index.
+    Entry(usize),
+}
+
+/// The routes of one layer; see the module docs.
+#[derive(Debug)]
+pub(crate) struct RouteTable {
+    unmatched: RouteCache,
+    /// `ROUTES` entries, allocated with the first.
+    entries: OnceLock<Box<[OnceLock<Box<RouteCache>>]>>,
+    len: Mutex<usize>,
+}
+
+impl RouteTable {
+    /// An empty table (unmatched requests are always recorded).
+    pub(crate) fn new() -> Self {
+        Self {
+            unmatched: RouteCache::new(None, false),
+            entries: OnceLock::new(),
+            len: Mutex::new(0),
+        }
+    }
+
+    /// The entry of `path`, added (with `excluded` deciding its exclusion) if it is
+    /// new and there is room; `None` when there is none.
+    #[inline]
+    pub(crate) fn find(
+        &self,
+        path: Option<&MatchedPath>,
+        excluded: impl FnOnce(&str) -> bool,
+    ) -> Option<(RouteRef, &RouteCache)> {
+        let Some(path) = path else {
+            return Some((RouteRef::Unmatched, &self.unmatched));
+        };
+        let start = rustc_hash::FxBuildHasher.hash_one(path.as_str()) as usize;
+        let Some(entries) = self.entries.get() else {
+            return self.add(start, path, excluded);
+        };
+        for i in 0..PROBES {
+            let at = (start + i) & (ROUTES - 1);
+            match entries[at].get() {
+                Some(e) if e.is_for(path) => return Some((RouteRef::Entry(at), e)),
+                Some(_) => {}
+                None => return self.add(start, path, excluded),
+            }
+        }
+        None
+    }
+
+    #[cold]
+    fn add(
+        &self,
+        start: usize,
+        path: &MatchedPath,
+        excluded: impl FnOnce(&str) -> bool,
+    ) -> Option<(RouteRef, &RouteCache)> {
+        let mut len = self.len.lock().unwrap_or_else(PoisonError::into_inner);
+        let entries = self
+            .entries
+            .get_or_init(|| (0..ROUTES).map(|_| OnceLock::new()).collect());
+        for i in 0..PROBES {
+            let at = (start + i) & (ROUTES - 1);
+            match entries[at].get() {
+                Some(e) if e.is_for(path) => return Some((RouteRef::Entry(at), e)),
+                Some(_) => {}
+                None if *len < ROUTES / 4 * 3 => {
+                    *len += 1;
+                    // Only writer: we hold `len`, and the entry was empty.
+                    let e = entries[at].get_or_init(|| {
+                        Box::new(RouteCache::new(Some(path.clone()), excluded(path.as_str())))
+                    });
+                    return Some((RouteRef::Entry(at), e));
+                }
+                None => return None,
+            }
+        }
+        None
+    }
+
+    /// The entry `at` refers to (made by [`Self::find`] on this table).
+    #[inline]
+    pub(crate) fn get(&self, at: RouteRef) -> Option<&RouteCache> {
+        match at {
+            RouteRef::Unmatched => Some(&self.unmatched),
+            RouteRef::Entry(i) => self.entries.get()?.get(i)?.get().map(|e| &**e),
+        }
+    }
+}
+
+/// Label sets (method, status) remembered per route; more are recorded through the
+/// store's map. A route usually sees one method and a handful of statuses.
+const SLOTS: usize = 8;
+
+/// What is remembered of one route; see the module docs.
+#[derive(Debug)]
+pub(crate) struct RouteCache {
+    /// The route's matched path (`None`: unmatched). Holding it keeps axum's `Arc<str>`
+    /// alive, so a pointer comparison usually identifies the route.
+    path: Option<MatchedPath>,
+    excluded: bool,
+    /// Filled in order, under `fill`; a reader stops at the first empty slot.
+    slots: [OnceLock<Arc<HttpSeries>>; SLOTS],
+    fill: Mutex<()>,
+}
+
+impl RouteCache {
+    pub(crate) fn new(path: Option<MatchedPath>, excluded: bool) -> Self {
+        Self {
+            path,
+            excluded,
+            slots: Default::default(),
+            fill: Mutex::new(()),
+        }
+    }
+
+    /// Whether this is the entry of `path`.
+    #[inline]
+    fn is_for(&self, path: &MatchedPath) -> bool {
+        self.path
+            .as_ref()
+            .is_some_and(|p| std::ptr::eq(p.as_str(), path.as_str()) || p.as_str() == path.as_str())
+    }
+
+    /// Whether the route's requests are not recorded.
+    #[inline]
+    pub(crate) fn excluded(&self) -> bool {
+        self.excluded
+    }
+
+    fn path_label(&self) -> &str {
+        self.path
+            .as_ref()
+            .map_or(UNMATCHED_PATH, MatchedPath::as_str)
+    }
+
+    /// Records one request of this route.
+    #[inline]
+    pub(crate) fn record(&self, store: &HttpStore, method: MethodLabel, status: u16, ns: u64) {
+        for slot in &self.slots {
+            match slot.get() {
+                Some(s) if s.method == method && s.status == status => {
+                    s.histogram.record_ns(ns);
+                    return;
+                }
+                Some(_) => {}
+                None => break,
+            }
+        }
+        self.record_new(store, method, status, ns);
+    }
+
+    #[cold]
+    fn record_new(&self, store: &HttpStore, method: MethodLabel, status: u16, ns: u64) {
+        let path = self.path_label();
+        if self.slots[SLOTS - 1].get().is_some() {
+            store.record(method, path, status, ns);
+            return;
+        }
+        // Past the cap the store counts the request under `overflow`; such label sets
+        // are not remembered, so that every one of them is counted as overflowed.
+        let Some(series) = store.series_for(method, path, status) else {
+            store.record(method, path, status, ns);
+            return;
+        };
+        series.histogram.record_ns(ns);
+        let _fill = self.fill.lock().unwrap_or_else(PoisonError::into_inner);
+        for slot in &self.slots {
+            match slot.get() {
+                Some(s) if Arc::ptr_eq(s, &series) => return,
+                Some(_) => {}
+                None => {
+                    // Only writer: we hold `fill`, and the slot was empty.
+                    let _ = slot.set(series);
+                    return;
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::histogram::Buckets;
+
+    fn count(store: &HttpStore, path: &str, status: u16) -> u64 {
+        store
+            .series()
+            .iter()
+            .filter(|s| &*s.path == path && s.status == status)
+            .map(|s| s.histogram.snapshot().count())
+            .sum()
+    }
+
+    #[test]
+    fn records_every_label_set_exactly_beyond_the_slots() {
+        let store = HttpStore::new(Buckets::http_default(), 1000);
+        let cache = RouteCache::new(None, false);
+        for round in 0..3 {
+            for status in 200..220 {
+                cache.record(&store, MethodLabel::Get, status, 1);
+            }
+            assert_eq!(count(&store, UNMATCHED_PATH, 200), round + 1);
+            assert_eq!(count(&store, UNMATCHED_PATH, 219), round + 1);
+        }
+        assert_eq!(store.len(), 20);
+        assert!(cache.slots.iter().all(|s| s.get().is_some()));
+    }
+
+    #[test]
+    fn past_the_cap_every_request_counts_as_overflowed() {
+        let store = HttpStore::new(Buckets::http_default(), 1);
+        let cache = RouteCache::new(None, false);
+        cache.record(&store, MethodLabel::Get, 200, 1);
+        for _ in 0..5 {
+            cache.record(&store, MethodLabel::Get, 500, 1);
+        }
+        assert_eq!(store.overflowed(), 5);
+        assert_eq!(count(&store, crate::http_store::OVERFLOW_PATH, 500), 5);
+        assert_eq!(count(&store, UNMATCHED_PATH, 200), 1);
+    }
+}
