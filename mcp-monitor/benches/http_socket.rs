@@ -1,5 +1,5 @@
-//! Throughput and latency over a real socket: `bare`, `mcp_monitor` and
-//! `axum_prometheus` (see `http_common`), served by one process on one core and
+//! Throughput and latency over a real socket: `bare`, `mcp_monitor`,
+//! `axum_prometheus` and `noop_layer` (see `http_common`), served by one process on one core and
 //! loaded by `wrk` on another.
 //!
 //! The process pins itself (every thread) to `--server-cpu` with `taskset` and serves
@@ -11,8 +11,8 @@
 //! * by default (sequential), each round loads every variant in turn (the order
 //!   rotates) for `--duration` seconds, so each has the server core to itself:
 //!   throughput at saturation and latency percentiles;
-//! * with `--concurrent`, each round loads the three variants at once, with one `wrk`
-//!   each: the scheduler shares the server core between the three servers, so their
+//! * with `--concurrent`, each round loads the variants at once, with one `wrk`
+//!   each: the scheduler shares the server core between the servers, so their
 //!   throughputs compare their CPU cost per request under exactly the same machine
 //!   conditions (immune to the machine getting faster or slower between runs), but
 //!   the latencies then include waiting for the other servers' time slices.
@@ -44,7 +44,7 @@ use std::time::{Duration, Instant};
 use http_common::{install_monitor, median, router, URI};
 use mcp_monitor::Monitor;
 
-const SOCKET_VARIANTS: [&str; 3] = ["bare", "mcp_monitor", "axum_prometheus"];
+const SOCKET_VARIANTS: [&str; 4] = ["bare", "mcp_monitor", "axum_prometheus", "noop_layer"];
 
 #[derive(Debug, Clone)]
 struct Opts {
@@ -58,7 +58,7 @@ struct Opts {
     min_cpu: f64,
     /// Serve from current-thread runtimes instead of one-worker multi-thread ones.
     current_thread: bool,
-    /// Load the three variants at once instead of in turn.
+    /// Load the variants at once instead of in turn.
     concurrent: bool,
     /// Milliseconds each connection waits after a response before its next request
     /// (0: none, the server is saturated).

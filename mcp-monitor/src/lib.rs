@@ -2,6 +2,7 @@
 
 mod alerts;
 mod caches;
+mod clock;
 mod endpoints;
 mod error;
 mod exporter;

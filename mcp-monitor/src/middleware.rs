@@ -16,13 +16,13 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::Instant;
 
 use axum::extract::MatchedPath;
 use http::{Request, Response};
 use tower_layer::Layer;
 use tower_service::Service;
 
+use crate::clock::Start;
 use crate::http_store::{HttpStore, MethodLabel, UNMATCHED_PATH};
 use crate::route_cache::{RouteRef, RouteTable};
 
@@ -133,7 +133,7 @@ where
                 method: MethodLabel::of(req.method()),
                 path,
                 status: None,
-                start: Instant::now(),
+                start: Start::now(),
             }
         });
         ResponseFuture {
@@ -185,12 +185,12 @@ struct RequestGuard {
     method: MethodLabel,
     path: GuardPath,
     status: Option<u16>,
-    start: Instant,
+    start: Start,
 }
 
 impl Drop for RequestGuard {
     fn drop(&mut self) {
-        let ns = u64::try_from(self.start.elapsed().as_nanos()).unwrap_or(u64::MAX);
+        let ns = self.start.elapsed_ns();
         let status = self.status.unwrap_or(if std::thread::panicking() {
             500
         } else {

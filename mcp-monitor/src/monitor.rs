@@ -95,6 +95,7 @@ impl MonitorBuilder {
     }
 
     fn parts(self) -> Result<(MonitorRecorder, Monitor), Error> {
+        crate::clock::init();
         let s = self.settings;
         if s.metrics_window.is_zero() {
             return Err(Error::InvalidSetting {

@@ -13,6 +13,7 @@
 //! correct, only slower.
 
 use std::hash::BuildHasher;
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use axum::extract::MatchedPath;
@@ -39,7 +40,10 @@ pub(crate) struct RouteTable {
     unmatched: RouteCache,
     /// `ROUTES` entries, allocated with the first.
     entries: OnceLock<Box<[OnceLock<Box<RouteCache>>]>>,
+    /// Entries set; written under its lock only.
     len: Mutex<usize>,
+    /// No more entries will be added (so lookups that miss need not take `len`).
+    full: AtomicBool,
 }
 
 impl RouteTable {
@@ -49,6 +53,7 @@ impl RouteTable {
             unmatched: RouteCache::new(None, false),
             entries: OnceLock::new(),
             len: Mutex::new(0),
+            full: AtomicBool::new(false),
         }
     }
 
@@ -63,16 +68,17 @@ impl RouteTable {
         let Some(path) = path else {
             return Some((RouteRef::Unmatched, &self.unmatched));
         };
-        let start = rustc_hash::FxBuildHasher.hash_one(path.as_str()) as usize;
+        let hash = rustc_hash::FxBuildHasher.hash_one(path.as_str());
         let Some(entries) = self.entries.get() else {
-            return self.add(start, path, excluded);
+            return self.add(hash, path, excluded);
         };
         for i in 0..PROBES {
-            let at = (start + i) & (ROUTES - 1);
+            let at = (hash as usize + i) & (ROUTES - 1);
             match entries[at].get() {
-                Some(e) if e.is_for(path) => return Some((RouteRef::Entry(at), e)),
+                Some(e) if e.is_for(path, hash) => return Some((RouteRef::Entry(at), e)),
                 Some(_) => {}
-                None => return self.add(start, path, excluded),
+                None if self.full.load(Relaxed) => return None,
+                None => return self.add(hash, path, excluded),
             }
         }
         None
@@ -81,7 +87,7 @@ impl RouteTable {
     #[cold]
     fn add(
         &self,
-        start: usize,
+        hash: u64,
         path: &MatchedPath,
         excluded: impl FnOnce(&str) -> bool,
     ) -> Option<(RouteRef, &RouteCache)> {
@@ -90,15 +96,19 @@ impl RouteTable {
             .entries
             .get_or_init(|| (0..ROUTES).map(|_| OnceLock::new()).collect());
         for i in 0..PROBES {
-            let at = (start + i) & (ROUTES - 1);
+            let at = (hash as usize + i) & (ROUTES - 1);
             match entries[at].get() {
-                Some(e) if e.is_for(path) => return Some((RouteRef::Entry(at), e)),
+                Some(e) if e.is_for(path, hash) => return Some((RouteRef::Entry(at), e)),
                 Some(_) => {}
                 None if *len < ROUTES / 4 * 3 => {
                     *len += 1;
+                    if *len == ROUTES / 4 * 3 {
+                        self.full.store(true, Relaxed);
+                    }
                     // Only writer: we hold `len`, and the entry was empty.
                     let e = entries[at].get_or_init(|| {
-                        Box::new(RouteCache::new(Some(path.clone()), excluded(path.as_str())))
+                        let excluded = excluded(path.as_str());
+                        Box::new(RouteCache::new(Some((path.clone(), hash)), excluded))
                     });
                     return Some((RouteRef::Entry(at), e));
                 }
@@ -125,9 +135,10 @@ const SLOTS: usize = 8;
 /// What is remembered of one route; see the module docs.
 #[derive(Debug)]
 pub(crate) struct RouteCache {
-    /// The route's matched path (`None`: unmatched). Holding it keeps axum's `Arc<str>`
-    /// alive, so a pointer comparison usually identifies the route.
-    path: Option<MatchedPath>,
+    /// The route's matched path and its hash (`None`: unmatched). Holding the path
+    /// keeps axum's `Arc<str>` alive, so a pointer comparison usually identifies the
+    /// route.
+    path: Option<(MatchedPath, u64)>,
     excluded: bool,
     /// Filled in order, under `fill`; a reader stops at the first empty slot.
     slots: [OnceLock<Arc<HttpSeries>>; SLOTS],
@@ -135,7 +146,7 @@ pub(crate) struct RouteCache {
 }
 
 impl RouteCache {
-    pub(crate) fn new(path: Option<MatchedPath>, excluded: bool) -> Self {
+    pub(crate) fn new(path: Option<(MatchedPath, u64)>, excluded: bool) -> Self {
         Self {
             path,
             excluded,
@@ -144,12 +155,12 @@ impl RouteCache {
         }
     }
 
-    /// Whether this is the entry of `path`.
+    /// Whether this is the entry of `path`, whose hash is `hash`.
     #[inline]
-    fn is_for(&self, path: &MatchedPath) -> bool {
-        self.path
-            .as_ref()
-            .is_some_and(|p| std::ptr::eq(p.as_str(), path.as_str()) || p.as_str() == path.as_str())
+    fn is_for(&self, path: &MatchedPath, hash: u64) -> bool {
+        self.path.as_ref().is_some_and(|(p, h)| {
+            std::ptr::eq(p.as_str(), path.as_str()) || (*h == hash && p.as_str() == path.as_str())
+        })
     }
 
     /// Whether the route's requests are not recorded.
@@ -161,7 +172,7 @@ impl RouteCache {
     fn path_label(&self) -> &str {
         self.path
             .as_ref()
-            .map_or(UNMATCHED_PATH, MatchedPath::as_str)
+            .map_or(UNMATCHED_PATH, |(p, _)| p.as_str())
     }
 
     /// Records one request of this route.

@@ -13,8 +13,8 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::OnceLock;
 use std::task::{Context, Poll};
-use std::time::Instant;
 
+use crate::clock::Start;
 use crate::forward::{forwarding, Forward};
 use crate::outcome::Status;
 use crate::registry::{registry, ActiveGauge, OpKind, OpSeries};
@@ -69,7 +69,7 @@ impl Site {
             active,
             forwarded,
             status: None,
-            start: Instant::now(),
+            start: Start::now(),
         }
     }
 }
@@ -136,7 +136,7 @@ pub struct Guard {
     active: Option<&'static ActiveGauge>,
     forwarded: bool,
     status: Option<Status>,
-    start: Instant,
+    start: Start,
 }
 
 impl Guard {
@@ -160,7 +160,7 @@ impl Guard {
 impl Drop for Guard {
     #[inline]
     fn drop(&mut self) {
-        let ns = u64::try_from(self.start.elapsed().as_nanos()).unwrap_or(u64::MAX);
+        let ns = self.start.elapsed_ns();
         let status = self.status.unwrap_or_else(|| {
             if std::thread::panicking() {
                 Status::Failure

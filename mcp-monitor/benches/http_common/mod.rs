@@ -11,7 +11,10 @@
 //! * `from_fn_facade`: a hand-written `axum::middleware::from_fn` recording
 //!   `counter!` and `histogram!` with method, matched path and status labels;
 //! * `from_fn_empty`: a `from_fn` that only calls `next.run(req)`: the cost of
-//!   `from_fn` itself.
+//!   `from_fn` itself;
+//! * `noop_layer`: `tower::layer::util::Identity`, a layer that does nothing: what
+//!   axum's `Router::layer` costs any middleware (it still wraps each route in
+//!   another boxed route).
 
 // Each bench binary uses a subset.
 #![allow(dead_code)]
@@ -29,12 +32,13 @@ use mcp_monitor::Monitor;
 use tower::ServiceExt;
 
 /// The variants, in the order the tables list them.
-pub(crate) const VARIANTS: [&str; 5] = [
+pub(crate) const VARIANTS: [&str; 6] = [
     "bare",
     "mcp_monitor",
     "axum_prometheus",
     "from_fn_facade",
     "from_fn_empty",
+    "noop_layer",
 ];
 
 /// The URI every benchmark requests.
@@ -80,6 +84,7 @@ pub(crate) fn router(name: &str, monitor: &Monitor) -> Router {
         "axum_prometheus" => app().layer(axum_prometheus::BaseMetricLayer::new()),
         "from_fn_facade" => app().layer(middleware::from_fn(facade_middleware)),
         "from_fn_empty" => app().layer(middleware::from_fn(empty_middleware)),
+        "noop_layer" => app().layer(tower::layer::util::Identity::new()),
         other => panic!("unknown variant {other}"),
     }
 }
