@@ -16,8 +16,9 @@ fn clock() -> &'static quanta::Clock {
     CLOCK.get_or_init(quanta::Clock::new)
 }
 
-/// Calibrates the clock now, so that no recorded call pays for it (a few
-/// milliseconds, once per process).
+/// Calibrates the clock now, so that no recorded call pays for it (once per process:
+/// `quanta` measures the TSC against the OS clock for at least half a millisecond,
+/// and up to 200 ms on a noisy machine).
 pub(crate) fn init() {
     clock();
 }

@@ -32,7 +32,7 @@ struct Endpoints {
     admin_token: Option<Secret>,
 }
 
-type Shared = State<Arc<Endpoints>>;
+type EndpointsState = State<Arc<Endpoints>>;
 
 pub(crate) fn router(monitor: Monitor) -> Router {
     let settings = monitor.settings();
@@ -95,7 +95,7 @@ fn read_rejection(e: &Endpoints, headers: &HeaderMap) -> Option<Response> {
     e.metrics_token.as_ref().and_then(|t| rejection(headers, t))
 }
 
-async fn metrics(State(e): Shared, headers: HeaderMap) -> Response {
+async fn metrics(State(e): EndpointsState, headers: HeaderMap) -> Response {
     if let Some(r) = read_rejection(&e, &headers) {
         return r;
     }
@@ -107,7 +107,7 @@ async fn metrics(State(e): Shared, headers: HeaderMap) -> Response {
         .into_response()
 }
 
-async fn summary(State(e): Shared, headers: HeaderMap) -> Response {
+async fn summary(State(e): EndpointsState, headers: HeaderMap) -> Response {
     if let Some(r) = read_rejection(&e, &headers) {
         return r;
     }
@@ -115,7 +115,7 @@ async fn summary(State(e): Shared, headers: HeaderMap) -> Response {
     Json(crate::json::summary(m)).into_response()
 }
 
-async fn report(State(e): Shared, headers: HeaderMap) -> Response {
+async fn report(State(e): EndpointsState, headers: HeaderMap) -> Response {
     if let Some(r) = read_rejection(&e, &headers) {
         return r;
     }
@@ -123,7 +123,7 @@ async fn report(State(e): Shared, headers: HeaderMap) -> Response {
     Json(crate::json::report(m)).into_response()
 }
 
-async fn dashboard(State(e): Shared, headers: HeaderMap) -> Response {
+async fn dashboard(State(e): EndpointsState, headers: HeaderMap) -> Response {
     if let Some(r) = read_rejection(&e, &headers) {
         return r;
     }
@@ -131,7 +131,7 @@ async fn dashboard(State(e): Shared, headers: HeaderMap) -> Response {
     Json(crate::json::dashboard(m)).into_response()
 }
 
-async fn reset(State(e): Shared, headers: HeaderMap) -> Response {
+async fn reset(State(e): EndpointsState, headers: HeaderMap) -> Response {
     let Some(admin) = &e.admin_token else {
         return error(
             StatusCode::FORBIDDEN,

@@ -124,17 +124,26 @@ impl HttpStore {
 
     #[cold]
     fn record_new(&self, method: MethodLabel, path: &str, status: u16, ns: u64) {
-        let series = self.series_for(method, path, status).unwrap_or_else(|| {
-            self.overflowed.fetch_add(1, Relaxed);
-            self.series_for(method, OVERFLOW_PATH, status)
-                .expect("overflow label sets are never refused")
-        });
-        series.histogram.record_ns(ns);
+        match self.series_for(method, path, status) {
+            Some(series) => series.histogram.record_ns(ns),
+            None => self.record_overflow(method, status, ns),
+        }
+    }
+
+    /// Records a request whose label set the cap refused (see [`Self::series_for`])
+    /// under `path="overflow"`, and counts it in `mcp_http_series_overflow_total`.
+    pub(crate) fn record_overflow(&self, method: MethodLabel, status: u16, ns: u64) {
+        self.overflowed.fetch_add(1, Relaxed);
+        self.series_for(method, OVERFLOW_PATH, status)
+            .expect("overflow label sets are never refused")
+            .histogram
+            .record_ns(ns);
     }
 
     /// The series of exactly this label set, created if it is new and the cap allows;
-    /// `None` for a new label set past the cap (which [`Self::record`] counts under
-    /// `path="overflow"`). Series are never removed, so the result stays valid.
+    /// `None` for a new label set past the cap (record it with
+    /// [`Self::record_overflow`]). Series are never removed, so the result stays valid.
+    /// Past the cap this takes only the read lock.
     pub(crate) fn series_for(
         &self,
         method: MethodLabel,
@@ -146,8 +155,15 @@ impl HttpStore {
                 .and_then(|v| v.iter().find(|s| s.method == method && s.status == status))
                 .cloned()
         };
-        if let Some(s) = find(&self.by_path.read().unwrap_or_else(PoisonError::into_inner)) {
-            return Some(s);
+        {
+            let map = self.by_path.read().unwrap_or_else(PoisonError::into_inner);
+            if let Some(s) = find(&map) {
+                return Some(s);
+            }
+            // Exact: only a writer adds label sets, and `len` never goes down.
+            if self.len.load(Relaxed) >= self.max_series && path != OVERFLOW_PATH {
+                return None;
+            }
         }
         let mut map = self.by_path.write().unwrap_or_else(PoisonError::into_inner);
         if let Some(s) = find(&map) {

@@ -23,7 +23,7 @@ use tower_layer::Layer;
 use tower_service::Service;
 
 use crate::clock::Start;
-use crate::http_store::{HttpStore, MethodLabel, UNMATCHED_PATH};
+use crate::http_store::{HttpStore, MethodLabel};
 use crate::route_cache::{RouteRef, RouteTable};
 
 /// Status recorded for a request dropped before its response.
@@ -102,6 +102,9 @@ impl<S> Layer<S> for HttpMetricsLayer {
 #[derive(Debug, Clone)]
 pub struct HttpMetrics<S> {
     inner: S,
+    // One `Arc` for everything (store, exclusions, route table): axum clones the
+    // layered service for every request, and each `Arc` in it costs an atomic
+    // increment and decrement.
     layer: HttpMetricsLayer,
 }
 
@@ -121,10 +124,13 @@ where
         let matched = req.extensions().get::<MatchedPath>();
         let shared = &self.layer.shared;
         let excludes = |p: &str| shared.excluded.iter().any(|e| e == p);
-        let path = match shared.routes.find(matched, excludes) {
-            Some((at, route)) => (!route.excluded()).then_some(GuardPath::Route(at)),
-            None => (!matched.is_some_and(|p| excludes(p.as_str())))
-                .then(|| GuardPath::Other(matched.cloned())),
+        let path = match matched {
+            // Unmatched requests are always recorded.
+            None => Some(GuardPath::Route(RouteRef::Unmatched)),
+            Some(p) => match shared.routes.find(p, excludes) {
+                Some((at, route)) => (!route.excluded()).then_some(GuardPath::Route(at)),
+                None => (!excludes(p.as_str())).then(|| GuardPath::Other(p.clone())),
+            },
         };
         let guard = path.map(|path| {
             shared.store.in_flight_inc();
@@ -176,7 +182,7 @@ enum GuardPath {
     /// A route of the layer's [`RouteTable`].
     Route(RouteRef),
     /// A path the table has no room for.
-    Other(Option<MatchedPath>),
+    Other(MatchedPath),
 }
 
 /// Records one request when dropped.
@@ -197,17 +203,14 @@ impl Drop for RequestGuard {
             STATUS_CLIENT_CLOSED
         });
         let store = &self.shared.store;
-        let route = match self.path {
-            GuardPath::Route(at) => self.shared.routes.get(at),
-            GuardPath::Other(_) => None,
-        };
-        match (route, &self.path) {
-            (Some(route), _) => route.record(store, self.method, status, ns),
-            (None, GuardPath::Other(Some(path))) => {
-                store.record(self.method, path.as_str(), status, ns);
+        match &self.path {
+            GuardPath::Route(at) => {
+                self.shared
+                    .routes
+                    .get(*at)
+                    .record(store, self.method, status, ns)
             }
-            // `Other(None)`; a `Route` always finds its entry (entries are never removed).
-            (None, _) => store.record(self.method, UNMATCHED_PATH, status, ns),
+            GuardPath::Other(path) => store.record(self.method, path.as_str(), status, ns),
         }
         store.in_flight_dec();
     }

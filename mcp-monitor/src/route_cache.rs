@@ -62,26 +62,18 @@ impl RouteTable {
     #[inline]
     pub(crate) fn find(
         &self,
-        path: Option<&MatchedPath>,
+        path: &MatchedPath,
         excluded: impl FnOnce(&str) -> bool,
     ) -> Option<(RouteRef, &RouteCache)> {
-        let Some(path) = path else {
-            return Some((RouteRef::Unmatched, &self.unmatched));
-        };
         let hash = rustc_hash::FxBuildHasher.hash_one(path.as_str());
         let Some(entries) = self.entries.get() else {
             return self.add(hash, path, excluded);
         };
-        for i in 0..PROBES {
-            let at = (hash as usize + i) & (ROUTES - 1);
-            match entries[at].get() {
-                Some(e) if e.is_for(path, hash) => return Some((RouteRef::Entry(at), e)),
-                Some(_) => {}
-                None if self.full.load(Relaxed) => return None,
-                None => return self.add(hash, path, excluded),
-            }
+        match probe(entries, path, hash) {
+            Probe::Found(at, e) => Some((RouteRef::Entry(at), e)),
+            Probe::Free(_) if !self.full.load(Relaxed) => self.add(hash, path, excluded),
+            Probe::Free(_) | Probe::Crowded => None,
         }
-        None
     }
 
     #[cold]
@@ -95,37 +87,59 @@ impl RouteTable {
         let entries = self
             .entries
             .get_or_init(|| (0..ROUTES).map(|_| OnceLock::new()).collect());
-        for i in 0..PROBES {
-            let at = (hash as usize + i) & (ROUTES - 1);
-            match entries[at].get() {
-                Some(e) if e.is_for(path, hash) => return Some((RouteRef::Entry(at), e)),
-                Some(_) => {}
-                None if *len < ROUTES / 4 * 3 => {
-                    *len += 1;
-                    if *len == ROUTES / 4 * 3 {
-                        self.full.store(true, Relaxed);
-                    }
-                    // Only writer: we hold `len`, and the entry was empty.
-                    let e = entries[at].get_or_init(|| {
-                        let excluded = excluded(path.as_str());
-                        Box::new(RouteCache::new(Some((path.clone(), hash)), excluded))
-                    });
-                    return Some((RouteRef::Entry(at), e));
+        match probe(entries, path, hash) {
+            Probe::Found(at, e) => Some((RouteRef::Entry(at), e)),
+            Probe::Free(at) if *len < ROUTES / 4 * 3 => {
+                *len += 1;
+                if *len == ROUTES / 4 * 3 {
+                    self.full.store(true, Relaxed);
                 }
-                None => return None,
+                // Only writer: we hold `len`, and the entry was empty.
+                let e = entries[at].get_or_init(|| {
+                    let excluded = excluded(path.as_str());
+                    Box::new(RouteCache::new(Some((path.clone(), hash)), excluded))
+                });
+                Some((RouteRef::Entry(at), e))
             }
+            Probe::Free(_) | Probe::Crowded => None,
         }
-        None
     }
 
-    /// The entry `at` refers to (made by [`Self::find`] on this table).
+    /// The entry `at` refers to (`Unmatched`, or an `Entry` made by [`Self::find`] on
+    /// this table, which is always there: entries are never removed).
     #[inline]
-    pub(crate) fn get(&self, at: RouteRef) -> Option<&RouteCache> {
-        match at {
-            RouteRef::Unmatched => Some(&self.unmatched),
-            RouteRef::Entry(i) => self.entries.get()?.get(i)?.get().map(|e| &**e),
+    pub(crate) fn get(&self, at: RouteRef) -> &RouteCache {
+        let entry = match at {
+            RouteRef::Unmatched => None,
+            RouteRef::Entry(i) => self.entries.get().and_then(|e| e.get(i)?.get()),
+        };
+        entry.map_or(&self.unmatched, |e| e)
+    }
+}
+
+/// What probing the table for a path found.
+enum Probe<'a> {
+    /// The path's entry, at this index.
+    Found(usize, &'a RouteCache),
+    /// No entry for the path; this index is the first free one of its probe sequence.
+    Free(usize),
+    /// No entry for the path, and no free one within `PROBES`.
+    Crowded,
+}
+
+/// Linear probing from `hash`: entries are set once and never removed, so the first
+/// free entry ends the search.
+#[inline]
+fn probe<'a>(entries: &'a [OnceLock<Box<RouteCache>>], path: &MatchedPath, hash: u64) -> Probe<'a> {
+    for i in 0..PROBES {
+        let at = (hash as usize).wrapping_add(i) & (ROUTES - 1);
+        match entries[at].get() {
+            Some(e) if e.is_for(path, hash) => return Probe::Found(at, e),
+            Some(_) => {}
+            None => return Probe::Free(at),
         }
     }
+    Probe::Crowded
 }
 
 /// Label sets (method, status) remembered per route; more are recorded through the
@@ -201,7 +215,7 @@ impl RouteCache {
         // Past the cap the store counts the request under `overflow`; such label sets
         // are not remembered, so that every one of them is counted as overflowed.
         let Some(series) = store.series_for(method, path, status) else {
-            store.record(method, path, status, ns);
+            store.record_overflow(method, status, ns);
             return;
         };
         series.histogram.record_ns(ns);

@@ -3,12 +3,13 @@
 //!
 //! A constant-time comparison of two byte strings still returns early when their
 //! lengths differ, which tells a caller the secret's length. So both sides are first
-//! reduced to a 128-bit digest under keys drawn at random for each [`Secret`] (two
-//! SipHash instances of `std`'s `RandomState`): the secret's digest once, when the
-//! secret is made, and the presented token's on each check, in time that depends only
-//! on what the caller sent. The digests are compared in constant time; only when they
-//! are equal (which a wrong token reaches with probability 2⁻¹²⁸) are the tokens
-//! themselves compared, as a final exact check.
+//! reduced to a 128-bit digest: two SipHash digests keyed by `std`'s `RandomState`
+//! (random per process and thread; the two keys of one [`Secret`] are related, which
+//! matters nothing here, since the digests are never shown). The secret's digest is
+//! computed once, when the secret is made; the presented token's on each check, in time
+//! that depends only on what the caller sent. The digests are compared in constant
+//! time, and only when they are equal are the tokens themselves compared, as the exact
+//! check that decides.
 
 use std::fmt;
 use std::hash::{BuildHasher, RandomState};
