@@ -7,8 +7,6 @@ mod common;
 
 use std::sync::Arc;
 
-use mcp_monitor::ResourceSample;
-
 /// Collects `(level, message, alert)` of every event.
 #[derive(Clone, Default)]
 struct Events(Arc<std::sync::Mutex<Vec<(tracing::Level, String, String)>>>);
@@ -48,16 +46,8 @@ async fn firing_and_resolving_are_logged_through_tracing() {
     let _guard = tracing::subscriber::set_default(subscriber);
 
     let m = common::monitor_with(&[("MCP_ALERT_FOR", "0")]);
-    m.observe_resources(ResourceSample {
-        cpu: Some(0.9),
-        ..ResourceSample::default()
-    });
-    m.evaluate_alerts();
-    m.observe_resources(ResourceSample {
-        cpu: Some(0.1),
-        ..ResourceSample::default()
-    });
-    m.evaluate_alerts();
+    common::evaluate_cpu(&m, 0.9);
+    common::evaluate_cpu(&m, 0.1);
     let seen = events.0.lock().unwrap().clone();
     assert!(
         seen.contains(&(

@@ -129,23 +129,11 @@ async fn the_history_is_bounded_and_reset_clears_it() {
         ("MCP_ALERT_HISTORY_LIMIT", "2"),
     ]));
     for _ in 0..5 {
-        m.observe_resources(ResourceSample {
-            cpu: Some(0.99),
-            ..ResourceSample::default()
-        });
-        m.evaluate_alerts();
-        m.observe_resources(ResourceSample {
-            cpu: Some(0.1),
-            ..ResourceSample::default()
-        });
-        m.evaluate_alerts();
+        common::evaluate_cpu(&m, 0.99);
+        common::evaluate_cpu(&m, 0.1);
     }
     assert_eq!(m.alert_history().len(), 2);
-    m.observe_resources(ResourceSample {
-        cpu: Some(0.99),
-        ..ResourceSample::default()
-    });
-    m.evaluate_alerts();
+    common::evaluate_cpu(&m, 0.99);
     assert_eq!(m.active_alerts().len(), 1);
     m.reset();
     assert!(m.active_alerts().is_empty());

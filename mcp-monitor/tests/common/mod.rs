@@ -38,3 +38,12 @@ pub async fn serve(app: axum::Router) -> std::net::SocketAddr {
 pub async fn get_json(client: &reqwest::Client, url: &str) -> serde_json::Value {
     client.get(url).send().await.unwrap().json().await.unwrap()
 }
+
+/// Feeds `m` a resource sample with only the CPU set, then evaluates the alerts.
+pub fn evaluate_cpu(m: &mcp_monitor::Monitor, cpu: f64) {
+    m.observe_resources(mcp_monitor::ResourceSample {
+        cpu: Some(cpu),
+        ..mcp_monitor::ResourceSample::default()
+    });
+    m.evaluate_alerts();
+}
