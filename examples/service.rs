@@ -38,12 +38,10 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let scheduler = demo::scheduler_from_env()?;
 
     // The services (SQLite pool registered as `sqlite`, cache reported as `users`) and
-    // their routes, merged with the monitor's endpoints and wrapped in its middleware,
-    // applied last so that it sees the matched route template.
+    // their routes, merged with the monitor's endpoints and wrapped in its middleware
+    // by `monitor.instrument`, which applies it last so that it sees every route.
     let state = demo::state(&monitor).await?;
-    let app = demo::http::routes(state.clone())
-        .merge(monitor.router())
-        .layer(monitor.layer());
+    let app = demo::http::app(state.clone(), &monitor);
     let scheduler = scheduler.then(|| {
         demo::workflows::spawn_scheduler(state.workflows.clone(), demo::workflows::SCHEDULER_PERIOD)
     });

@@ -30,6 +30,23 @@ pub(crate) fn expand(kind: Kind, labels: &Labels, item: ItemFn) -> syn::Result<T
         Kind::Workflow => quote!(RunSite),
     };
     let values = &labels.values;
+    if let Some((shape, output)) = future_shape(&sig) {
+        // The output type annotates the outcome probe: the future's own output type
+        // may not be inferred yet where the probe is type-checked (`async { Ok(()) }`
+        // learns its error type from the declared return type only).
+        let output = output
+            .filter(|ty| !contains_impl_trait(ty))
+            .map(|ty| quote!(#ty));
+        let item = ItemFn {
+            attrs,
+            vis,
+            sig: sig.clone(),
+            block,
+        };
+        return Ok(expand_future_fn(
+            kind, shape, output, &site_ty, values, item,
+        ));
+    }
     let guard = quote::format_ident!("guard", span = Span::mixed_site());
     let out = quote::format_ident!("out", span = Span::mixed_site());
     let failed = quote::format_ident!("failed", span = Span::mixed_site());
@@ -112,20 +129,220 @@ pub(crate) fn expand(kind: Kind, labels: &Labels, item: ItemFn) -> syn::Result<T
     }
 
     let start = start_guard(&guard, &site_ty, values);
+    let classify = classify(&quote!(&#out));
+    let name = fn_name(&sig.ident);
     Ok(quote! {
         #(#attrs)*
         #vis #sig {
             #start
             let #out #annotation = #run_body;
-            let #failed = {
+            {
                 #[allow(unused_imports)]
-                use ::mcp_monitor::__private::{OutcomeOfAny as _, OutcomeOfResult as _};
-                (&::mcp_monitor::__private::Probe(&#out)).mcp_monitor_is_failure()
-            };
+                use ::mcp_monitor::__private::{CheckHiddenFuture as _, CheckNoFuture as _};
+                (&::mcp_monitor::__private::FutureProbe(&#out))
+                    .mcp_monitor_check_future(&#guard, #name);
+            }
+            let #failed = #classify;
             #guard.finish(#failed);
             #out
         }
     })
+}
+
+/// `module::function`, for messages logged at run time.
+fn fn_name(ident: &Ident) -> TokenStream {
+    let name = ident.to_string();
+    let name = name.strip_prefix("r#").unwrap_or(&name);
+    quote!(::core::concat!(::core::module_path!(), "::", #name))
+}
+
+/// Whether the value that `out` refers to counts as a failure: the
+/// autoref-specialised probe, most specific impl first.
+fn classify(out: &TokenStream) -> TokenStream {
+    quote! {{
+        #[allow(unused_imports)]
+        use ::mcp_monitor::__private::{
+            OutcomeOfAny as _, OutcomeOfClassified as _, OutcomeOfResult as _,
+        };
+        (&&::mcp_monitor::__private::Probe(#out)).mcp_monitor_is_failure()
+    }}
+}
+
+/// How a plain `fn` returns a future that the macro can see in its signature.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum FutureShape {
+    /// `impl Future<Output = T> (+ ..)`: the future is returned wrapped, unboxed.
+    Impl,
+    /// `Pin<Box<dyn Future<Output = T> (+ ..)>>`, `BoxFuture<'_, T>`,
+    /// `LocalBoxFuture<'_, T>` (what `async-trait` expands to): boxed again around
+    /// the wrapper, or, for a body that is `Box::pin(expr)`, the wrapper boxed in
+    /// its place.
+    Boxed,
+}
+
+/// The future shape of a non-`async` function's declared return type and the
+/// future's declared output type, if any.
+fn future_shape(sig: &syn::Signature) -> Option<(FutureShape, Option<&Type>)> {
+    if sig.asyncness.is_some() {
+        return None;
+    }
+    let ReturnType::Type(_, ty) = &sig.output else {
+        return None;
+    };
+    match strip_parens(ty) {
+        Type::ImplTrait(t) => {
+            let output = future_output(t.bounds.iter())?;
+            Some((FutureShape::Impl, output))
+        }
+        Type::Path(p) if p.qself.is_none() => {
+            let last = p.path.segments.last()?;
+            if last.ident == "BoxFuture" || last.ident == "LocalBoxFuture" {
+                return Some((FutureShape::Boxed, single_type_arg(&last.arguments)));
+            }
+            if last.ident != "Pin" {
+                return None;
+            }
+            let Type::Path(b) = strip_parens(single_type_arg(&last.arguments)?) else {
+                return None;
+            };
+            let last = b.path.segments.last()?;
+            if last.ident != "Box" {
+                return None;
+            }
+            match strip_parens(single_type_arg(&last.arguments)?) {
+                Type::TraitObject(o) => {
+                    let output = future_output(o.bounds.iter())?;
+                    Some((FutureShape::Boxed, output))
+                }
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+fn single_type_arg(args: &syn::PathArguments) -> Option<&Type> {
+    let syn::PathArguments::AngleBracketed(a) = args else {
+        return None;
+    };
+    let mut types = a.args.iter().filter_map(|arg| match arg {
+        syn::GenericArgument::Type(t) => Some(t),
+        _ => None,
+    });
+    let first = types.next()?;
+    types.next().is_none().then_some(first)
+}
+
+/// Among `bounds`, a `Future` bound: `Some(Some(T))` for `Future<Output = T>`,
+/// `Some(None)` for a `Future` whose output is not spelled out; `None` when there is
+/// no `Future` bound.
+fn future_output<'a>(
+    mut bounds: impl Iterator<Item = &'a syn::TypeParamBound>,
+) -> Option<Option<&'a Type>> {
+    let future = bounds.find_map(|b| match b {
+        syn::TypeParamBound::Trait(t) => t.path.segments.last().filter(|s| s.ident == "Future"),
+        _ => None,
+    })?;
+    let syn::PathArguments::AngleBracketed(a) = &future.arguments else {
+        return Some(None);
+    };
+    Some(a.args.iter().find_map(|arg| match arg {
+        syn::GenericArgument::AssocType(t) if t.ident == "Output" => Some(&t.ty),
+        _ => None,
+    }))
+}
+
+/// For a body that is exactly `Box::pin(expr)` (the shape `async-trait` writes, and the
+/// usual hand-written one), `expr`: the macro then boxes its wrapper in place of the
+/// user's future instead of boxing twice. Like `tracing-attributes`, it recognises the
+/// call by its path (`Box::pin`, `std::boxed::Box::pin`, `::alloc::boxed::Box::pin`).
+fn boxed_pin_arg(block: &syn::Block) -> Option<&syn::Expr> {
+    let [syn::Stmt::Expr(syn::Expr::Call(call), None)] = block.stmts.as_slice() else {
+        return None;
+    };
+    let syn::Expr::Path(func) = &*call.func else {
+        return None;
+    };
+    let segs: Vec<_> = func.path.segments.iter().collect();
+    let [.., b, p] = segs.as_slice() else {
+        return None;
+    };
+    if b.ident != "Box" || p.ident != "pin" || call.args.len() != 1 {
+        return None;
+    }
+    call.args.first()
+}
+
+/// Expands a plain `fn` that returns a future of `shape`: the guard starts at the
+/// call, moves into a [`Monitored`] wrapper around the returned future, and records
+/// when that future completes (with its output's outcome) or is dropped.
+fn expand_future_fn(
+    kind: Kind,
+    shape: FutureShape,
+    output: Option<TokenStream>,
+    site_ty: &TokenStream,
+    values: &[syn::LitStr],
+    item: ItemFn,
+) -> TokenStream {
+    let ItemFn {
+        attrs,
+        vis,
+        sig,
+        block,
+    } = item;
+    let guard = quote::format_ident!("guard", span = Span::mixed_site());
+    let fut = quote::format_ident!("fut", span = Span::mixed_site());
+    let out = quote::format_ident!("out", span = Span::mixed_site());
+    let start = start_guard(&guard, site_ty, values);
+    let body_span = block.brace_token.span.join();
+    let classify = {
+        let probe = classify(&quote!(#out));
+        let ty = output.map(|ty| quote!(: &#ty));
+        quote!(|#out #ty| #probe)
+    };
+    // A run's future is polled as part of the run, and so is the call that makes it.
+    let wrap = if kind == Kind::Workflow {
+        quote!(let #fut = ::mcp_monitor::__private::InRun::new(#guard.workflow(), #fut);)
+    } else {
+        TokenStream::new()
+    };
+    let make_fut = |ret: Option<&Type>| {
+        let arrow = ret.map(|ty| quote!(-> #ty));
+        let body = quote_spanned!(body_span=> move || #arrow #block);
+        if kind == Kind::Workflow {
+            quote_spanned! {body_span=>
+                ::mcp_monitor::__private::call_in_run(#guard.workflow(), #body)
+            }
+        } else {
+            quote_spanned!(body_span=> ::mcp_monitor::__private::call_once(#body))
+        }
+    };
+    let ret_ty = match &sig.output {
+        ReturnType::Type(_, ty) => Some(&**ty),
+        ReturnType::Default => None,
+    };
+    let made = match (shape, boxed_pin_arg(&block)) {
+        (FutureShape::Impl, _) => make_fut(None),
+        (FutureShape::Boxed, Some(inner)) => quote!(#inner),
+        (FutureShape::Boxed, None) => make_fut(ret_ty),
+    };
+    let monitored = quote!(::mcp_monitor::__private::Monitored::new(#guard, #fut, #classify));
+    let tail = match shape {
+        FutureShape::Impl => monitored,
+        FutureShape::Boxed => quote!(::std::boxed::Box::pin(#monitored)),
+    };
+    let tail = quote! {
+        let #fut = #made;
+        #wrap
+        #tail
+    };
+    quote! {
+        #(#attrs)*
+        #vis #sig {
+            #start
+            #tail
+        }
+    }
 }
 
 /// `let guard = { static SITE: <site> = <site>::new(labels); SITE.start() };`: the one

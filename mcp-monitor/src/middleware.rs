@@ -2,7 +2,12 @@
 //!
 //! Apply it with `Router::layer` so that it runs after routing and sees axum's
 //! [`MatchedPath`]; requests that matched no route (the fallback) are labelled
-//! `path="unmatched"`. The request is recorded exactly once, by a guard, when its
+//! `path="unmatched"`, and those answered by a service nested with
+//! [`RouterExt::monitored_nest_service`](crate::RouterExt::monitored_nest_service)
+//! (`nest_service` gives them no `MatchedPath`) by its mount, `/assets/{*path}`. An
+//! unmatched request that is answered with a success is logged once as a warning: it
+//! is the sign of a service nested without its label. The request is recorded exactly
+//! once, by a guard, when its
 //! response head is ready (so a streaming body counts once, with the time to its
 //! head). Statuses:
 //!
@@ -14,6 +19,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
@@ -23,7 +29,8 @@ use tower_layer::Layer;
 use tower_service::Service;
 
 use crate::clock::Start;
-use crate::http_store::{HttpStore, MethodLabel};
+use crate::http_store::{HttpStore, MethodLabel, UNMATCHED_PATH};
+use crate::mount::MountLabel;
 use crate::route_cache::{RouteRef, RouteTable};
 
 /// Status recorded for a request dropped before its response.
@@ -41,6 +48,8 @@ struct Shared {
     store: Arc<HttpStore>,
     excluded: Box<[String]>,
     routes: RouteTable,
+    /// Whether [`warn_unmatched_success`] has logged.
+    warned_unmatched: AtomicBool,
 }
 
 impl HttpMetricsLayer {
@@ -50,6 +59,7 @@ impl HttpMetricsLayer {
                 store,
                 excluded: excluded.into(),
                 routes: RouteTable::new(),
+                warned_unmatched: AtomicBool::new(false),
             }),
         }
     }
@@ -169,12 +179,37 @@ where
         let out = std::task::ready!(this.inner.poll(cx));
         if let Some(mut guard) = this.guard.take() {
             guard.status = Some(match &out {
-                Ok(res) => res.status().as_u16(),
+                Ok(res) => {
+                    if let Some(mount) = res.extensions().get::<MountLabel>() {
+                        guard.path = GuardPath::Mount(mount.clone());
+                    } else if matches!(guard.path, GuardPath::Route(RouteRef::Unmatched))
+                        && res.status().as_u16() < 400
+                    {
+                        warn_unmatched_success(&guard.shared, res.status().as_u16());
+                    }
+                    res.status().as_u16()
+                }
                 Err(_) => 500,
             });
         }
         Poll::Ready(out)
     }
+}
+
+/// Logs, once per layer, that a request matched no route yet was answered `status`.
+#[cold]
+fn warn_unmatched_success(shared: &Shared, status: u16) {
+    if shared.warned_unmatched.swap(true, Relaxed) {
+        return;
+    }
+    tracing::warn!(
+        target: "mcp_monitor",
+        status,
+        "a request that matched no route was answered {status}, so it is recorded as \
+         path=\"{UNMATCHED_PATH}\": axum gives requests served by `Router::nest_service` (or a \
+         fallback service) no matched route. Mount the service with \
+         `mcp_monitor::RouterExt::monitored_nest_service` to record it by its mount"
+    );
 }
 
 /// The path of a recorded request.
@@ -183,6 +218,8 @@ enum GuardPath {
     Route(RouteRef),
     /// A path the table has no room for.
     Other(MatchedPath),
+    /// The mount of a nested service that labelled its response.
+    Mount(MountLabel),
 }
 
 /// Records one request when dropped.
@@ -211,6 +248,7 @@ impl Drop for RequestGuard {
                     .record(store, self.method, status, ns)
             }
             GuardPath::Other(path) => store.record(self.method, path.as_str(), status, ns),
+            GuardPath::Mount(mount) => store.record(self.method, mount.as_str(), status, ns),
         }
         store.in_flight_dec();
     }

@@ -11,6 +11,7 @@
 use std::cell::Cell;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::sync::OnceLock;
 use std::task::{Context, Poll};
 
@@ -26,6 +27,8 @@ pub(crate) struct Site {
     series: OnceLock<&'static OpSeries>,
     active: OnceLock<&'static ActiveGauge>,
     forward: Forward,
+    /// Whether the hidden-future warning was logged for this site.
+    warned: AtomicBool,
 }
 
 impl Site {
@@ -36,6 +39,7 @@ impl Site {
             series: OnceLock::new(),
             active: OnceLock::new(),
             forward: Forward::new(),
+            warned: AtomicBool::new(false),
         }
     }
 
@@ -154,6 +158,111 @@ impl Guard {
     #[inline]
     pub fn workflow(&self) -> &'static str {
         self.site.labels[0]
+    }
+
+    /// Logs, once per call site, that `function` returned a future through a type the
+    /// macro could not recognise, so that its calls are measured until the future is
+    /// made rather than until it completes.
+    #[cold]
+    fn warn_hidden_future(&self, function: &'static str, type_name: &'static str) {
+        if self.site.warned.swap(true, Relaxed) {
+            return;
+        }
+        let attr = match self.site.kind {
+            OpKind::Db => "monitor_db_operation",
+            OpKind::Step => "monitor_workflow_step",
+            OpKind::Run => "monitor_workflow",
+        };
+        tracing::warn!(
+            target: "mcp_monitor",
+            function,
+            returned = type_name,
+            "#[{attr}] on `{function}`: it returns a future (`{type_name}`) through a type \
+             the macro cannot see, so each call is measured until the future is made, not \
+             until it completes, and its outcome is not the future's output. Fix: declare \
+             the return type as `impl Future<Output = T>`, `Pin<Box<dyn Future<Output = T> \
+             + Send>>` or `BoxFuture<'_, T>`, or make it an `async fn`."
+        );
+    }
+}
+
+/// Wraps a reference to a returned value so that method resolution picks the
+/// [`Future`] impl (which warns) when the value is a future the macro did not see in
+/// the signature, and the fallback (which does nothing) otherwise. Called as
+/// `(&FutureProbe(&value)).mcp_monitor_check_future(..)`.
+pub struct FutureProbe<'a, T: ?Sized>(pub &'a T);
+
+/// Chosen for a returned value that is a future: warns once per call site.
+pub trait CheckHiddenFuture {
+    /// Warns that `function` returned a future the macro could not see.
+    fn mcp_monitor_check_future(&self, guard: &Guard, function: &'static str);
+}
+
+impl<F: Future + ?Sized> CheckHiddenFuture for FutureProbe<'_, F> {
+    #[inline]
+    fn mcp_monitor_check_future(&self, guard: &Guard, function: &'static str) {
+        guard.warn_hidden_future(function, std::any::type_name::<F>());
+    }
+}
+
+/// Chosen for every other returned value: nothing to check.
+pub trait CheckNoFuture {
+    /// Does nothing.
+    fn mcp_monitor_check_future(&self, guard: &Guard, function: &'static str);
+}
+
+impl<T: ?Sized> CheckNoFuture for &FutureProbe<'_, T> {
+    #[inline(always)]
+    fn mcp_monitor_check_future(&self, _: &Guard, _: &'static str) {}
+}
+
+pin_project_lite::pin_project! {
+    /// The future returned by a monitored function whose declared return type is a
+    /// future (`impl Future`, `Pin<Box<dyn Future>>`, `BoxFuture`, an `async-trait`
+    /// method): the call is recorded when this future completes, with the outcome of
+    /// its output, or when it is dropped before that (`cancelled`; `failure` while a
+    /// panic unwinds). The guard, and so the active-workflow gauge, lives from the
+    /// call until then.
+    pub struct Monitored<F, C> {
+        #[pin]
+        inner: F,
+        guard: Option<Guard>,
+        classify: C,
+    }
+}
+
+impl<F, C> Monitored<F, C>
+where
+    F: Future,
+    C: Fn(&F::Output) -> bool,
+{
+    /// Records the call started by `guard` when `inner` completes; `classify` tells
+    /// whether its output is a failure.
+    #[inline]
+    pub fn new(guard: Guard, inner: F, classify: C) -> Self {
+        Self {
+            inner,
+            guard: Some(guard),
+            classify,
+        }
+    }
+}
+
+impl<F, C> Future for Monitored<F, C>
+where
+    F: Future,
+    C: Fn(&F::Output) -> bool,
+{
+    type Output = F::Output;
+
+    #[inline]
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let this = self.project();
+        let out = std::task::ready!(this.inner.poll(cx));
+        if let Some(guard) = this.guard.take() {
+            guard.finish((this.classify)(&out));
+        }
+        Poll::Ready(out)
     }
 }
 

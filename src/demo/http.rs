@@ -258,8 +258,8 @@ pub fn routes(state: AppState) -> Router {
 }
 
 /// The demo's routes merged with the monitor's endpoints, all under the monitor's
-/// middleware (applied last, so that it sees the matched route template): what the
-/// `service` example serves.
+/// middleware (applied last, so that it sees every route and its matched template):
+/// what the `service` example serves.
 pub fn app(state: AppState, monitor: &mcp_monitor::Monitor) -> Router {
-    routes(state).merge(monitor.router()).layer(monitor.layer())
+    monitor.instrument(routes(state))
 }

@@ -60,8 +60,8 @@ pub async fn connect_database() -> Result<SqlitePool, sqlx::Error> {
 
 /// Builds the whole demo for `monitor`: a new database, registered as the pool
 /// `sqlite`; the user service with its cache reported as `users`; the workflow engine;
-/// the routes, merged with [`Monitor::router`](mcp_monitor::Monitor::router) and wrapped
-/// in [`Monitor::layer`](mcp_monitor::Monitor::layer).
+/// the routes, merged with the monitor's endpoints and wrapped in its layer by
+/// [`Monitor::instrument`](mcp_monitor::Monitor::instrument).
 ///
 /// # Errors
 ///

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::sync::{Mutex, PoisonError};
 
-use mcp_monitor::{monitor_db_operation, CacheMonitor};
+use mcp_monitor::{monitor_db_operation, CacheMonitor, MonitoredError};
 use serde::{Deserialize, Serialize};
 use sqlx::SqlitePool;
 
@@ -46,7 +46,16 @@ pub enum DbError {
     Sqlx(#[from] sqlx::Error),
 }
 
-/// The result of a database operation. The monitor counts `Err` as a failure through
+/// A taken e-mail address is the client's mistake (the insert did its job and the
+/// client gets a 409), not a failure of the database: counted as `success`, so that
+/// duplicate sign-ups never fire `HIGH_ERROR_RATE` for the database.
+impl MonitoredError for DbError {
+    fn is_failure(&self) -> bool {
+        !matches!(self, DbError::EmailTaken(_))
+    }
+}
+
+/// The result of a database operation. The monitor consults [`MonitoredError`] through
 /// this alias as through `Result` itself.
 pub type DbResult<T> = Result<T, DbError>;
 
