@@ -6,7 +6,9 @@
 //! `metrics` facade variants and `#[autometrics]` (its `metrics-0_24` backend) record
 //! into a real Prometheus recorder too.
 //!
-//! * `macro/single/*`: one thread.
+//! * `macro/single/*`: one thread. `mcp_monitor_impl_future` and `mcp_monitor_boxed` are
+//!   the future-returning shapes (`-> impl Future`, and `-> Pin<Box<dyn Future>>` as
+//!   `async-trait` writes it), the latter against `floor_boxed`, the floor in a box.
 //! * `macro/two_threads/*`: two threads call the same call site (the same series) after a
 //!   barrier; the time reported is wall time divided by the calls each thread made, i.e.
 //!   nanoseconds per call per thread, comparable with the single-thread figure.
@@ -15,7 +17,7 @@
 
 use std::future::Future;
 use std::hint::black_box;
-use std::pin::pin;
+use std::pin::{pin, Pin};
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Barrier, OnceLock};
 use std::task::{Context, Poll, Waker};
@@ -78,6 +80,33 @@ async fn floor(x: u64) -> BenchResult {
 #[monitor_db_operation("select", "bench")]
 async fn mcp_monitor(x: u64) -> BenchResult {
     Ok(black_box(x))
+}
+
+/// Our macro on a function returning `impl Future` (wrapped once, unboxed).
+#[inline(never)]
+#[monitor_db_operation("select", "bench_impl_future")]
+fn mcp_monitor_impl_future(x: u64) -> impl Future<Output = BenchResult> {
+    async move { Ok(black_box(x)) }
+}
+
+/// The boxed floor: what an `async-trait` method pays without instrumentation (one
+/// `Box::pin`), plus the floor's two clock reads and atomic add.
+#[inline(never)]
+fn floor_boxed(x: u64) -> Pin<Box<dyn Future<Output = BenchResult> + Send>> {
+    Box::pin(async move {
+        let start = Instant::now();
+        let out = Ok(black_box(x));
+        FLOOR.fetch_add(start.elapsed().as_nanos() as u64, Relaxed);
+        out
+    })
+}
+
+/// Our macro on the `async-trait` shape: `Pin<Box<dyn Future>>` with a `Box::pin(..)`
+/// body (the wrapper is boxed in the future's place, not boxed again).
+#[inline(never)]
+#[monitor_db_operation("select", "bench_boxed")]
+fn mcp_monitor_boxed(x: u64) -> Pin<Box<dyn Future<Output = BenchResult> + Send>> {
+    Box::pin(async move { Ok(black_box(x)) })
 }
 
 /// The `metrics` facade written by hand: `counter!` and `histogram!` on every call.
@@ -174,6 +203,9 @@ fn single(c: &mut Criterion) {
     g.bench_function("bare", call!(bare));
     g.bench_function("floor", call!(floor));
     g.bench_function("mcp_monitor", call!(mcp_monitor));
+    g.bench_function("mcp_monitor_impl_future", call!(mcp_monitor_impl_future));
+    g.bench_function("floor_boxed", call!(floor_boxed));
+    g.bench_function("mcp_monitor_boxed", call!(mcp_monitor_boxed));
     g.bench_function("facade_per_call", call!(facade_per_call));
     g.bench_function("facade_cached", call!(facade_cached));
     g.bench_function("autometrics", call!(autometrics_fn));
@@ -252,9 +284,15 @@ fn interleaved() {
     const CALLS: u64 = 20_000;
     const ROUNDS: usize = 41;
     let (mut single, mut two_vs_single, mut two_vs_two) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut impl_future, mut boxed) = (Vec::new(), Vec::new());
     for _ in 0..ROUNDS {
         let floor1 = one_thread(CALLS, floor).as_secs_f64();
         let ours1 = one_thread(CALLS, mcp_monitor).as_secs_f64();
+        let impl1 = one_thread(CALLS, mcp_monitor_impl_future).as_secs_f64();
+        let floor_boxed1 = one_thread(CALLS, floor_boxed).as_secs_f64();
+        let boxed1 = one_thread(CALLS, mcp_monitor_boxed).as_secs_f64();
+        impl_future.push(impl1 / floor1);
+        boxed.push(boxed1 / floor_boxed1);
         let floor2 = two_threads(CALLS, floor).as_secs_f64();
         let ours2 = two_threads(CALLS, mcp_monitor).as_secs_f64();
         single.push(ours1 / floor1);
@@ -265,10 +303,14 @@ fn interleaved() {
         "interleaved, median of {ROUNDS} rounds of {CALLS} calls: \
          mcp_monitor / floor = {:.2} (one thread); \
          mcp_monitor with two threads / floor with one = {:.2}; \
-         mcp_monitor / floor, both with two threads = {:.2}",
+         mcp_monitor / floor, both with two threads = {:.2}; \
+         impl Future shape / floor = {:.2}; \
+         boxed (async-trait) shape / boxed floor = {:.2}",
         median(single),
         median(two_vs_single),
         median(two_vs_two),
+        median(impl_future),
+        median(boxed),
     );
 }
 

@@ -257,19 +257,10 @@ fn never_polled() -> impl Future<Output = DbResult<()>> {
 
 #[monitor_workflow_step("future_steps", "wait")]
 fn step_future(nap: Duration) -> impl Future<Output = Result<(), DbError>> + Send {
-    tokio::time::sleep(nap).await_ok()
-}
-
-trait AwaitOk {
-    fn await_ok(self) -> impl Future<Output = Result<(), DbError>> + Send;
-}
-
-impl AwaitOk for tokio::time::Sleep {
-    fn await_ok(self) -> impl Future<Output = Result<(), DbError>> + Send {
-        async move {
-            self.await;
-            Ok(())
-        }
+    let sleep = tokio::time::sleep(nap);
+    async move {
+        sleep.await;
+        Ok(())
     }
 }
 

@@ -182,7 +182,7 @@ async fn a_timeout_inside_the_layer_is_recorded_as_the_408_the_client_saw() {
     let m = Monitor::builder().build().unwrap();
     let app = Router::new()
         .route("/slow", get(slow))
-        .layer(timeout.clone());
+        .layer(timeout);
     let addr = serve(m.instrument(app)).await;
     assert_eq!(get_status(format!("http://{addr}/slow")).await, 408);
     assert_eq!(requests(&m, "GET", "/slow", "408"), 1.0);
