@@ -8,6 +8,7 @@ use axum::{Json, Router};
 use std::sync::Arc;
 
 use crate::monitor::Monitor;
+use crate::openmetrics::OPENMETRICS_CONTENT_TYPE;
 use crate::secret::Secret;
 
 /// Every route the monitor serves (excluded from the HTTP metrics by default).
@@ -100,9 +101,22 @@ async fn metrics(State(e): EndpointsState, headers: HeaderMap) -> Response {
         return r;
     }
     let m = &e.monitor;
+    let openmetrics = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(crate::openmetrics::prefers_openmetrics);
+    let (content_type, body) = if openmetrics {
+        (OPENMETRICS_CONTENT_TYPE, m.render_openmetrics())
+    } else {
+        (PROMETHEUS_CONTENT_TYPE, m.render())
+    };
+    // Caches between the scraper and us must keep the two formats apart.
     (
-        [(header::CONTENT_TYPE, PROMETHEUS_CONTENT_TYPE)],
-        m.render(),
+        [
+            (header::CONTENT_TYPE, content_type),
+            (header::VARY, "accept"),
+        ],
+        body,
     )
         .into_response()
 }

@@ -9,10 +9,16 @@
 //! series at the same time do not bounce a cache line between cores on every call. The
 //! macros' call sites use this: they are few (bounded by the program's source) and hot.
 //! HTTP label sets, which can number in the tens of thousands, keep a single copy.
+//!
+//! A sample recorded while a trace context is current ([`crate::trace`]) is also kept
+//! as its bucket's exemplar (the latest one per bucket), for the OpenMetrics
+//! exposition. Without a trace context that costs one thread-local read.
 
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
-use std::sync::LazyLock;
-use std::time::Duration;
+use std::sync::{LazyLock, Mutex, OnceLock, PoisonError};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use crate::trace::TraceContext;
 
 /// Alignment of each stripe, in counters: two cache lines, so that the adjacent-line
 /// prefetcher does not make neighbouring stripes share either.
@@ -127,6 +133,26 @@ pub(crate) struct AtomicHistogram {
     /// Stripe count minus one (the count is a power of two; 0 when not striped).
     mask: usize,
     categories: usize,
+    /// The latest traced sample of each bucket.
+    exemplars: Exemplars,
+}
+
+/// One traced sample: the trace it belongs to, its value, when it was recorded and its
+/// category (a series' outcome).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Exemplar {
+    pub(crate) trace: TraceContext,
+    pub(crate) ns: u64,
+    pub(crate) unix_ms: u64,
+    pub(crate) category: usize,
+}
+
+/// The latest traced sample of each bucket (`+Inf` last), allocated with the first
+/// one: nothing for a histogram that never sees a trace context, one slot per bucket
+/// after that. A slot being written by another thread is skipped, never waited for.
+#[derive(Debug, Default)]
+struct Exemplars {
+    slots: OnceLock<Box<[Mutex<Option<Exemplar>>]>>,
 }
 
 impl AtomicHistogram {
@@ -169,6 +195,7 @@ impl AtomicHistogram {
             stride,
             mask: stripes - 1,
             categories,
+            exemplars: Exemplars::default(),
         }
     }
 
@@ -204,6 +231,41 @@ impl AtomicHistogram {
         let bucket = 1 + category * self.row() + self.buckets.index(ns);
         self.cells[base].fetch_add(ns, Relaxed);
         self.cells[base + bucket].fetch_add(1, Relaxed);
+        if let Some(trace) = crate::trace::current() {
+            self.record_exemplar(trace, ns, category);
+        }
+    }
+
+    /// Keeps the sample as its bucket's exemplar.
+    #[cold]
+    fn record_exemplar(&self, trace: TraceContext, ns: u64, category: usize) {
+        let row = self.row();
+        let slots = self
+            .exemplars
+            .slots
+            .get_or_init(|| (0..row).map(|_| Mutex::new(None)).collect());
+        let unix_ms = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+        if let Ok(mut slot) = slots[self.buckets.index(ns)].try_lock() {
+            *slot = Some(Exemplar {
+                trace,
+                ns,
+                unix_ms,
+                category,
+            });
+        }
+    }
+
+    /// The exemplar of each bucket (`+Inf` last); `None` if there never was one.
+    pub(crate) fn exemplars(&self) -> Option<Vec<Option<Exemplar>>> {
+        let slots = self.exemplars.slots.get()?;
+        Some(
+            slots
+                .iter()
+                .map(|s| *s.lock().unwrap_or_else(PoisonError::into_inner))
+                .collect(),
+        )
     }
 
     /// The number of samples in category `category`.

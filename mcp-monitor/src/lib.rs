@@ -16,6 +16,7 @@ mod middleware;
 mod monitor;
 mod mount;
 mod names;
+mod openmetrics;
 mod outcome;
 mod pools;
 mod registry;
@@ -27,6 +28,7 @@ mod secret;
 mod settings;
 mod site;
 mod summary;
+pub mod trace;
 
 #[doc(hidden)]
 #[path = "private.rs"]
@@ -44,6 +46,7 @@ pub use crate::middleware::{HttpMetrics, HttpMetricsLayer, ResponseFuture, STATU
 pub use crate::monitor::{install, Monitor, MonitorBuilder};
 pub use crate::mount::{Mounted, MountedFuture, RouterExt};
 pub use crate::names::*;
+pub use crate::openmetrics::OPENMETRICS_CONTENT_TYPE;
 pub use crate::outcome::{MonitoredError, Status};
 pub use crate::pools::PoolStats;
 pub use crate::resources::ResourceSample;

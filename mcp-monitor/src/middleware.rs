@@ -31,6 +31,10 @@ use tower_service::Service;
 use crate::clock::Start;
 use crate::http_store::{HttpStore, MethodLabel, UNMATCHED_PATH};
 use crate::mount::MountLabel;
+use crate::trace::TraceContext;
+
+/// The W3C Trace Context request header.
+static TRACEPARENT: http::HeaderName = http::HeaderName::from_static("traceparent");
 use crate::route_cache::{RouteRef, RouteTable};
 
 /// Status recorded for a request dropped before its response.
@@ -152,9 +156,19 @@ where
                 start: Start::now(),
             }
         });
+        let trace = req
+            .headers()
+            .get(&TRACEPARENT)
+            .and_then(|v| TraceContext::from_traceparent(v.as_bytes()));
+        // The inner service's `call` may run the handler's first steps: in the trace too.
+        let inner = match trace {
+            Some(ctx) => crate::trace::in_context(ctx, || self.inner.call(req)),
+            None => self.inner.call(req),
+        };
         ResponseFuture {
-            inner: self.inner.call(req),
+            inner,
             guard,
+            trace,
         }
     }
 }
@@ -165,6 +179,10 @@ pin_project_lite::pin_project! {
         #[pin]
         inner: F,
         guard: Option<RequestGuard>,
+        // The request's sampled `traceparent`: current on the thread while `inner` is
+        // polled, so that the request and the monitored calls made while serving it
+        // attach exemplars that link to it.
+        trace: Option<TraceContext>,
     }
 }
 
@@ -176,6 +194,8 @@ where
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
+        // Until the guard below is dropped: the request's own record is traced too.
+        let _scope = this.trace.map(crate::trace::Scope::enter);
         let out = std::task::ready!(this.inner.poll(cx));
         if let Some(mut guard) = this.guard.take() {
             guard.status = Some(match &out {

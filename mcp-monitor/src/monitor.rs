@@ -372,12 +372,28 @@ impl Monitor {
         &self.inner.caches
     }
 
-    /// The Prometheus text exposition of every series.
+    /// The Prometheus text exposition (0.0.4) of every series.
     pub fn render(&self) -> String {
         let mut out = String::with_capacity(16 * 1024);
-        crate::render::render_all(self, &mut out);
+        crate::render::render_all(self, &mut out, crate::render::Format::Text);
         self.inner.facade.run_upkeep();
         self.inner.facade.render_into(&mut out);
+        out
+    }
+
+    /// The OpenMetrics 1.0 text exposition of every series (the application's facade
+    /// metrics included), with exemplars: on each bucket of the HTTP, db-operation,
+    /// workflow-step and workflow-run histograms, the latest sample recorded in a
+    /// trace (see [`trace`](crate::trace)), and on their counters the latest one of
+    /// that label set. `GET /metrics` answers with it when the scraper asks for
+    /// `application/openmetrics-text`, as Prometheus does.
+    pub fn render_openmetrics(&self) -> String {
+        let mut text = String::with_capacity(16 * 1024);
+        crate::render::render_all(self, &mut text, crate::render::Format::OpenMetrics);
+        self.inner.facade.run_upkeep();
+        self.inner.facade.render_into(&mut text);
+        let mut out = String::with_capacity(text.len() + 1024);
+        crate::openmetrics::from_text(&text, &mut out);
         out
     }
 

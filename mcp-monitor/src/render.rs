@@ -10,8 +10,9 @@ use metrics_exporter_prometheus::formatting::{
     sanitize_label_value, write_help_line, write_metric_line, write_type_line,
 };
 
-use crate::histogram::{Buckets, HistogramSnapshot};
+use crate::histogram::{Buckets, Exemplar, HistogramSnapshot};
 use crate::names::{op_names, ACTIVE_WORKFLOWS};
+use crate::openmetrics::append_exemplar;
 use crate::outcome::Status;
 use crate::registry::{registry, OpKind};
 
@@ -20,13 +21,48 @@ pub(crate) fn label(key: &str, value: &str) -> String {
     format!("{key}=\"{}\"", sanitize_label_value(value))
 }
 
-/// Writes the `_bucket`, `_sum` and `_count` lines of one histogram.
+/// The exposition format being written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Format {
+    /// Prometheus text 0.0.4.
+    Text,
+    /// Prometheus text with exemplars appended, to be converted to OpenMetrics.
+    OpenMetrics,
+}
+
+/// Appends `ex` as the exemplar of the sample line `out` ends with.
+fn write_exemplar(out: &mut String, ex: &Exemplar, value: f64) {
+    append_exemplar(
+        out,
+        &ex.trace.trace_id(),
+        &ex.trace.span_id(),
+        value,
+        ex.unix_ms,
+    );
+}
+
+/// The latest exemplar among `exemplars` whose category `keep` accepts.
+fn latest(
+    exemplars: Option<&[Option<Exemplar>]>,
+    keep: impl Fn(usize) -> bool,
+) -> Option<Exemplar> {
+    exemplars?
+        .iter()
+        .flatten()
+        .filter(|e| keep(e.category))
+        .max_by_key(|e| e.unix_ms)
+        .copied()
+}
+
+/// Writes the `_bucket`, `_sum` and `_count` lines of one histogram, with the
+/// exemplar of each bucket after its line when `exemplars` is given.
 pub(crate) fn write_histogram(
     out: &mut String,
     name: &str,
     labels: &[String],
     buckets: &Buckets,
     snap: &HistogramSnapshot,
+    exemplars: Option<&[Option<Exemplar>]>,
 ) {
     let mut cumulative = 0u64;
     for (i, count) in snap.counts.iter().enumerate() {
@@ -44,6 +80,9 @@ pub(crate) fn write_histogram(
             cumulative,
             None,
         );
+        if let Some(Some(ex)) = exemplars.and_then(|e| e.get(i)) {
+            write_exemplar(out, ex, ex.ns as f64 / 1e9);
+        }
     }
     let sum = snap.sum_ns as f64 / 1e9;
     write_metric_line::<&str, f64>(out, name, Some("sum"), labels, None, sum, None);
@@ -58,7 +97,7 @@ pub(crate) fn format_float(v: f64) -> String {
 }
 
 /// Renders every macro-recorded family.
-pub(crate) fn render_ops(out: &mut String) {
+pub(crate) fn render_ops(out: &mut String, format: Format) {
     let reg = registry();
     for kind in [OpKind::Db, OpKind::Step, OpKind::Run] {
         let series = reg.ops(kind);
@@ -66,11 +105,19 @@ pub(crate) fn render_ops(out: &mut String) {
             continue;
         }
         let names = op_names(kind);
-        let snaps: Vec<_> = series.iter().map(|s| (s, s.snapshot())).collect();
+        let snaps: Vec<_> = series
+            .iter()
+            .map(|s| {
+                let ex = (format == Format::OpenMetrics)
+                    .then(|| s.histogram.exemplars())
+                    .flatten();
+                (s, s.snapshot(), ex)
+            })
+            .collect();
 
         write_help_line(out, names.total, names.total_help);
         write_type_line(out, names.total, "counter");
-        for (s, snap) in &snaps {
+        for (s, snap, ex) in &snaps {
             let base = base_labels(names.label_keys, s.labels);
             for status in Status::ALL {
                 let mut labels = base.clone();
@@ -84,12 +131,15 @@ pub(crate) fn render_ops(out: &mut String) {
                     snap.statuses[status as usize],
                     None,
                 );
+                if let Some(e) = latest(ex.as_deref(), |c| c == status as usize) {
+                    write_exemplar(out, &e, 1.0);
+                }
             }
         }
 
         write_help_line(out, names.duration, names.duration_help);
         write_type_line(out, names.duration, "histogram");
-        for (s, snap) in &snaps {
+        for (s, snap, ex) in &snaps {
             let base = base_labels(names.label_keys, s.labels);
             write_histogram(
                 out,
@@ -97,6 +147,7 @@ pub(crate) fn render_ops(out: &mut String) {
                 &base,
                 s.histogram.buckets(),
                 &snap.histogram,
+                ex.as_deref(),
             );
         }
     }
@@ -138,7 +189,7 @@ fn line<V: std::fmt::Display>(out: &mut String, name: &str, labels: &[String], v
 
 /// Renders every series of `monitor`: the macro families, HTTP, caches, pools,
 /// resources and alerts.
-pub(crate) fn render_all(monitor: &crate::Monitor, out: &mut String) {
+pub(crate) fn render_all(monitor: &crate::Monitor, out: &mut String, format: Format) {
     use crate::names::{HTTP_IN_FLIGHT, HTTP_REQUESTS_TOTAL, HTTP_REQUEST_DURATION};
 
     family(
@@ -166,11 +217,19 @@ pub(crate) fn render_all(monitor: &crate::Monitor, out: &mut String) {
         monitor.uptime().as_secs_f64(),
     );
 
-    render_ops(out);
+    render_ops(out, format);
 
     let http = monitor.inner_http();
     let series = http.series();
-    let snaps: Vec<_> = series.iter().map(|s| (s, s.histogram.snapshot())).collect();
+    let snaps: Vec<_> = series
+        .iter()
+        .map(|s| {
+            let ex = (format == Format::OpenMetrics)
+                .then(|| s.histogram.exemplars())
+                .flatten();
+            (s, s.histogram.snapshot(), ex)
+        })
+        .collect();
     let labels_of = |s: &crate::http_store::HttpSeries| {
         vec![
             label("method", s.method.as_str()),
@@ -185,8 +244,11 @@ pub(crate) fn render_all(monitor: &crate::Monitor, out: &mut String) {
             "counter",
             "HTTP requests, by route template and status.",
         );
-        for (s, snap) in &snaps {
+        for (s, snap, ex) in &snaps {
             line(out, HTTP_REQUESTS_TOTAL, &labels_of(s), snap.count());
+            if let Some(e) = latest(ex.as_deref(), |_| true) {
+                write_exemplar(out, &e, 1.0);
+            }
         }
         family(
             out,
@@ -194,13 +256,14 @@ pub(crate) fn render_all(monitor: &crate::Monitor, out: &mut String) {
             "histogram",
             "Duration of HTTP requests until the response head, in seconds.",
         );
-        for (s, snap) in &snaps {
+        for (s, snap, ex) in &snaps {
             write_histogram(
                 out,
                 HTTP_REQUEST_DURATION,
                 &labels_of(s),
                 http.buckets(),
                 snap,
+                ex.as_deref(),
             );
         }
     }
