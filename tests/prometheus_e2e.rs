@@ -44,6 +44,12 @@ impl Drop for Prometheus {
 impl Prometheus {
     /// Starts `binary` with `config` (YAML) and waits until it is ready.
     async fn start(binary: &Path, config: &str) -> Self {
+        Self::start_with(binary, config, &[]).await
+    }
+
+    /// Starts `binary` with `config` (YAML) and the extra flags `args`, and waits until
+    /// it is ready.
+    async fn start_with(binary: &Path, config: &str, args: &[&str]) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let config_path = dir.path().join("prometheus.yml");
         std::fs::write(&config_path, config).expect("write config");
@@ -57,6 +63,7 @@ impl Prometheus {
                 dir.path().join("data").display()
             ))
             .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+            .args(args)
             .stdin(Stdio::null())
             .stdout(log_file.try_clone().expect("log file"))
             .stderr(log_file)
@@ -212,4 +219,75 @@ async fn prometheus_scrapes_the_demo() {
 #[tokio::test]
 async fn prometheus_scrapes_the_demo_with_a_bearer_token() {
     scrape_and_check(Some("scrape-secret")).await;
+}
+
+/// Exemplars end to end: Prometheus (with `--enable-feature=exemplar-storage`) scrapes
+/// the demo in OpenMetrics, and `/api/v1/query_exemplars` returns the trace id of a
+/// request sent with a `traceparent` for both its HTTP and its db histogram.
+#[tokio::test]
+async fn prometheus_stores_the_exemplars_of_a_traced_request() {
+    let Some(binary) = common::external_tool("prometheus") else {
+        return;
+    };
+    const TRACE: &str = "0af7651916cd43dd8448eb211c80319c";
+    const PARENT: &str = "b7ad6b7169203331";
+    let s = common::start(Monitor::builder()).await;
+    let prom = Prometheus::start_with(
+        &binary,
+        &config(s.port, None),
+        &["--enable-feature=exemplar-storage"],
+    )
+    .await;
+    prom.wait_for("up{job=\"demo\"}", 1.0).await;
+
+    // A user of its own, looked up once in the trace: a cache miss, so a db select.
+    let id = s.create_user("Traced", "traced@example.com").await;
+    let res = s
+        .client
+        .get(s.url(&format!("/users/{id}")))
+        .header("traceparent", format!("00-{TRACE}-{PARENT}-01"))
+        .send()
+        .await
+        .expect("traced request");
+    assert_eq!(res.status(), 200);
+
+    let start = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        - 600;
+    for query in [
+        "mcp_http_request_duration_seconds_bucket{path=\"/users/{id}\"}",
+        "mcp_db_operation_duration_seconds_bucket{operation=\"select\",table=\"users\"}",
+        "mcp_http_requests_total{path=\"/users/{id}\",status=\"200\"}",
+    ] {
+        let found = eventually(&format!("an exemplar of {query}"), || {
+            let (client, base) = (prom.client.clone(), prom.base.clone());
+            async move {
+                let end = start + 1200;
+                let body: Value = client
+                    .get(format!("{base}/api/v1/query_exemplars"))
+                    .query(&[
+                        ("query", query.to_owned()),
+                        ("start", start.to_string()),
+                        ("end", end.to_string()),
+                    ])
+                    .send()
+                    .await
+                    .ok()?
+                    .json()
+                    .await
+                    .ok()?;
+                let traces: Vec<String> = body["data"]
+                    .as_array()?
+                    .iter()
+                    .flat_map(|series| series["exemplars"].as_array().cloned().unwrap_or_default())
+                    .filter_map(|e| e["labels"]["trace_id"].as_str().map(str::to_owned))
+                    .collect();
+                traces.iter().any(|t| t == TRACE).then_some(traces)
+            }
+        })
+        .await;
+        assert!(found.contains(&TRACE.to_owned()), "{query}: {found:?}");
+    }
 }

@@ -343,6 +343,28 @@ mod tests {
     }
 
     #[test]
+    fn latency_panels_show_exemplars() {
+        let d = render(&Settings::default());
+        let targets: Vec<&Value> = all_panels(&d)
+            .into_iter()
+            .filter_map(|p| p.get("targets").and_then(Value::as_array))
+            .flatten()
+            .collect();
+        let latency: Vec<&&Value> = targets
+            .iter()
+            .filter(|t| {
+                t["expr"]
+                    .as_str()
+                    .is_some_and(|e| e.contains("_duration_seconds_bucket"))
+            })
+            .collect();
+        assert_eq!(latency.len(), 8);
+        for t in latency {
+            assert_eq!(t["exemplar"], Value::Bool(true), "{t}");
+        }
+    }
+
+    #[test]
     fn the_output_is_a_valid_dashboard() {
         let text = grafana_dashboard(&Settings::default());
         assert!(text.ends_with("}\n"));
