@@ -42,7 +42,8 @@ use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle, Prometheu
 use tower::ServiceExt;
 
 use http_common::{
-    facade_middleware, install_monitor, one_request, router, rss_bytes, runtime, VARIANTS,
+    facade_middleware, install_monitor, one_request, one_traced_request, router, rss_bytes,
+    runtime, VARIANTS,
 };
 
 const STATUSES: [u16; 10] = [200, 201, 204, 301, 304, 400, 404, 409, 500, 503];
@@ -290,9 +291,15 @@ fn bench_oneshot(c: &mut Criterion, monitor: &Monitor, rt: &tokio::runtime::Runt
         let app = router(name, monitor);
         // First request registers the facade series; not part of the measurement.
         rt.block_on(one_request(&app));
-        g.bench_function(name, |b| {
-            b.iter(|| rt.block_on(one_request(black_box(&app))))
-        });
+        if name == "mcp_monitor_traced" {
+            g.bench_function(name, |b| {
+                b.iter(|| rt.block_on(one_traced_request(black_box(&app))))
+            });
+        } else {
+            g.bench_function(name, |b| {
+                b.iter(|| rt.block_on(one_request(black_box(&app))))
+            });
+        }
     }
     g.finish();
 

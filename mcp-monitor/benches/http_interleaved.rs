@@ -21,7 +21,9 @@ mod http_common;
 use std::hint::black_box;
 use std::time::Instant;
 
-use http_common::{install_monitor, median, one_request, router, runtime, VARIANTS};
+use http_common::{
+    install_monitor, median, one_request, one_traced_request, router, runtime, VARIANTS,
+};
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -48,10 +50,15 @@ fn main() {
         })
         .collect();
 
-    let time = |app: &axum::Router| {
+    let time_variant = |i: usize, app: &axum::Router| {
+        let traced = VARIANTS[i] == "mcp_monitor_traced";
         let start = Instant::now();
         for _ in 0..n {
-            black_box(rt.block_on(one_request(black_box(app))));
+            if traced {
+                black_box(rt.block_on(one_traced_request(black_box(app))));
+            } else {
+                black_box(rt.block_on(one_request(black_box(app))));
+            }
         }
         start.elapsed().as_nanos() as f64 / n as f64
     };
@@ -62,21 +69,21 @@ fn main() {
             .position(|v| *v == name)
             .unwrap_or_else(|| panic!("--only: one of {VARIANTS:?}"));
         for _ in 0..rounds {
-            println!("{name}: {:.0} ns/request", time(&routers[i]));
+            println!("{name}: {:.0} ns/request", time_variant(i, &routers[i]));
         }
         return;
     }
 
     // Warm-up round (registers the facade series, warms caches), not recorded.
-    for app in &routers {
-        time(app);
+    for (i, app) in routers.iter().enumerate() {
+        time_variant(i, app);
     }
 
     let mut per_variant: Vec<Vec<f64>> = vec![Vec::with_capacity(rounds); VARIANTS.len()];
     for r in 0..rounds {
         for k in 0..VARIANTS.len() {
             let i = (r + k) % VARIANTS.len();
-            per_variant[i].push(time(&routers[i]));
+            per_variant[i].push(time_variant(i, &routers[i]));
         }
     }
 

@@ -14,7 +14,10 @@
 //!   `from_fn` itself;
 //! * `noop_layer`: `tower::layer::util::Identity`, a layer that does nothing: what
 //!   axum's `Router::layer` costs any middleware (it still wraps each route in
-//!   another boxed route).
+//!   another boxed route);
+//! * `mcp_monitor_traced`: `monitor.layer()`, every request carrying a sampled W3C
+//!   `traceparent` (so the layer parses it, makes it current while the handler runs
+//!   and keeps an exemplar); the header's insertion into the request is in its time.
 
 // Each bench binary uses a subset.
 #![allow(dead_code)]
@@ -32,14 +35,18 @@ use mcp_monitor::Monitor;
 use tower::ServiceExt;
 
 /// The variants, in the order the tables list them.
-pub(crate) const VARIANTS: [&str; 6] = [
+pub(crate) const VARIANTS: [&str; 7] = [
     "bare",
     "mcp_monitor",
     "axum_prometheus",
     "from_fn_facade",
     "from_fn_empty",
     "noop_layer",
+    "mcp_monitor_traced",
 ];
+
+/// The `traceparent` of the traced variant's requests.
+pub(crate) const TRACEPARENT: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
 
 /// The URI every benchmark requests.
 pub(crate) const URI: &str = "/users/42";
@@ -80,7 +87,7 @@ async fn empty_middleware(req: Request, next: Next) -> Response {
 pub(crate) fn router(name: &str, monitor: &Monitor) -> Router {
     match name {
         "bare" => app(),
-        "mcp_monitor" => app().layer(monitor.layer()),
+        "mcp_monitor" | "mcp_monitor_traced" => app().layer(monitor.layer()),
         "axum_prometheus" => app().layer(axum_prometheus::BaseMetricLayer::new()),
         "from_fn_facade" => app().layer(middleware::from_fn(facade_middleware)),
         "from_fn_empty" => app().layer(middleware::from_fn(empty_middleware)),
@@ -105,6 +112,21 @@ pub(crate) fn install_monitor() -> Monitor {
 #[inline]
 pub(crate) async fn one_request(router: &Router) -> usize {
     let req = Request::get(URI).body(Body::empty()).expect("request");
+    send(router, req).await
+}
+
+/// [`one_request`] with a sampled `traceparent` ([`TRACEPARENT`]).
+#[inline]
+pub(crate) async fn one_traced_request(router: &Router) -> usize {
+    let req = Request::get(URI)
+        .header("traceparent", http::HeaderValue::from_static(TRACEPARENT))
+        .body(Body::empty())
+        .expect("request");
+    send(router, req).await
+}
+
+#[inline]
+async fn send(router: &Router, req: Request) -> usize {
     let res = router.clone().oneshot(req).await.expect("infallible");
     debug_assert!(res.status().is_success());
     res.into_body()
