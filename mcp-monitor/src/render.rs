@@ -10,7 +10,7 @@ use metrics_exporter_prometheus::formatting::{
     sanitize_label_value, write_help_line, write_metric_line, write_type_line,
 };
 
-use crate::histogram::{Buckets, Exemplar, HistogramSnapshot};
+use crate::histogram::{AtomicHistogram, Buckets, Exemplar, HistogramSnapshot};
 use crate::names::{op_names, ACTIVE_WORKFLOWS};
 use crate::openmetrics::append_exemplar;
 use crate::outcome::Status;
@@ -28,6 +28,16 @@ pub(crate) enum Format {
     Text,
     /// Prometheus text with exemplars appended, to be converted to OpenMetrics.
     OpenMetrics,
+}
+
+impl Format {
+    /// The exemplars of `histogram` to write in this format: none in text 0.0.4.
+    fn exemplars(self, histogram: &AtomicHistogram) -> Option<Vec<Option<Exemplar>>> {
+        match self {
+            Format::Text => None,
+            Format::OpenMetrics => histogram.exemplars(),
+        }
+    }
 }
 
 /// Appends `ex` as the exemplar of the sample line `out` ends with.
@@ -107,12 +117,7 @@ pub(crate) fn render_ops(out: &mut String, format: Format) {
         let names = op_names(kind);
         let snaps: Vec<_> = series
             .iter()
-            .map(|s| {
-                let ex = (format == Format::OpenMetrics)
-                    .then(|| s.histogram.exemplars())
-                    .flatten();
-                (s, s.snapshot(), ex)
-            })
+            .map(|s| (s, s.snapshot(), format.exemplars(&s.histogram)))
             .collect();
 
         write_help_line(out, names.total, names.total_help);
@@ -223,12 +228,7 @@ pub(crate) fn render_all(monitor: &crate::Monitor, out: &mut String, format: For
     let series = http.series();
     let snaps: Vec<_> = series
         .iter()
-        .map(|s| {
-            let ex = (format == Format::OpenMetrics)
-                .then(|| s.histogram.exemplars())
-                .flatten();
-            (s, s.histogram.snapshot(), ex)
-        })
+        .map(|s| (s, s.histogram.snapshot(), format.exemplars(&s.histogram)))
         .collect();
     let labels_of = |s: &crate::http_store::HttpSeries| {
         vec![

@@ -12,27 +12,11 @@ use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use common::value;
+use common::{active, db, step, text, value};
 use futures_util::future::{BoxFuture, LocalBoxFuture};
-use mcp_monitor::{
-    monitor_db_operation, monitor_workflow, monitor_workflow_step, Monitor, MonitoredError,
-};
+use mcp_monitor::{monitor_db_operation, monitor_workflow, monitor_workflow_step, MonitoredError};
 
 const NAP: Duration = Duration::from_millis(30);
-
-fn text() -> String {
-    Monitor::builder().build().unwrap().render()
-}
-
-fn db(op: &str, table: &str, status: &str) -> f64 {
-    value(
-        &text(),
-        &format!(
-            "mcp_db_operations_total{{operation=\"{op}\",table=\"{table}\",status=\"{status}\"}}"
-        ),
-    )
-    .unwrap_or(0.0)
-}
 
 fn db_seconds(op: &str, table: &str) -> f64 {
     value(
@@ -42,28 +26,10 @@ fn db_seconds(op: &str, table: &str) -> f64 {
     .unwrap_or(0.0)
 }
 
-fn step(wf: &str, step: &str, status: &str) -> f64 {
-    value(
-        &text(),
-        &format!(
-            "mcp_workflow_steps_total{{workflow=\"{wf}\",step=\"{step}\",status=\"{status}\"}}"
-        ),
-    )
-    .unwrap_or(0.0)
-}
-
 fn run(wf: &str, status: &str) -> f64 {
     value(
         &text(),
         &format!("mcp_workflow_runs_total{{workflow=\"{wf}\",status=\"{status}\"}}"),
-    )
-    .unwrap_or(0.0)
-}
-
-fn active(wf: &str) -> f64 {
-    value(
-        &text(),
-        &format!("mcp_active_workflows{{workflow=\"{wf}\"}}"),
     )
     .unwrap_or(0.0)
 }

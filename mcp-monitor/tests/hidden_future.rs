@@ -2,32 +2,13 @@
 //! silently miscounted: the first call logs one `tracing` warning naming the function
 //! and the fix. Its own binary: `tracing` caches each callsite's interest process-wide.
 
+mod common;
+
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex};
 
+use common::Warnings;
 use mcp_monitor::monitor_db_operation;
-
-#[derive(Clone, Default)]
-struct Warnings(Arc<Mutex<Vec<String>>>);
-
-impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for Warnings {
-    fn on_event(&self, event: &tracing::Event<'_>, _: tracing_subscriber::layer::Context<'_, S>) {
-        struct Message(String);
-        impl tracing::field::Visit for Message {
-            fn record_debug(&mut self, f: &tracing::field::Field, v: &dyn std::fmt::Debug) {
-                if f.name() == "message" {
-                    self.0 = format!("{v:?}");
-                }
-            }
-        }
-        if *event.metadata().level() == tracing::Level::WARN {
-            let mut m = Message(String::new());
-            event.record(&mut m);
-            self.0.lock().unwrap().push(m.0);
-        }
-    }
-}
 
 #[derive(Debug)]
 struct DbError;
@@ -65,7 +46,7 @@ fn a_hidden_future_warns_once_naming_the_function_and_the_fix() {
         assert_eq!(rt.block_on(visible(n)).unwrap(), n);
         assert_eq!(plain(n).unwrap(), n);
     }
-    let got = warnings.0.lock().unwrap().clone();
+    let got = warnings.messages();
     assert_eq!(got.len(), 1, "{got:#?}");
     let w = &got[0];
     assert!(w.contains("hidden_future::hidden"), "{w}");

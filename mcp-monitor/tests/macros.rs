@@ -5,40 +5,8 @@ mod common;
 use std::fmt::Display;
 use std::sync::Arc;
 
-use common::value;
-use mcp_monitor::{monitor_db_operation, monitor_workflow, monitor_workflow_step, Monitor};
-
-fn text() -> String {
-    Monitor::builder().build().unwrap().render()
-}
-
-fn db(op: &str, table: &str, status: &str) -> f64 {
-    value(
-        &text(),
-        &format!(
-            "mcp_db_operations_total{{operation=\"{op}\",table=\"{table}\",status=\"{status}\"}}"
-        ),
-    )
-    .unwrap_or(0.0)
-}
-
-fn step(wf: &str, step: &str, status: &str) -> f64 {
-    value(
-        &text(),
-        &format!(
-            "mcp_workflow_steps_total{{workflow=\"{wf}\",step=\"{step}\",status=\"{status}\"}}"
-        ),
-    )
-    .unwrap_or(0.0)
-}
-
-fn active(wf: &str) -> f64 {
-    value(
-        &text(),
-        &format!("mcp_active_workflows{{workflow=\"{wf}\"}}"),
-    )
-    .unwrap_or(0.0)
-}
+use common::{active, db, step, text, value};
+use mcp_monitor::{monitor_db_operation, monitor_workflow, monitor_workflow_step};
 
 #[derive(Debug)]
 struct DbError;

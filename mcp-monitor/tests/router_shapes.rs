@@ -8,12 +8,12 @@
 
 mod common;
 
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use axum::routing::get;
 use axum::Router;
-use common::{serve, value};
+use common::{serve, value, Warnings};
 use http::StatusCode;
 use mcp_monitor::{Monitor, RouterExt};
 use tower_http::services::ServeDir;
@@ -41,38 +41,17 @@ async fn get_status(url: String) -> u16 {
 }
 
 /// Every warning logged in this binary.
-fn warnings() -> Arc<Mutex<Vec<String>>> {
-    static WARNINGS: OnceLock<Arc<Mutex<Vec<String>>>> = OnceLock::new();
+fn warnings() -> Warnings {
+    static WARNINGS: OnceLock<Warnings> = OnceLock::new();
     WARNINGS
         .get_or_init(|| {
             use tracing_subscriber::layer::SubscriberExt;
-            let got = Arc::new(Mutex::new(Vec::new()));
-            let layer = Collect(got.clone());
-            let subscriber = tracing_subscriber::registry().with(layer);
+            let got = Warnings::default();
+            let subscriber = tracing_subscriber::registry().with(got.clone());
             tracing::subscriber::set_global_default(subscriber).unwrap();
             got
         })
         .clone()
-}
-
-struct Collect(Arc<Mutex<Vec<String>>>);
-
-impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for Collect {
-    fn on_event(&self, event: &tracing::Event<'_>, _: tracing_subscriber::layer::Context<'_, S>) {
-        struct Message(String);
-        impl tracing::field::Visit for Message {
-            fn record_debug(&mut self, f: &tracing::field::Field, v: &dyn std::fmt::Debug) {
-                if f.name() == "message" {
-                    self.0 = format!("{v:?}");
-                }
-            }
-        }
-        if *event.metadata().level() == tracing::Level::WARN {
-            let mut m = Message(String::new());
-            event.record(&mut m);
-            self.0.lock().unwrap().push(m.0);
-        }
-    }
 }
 
 #[tokio::test]
@@ -154,11 +133,9 @@ async fn a_plain_nest_service_warns_once() {
     // Still counted, as unmatched, and said so once.
     assert_eq!(requests(&m, "GET", "unmatched", "200"), 3.0);
     let got: Vec<String> = warnings
-        .lock()
-        .unwrap()
-        .iter()
+        .messages()
+        .into_iter()
         .filter(|w| w.contains("monitored_nest_service"))
-        .cloned()
         .collect();
     assert_eq!(got.len(), 1, "{got:#?}");
     assert!(

@@ -47,3 +47,63 @@ pub fn evaluate_cpu(m: &mcp_monitor::Monitor, cpu: f64) {
     });
     m.evaluate_alerts();
 }
+
+/// The exposition of every series (a monitor built here sees the macro series, which
+/// are process-wide).
+pub fn text() -> String {
+    mcp_monitor::Monitor::builder().build().unwrap().render()
+}
+
+/// `mcp_db_operations_total{operation, table, status}`, 0 when absent.
+pub fn db(op: &str, table: &str, status: &str) -> f64 {
+    let key = format!(
+        "mcp_db_operations_total{{operation=\"{op}\",table=\"{table}\",status=\"{status}\"}}"
+    );
+    value(&text(), &key).unwrap_or(0.0)
+}
+
+/// `mcp_workflow_steps_total{workflow, step, status}`, 0 when absent.
+pub fn step(wf: &str, step: &str, status: &str) -> f64 {
+    let key = format!(
+        "mcp_workflow_steps_total{{workflow=\"{wf}\",step=\"{step}\",status=\"{status}\"}}"
+    );
+    value(&text(), &key).unwrap_or(0.0)
+}
+
+/// `mcp_active_workflows{workflow}`, 0 when absent.
+pub fn active(wf: &str) -> f64 {
+    value(
+        &text(),
+        &format!("mcp_active_workflows{{workflow=\"{wf}\"}}"),
+    )
+    .unwrap_or(0.0)
+}
+
+/// A `tracing` layer that keeps the message of every `WARN` event.
+#[derive(Clone, Default)]
+pub struct Warnings(pub std::sync::Arc<std::sync::Mutex<Vec<String>>>);
+
+impl Warnings {
+    /// The messages so far.
+    pub fn messages(&self) -> Vec<String> {
+        self.0.lock().unwrap().clone()
+    }
+}
+
+impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for Warnings {
+    fn on_event(&self, event: &tracing::Event<'_>, _: tracing_subscriber::layer::Context<'_, S>) {
+        struct Message(String);
+        impl tracing::field::Visit for Message {
+            fn record_debug(&mut self, f: &tracing::field::Field, v: &dyn std::fmt::Debug) {
+                if f.name() == "message" {
+                    self.0 = format!("{v:?}");
+                }
+            }
+        }
+        if *event.metadata().level() == tracing::Level::WARN {
+            let mut m = Message(String::new());
+            event.record(&mut m);
+            self.0.lock().unwrap().push(m.0);
+        }
+    }
+}
