@@ -1,11 +1,12 @@
 //! The trace context that exemplars carry: a W3C `traceparent` of the request being
 //! served, made current on the thread while the request's future is polled.
 //!
-//! The HTTP layer parses the header ([`TraceContext::from_traceparent`]) and enters a
-//! [`Scope`] around every poll of the request's future, so the macro calls made while
-//! serving the request (on the same task) see it through [`current`], as does the
-//! request's own record. Histograms attach it to the bucket a sample lands in (see
-//! `histogram::Exemplars`). Work spawned onto other tasks does not inherit it.
+//! The HTTP layer parses the header ([`TraceContext::from_traceparent`]) and makes it
+//! the thread's current context around every poll of the request's future, so the
+//! macro calls made while serving the request (on the same task) see it, as does the
+//! request's own record. Histograms attach it to the bucket a sample lands in, as that
+//! bucket's exemplar in the OpenMetrics exposition. Work spawned onto other tasks does
+//! not inherit it: run it under [`in_context`].
 
 use std::cell::Cell;
 use std::fmt;
