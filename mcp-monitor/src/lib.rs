@@ -10,6 +10,7 @@ mod format;
 mod forward;
 mod grafana;
 mod histogram;
+mod history;
 mod http_store;
 mod json;
 mod middleware;
@@ -26,6 +27,7 @@ mod secret;
 mod settings;
 mod site;
 mod summary;
+mod ui;
 
 #[doc(hidden)]
 #[path = "private.rs"]
