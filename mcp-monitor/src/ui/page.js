@@ -319,7 +319,7 @@
     );
     const pts = history.points;
     chart($("chart-rate"), "Request rate", pts, (p) => p.request_rate, rate, null);
-    chart($("chart-errors"), "Error rate (5xx)", pts, (p) => p.error_rate, pct, th.error_rate, 0.01);
+    chart($("chart-errors"), "Error rate (5xx)", pts, (p) => p.error_rate, pct, th.error_rate, 0.02);
     chart($("chart-p95"), "p95 latency", pts, (p) => p.p95_seconds, dur, th.request_latency_seconds, 0.001);
   }
 
@@ -336,6 +336,7 @@
       top = Math.max(top, threshold * 1.1);
       thresholdShown = true;
     }
+    if (fmt === pct && top > 1 && (max == null || max <= 1)) top = 1; // a share stops at 100%
     if (!(top > 0)) top = 1;
     const t0 = pts.length ? pts[0].t : Date.now(), t1 = pts.length ? pts[pts.length - 1].t : t0;
     const x = (t) => (t1 > t0 ? L + ((t - t0) / (t1 - t0)) * (W - L - R) : L + (W - L - R) / 2);
@@ -380,7 +381,7 @@
   function meter(label, value, fmt, threshold, below, extra) {
     const over = value != null && threshold != null && (below ? value < threshold : value > threshold);
     const full = Math.max(1, threshold != null ? threshold * 1.25 : 1, value || 0);
-    const bar = el("div", { class: "bar", "aria-hidden": "true" });
+    const bar = el("div", { class: "bar", "aria-hidden": "true", hidden: threshold == null });
     const fill = el("div", { class: over ? "fill over" : "fill" });
     fill.style.width = `${Math.min(100, ((value || 0) / full) * 100)}%`;
     bar.append(fill);
