@@ -359,7 +359,8 @@ impl Monitor {
 
     /// The endpoints: `/metrics`, `/metrics/summary`, `/api/v1/metrics/report`,
     /// `/api/v1/metrics/dashboard`, `POST /api/v1/metrics/reset` and their `/metrics/...`
-    /// aliases. Merge it into the application's router.
+    /// aliases; the page at `/metrics/ui` (alias `/api/v1/metrics/ui`) and its
+    /// `/api/v1/metrics/history`. Merge it into the application's router.
     pub fn router<S>(&self) -> axum::Router<S>
     where
         S: Clone + Send + Sync + 'static,

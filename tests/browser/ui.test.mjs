@@ -99,6 +99,7 @@ test("the page loads with no console error and no request off-host, wide and at 
     await drawn(page);
     await page.waitForSelector('#alerts-active tr[data-type="HIGH_MEMORY_USAGE"]', { timeout: WAIT });
     await shot(page, name);
+    if (width > 1000) await page.screenshot({ path: join(SHOTS, "readme.png") }); // the first screen, for docs/ui.png
     assert.deepEqual(problems, []);
     sameOrigin(requests, OPEN);
     // The page itself never scrolls sideways; wide tables scroll inside their box.
@@ -197,8 +198,10 @@ test("an alert forced through the settings appears, and the report lists it", as
   const row = await page.waitForSelector('#alerts-active tr[data-type="HIGH_MEMORY_USAGE"]', { timeout: WAIT });
   const cells = await row.$$eval("td", (tds) => tds.map((t) => t.textContent));
   assert.match(cells[0], /^(warning|critical)$/);
-  assert.equal(cells[2], "system");
-  assert.equal(cells[4], "1.0%");
+  assert.equal(cells[1], "HIGH_MEMORY_USAGE");
+  assert.match(cells[2], /^\d+(\.\d)?%$/);
+  assert.equal(cells[3], "1.0%");
+  assert.equal(cells[4], "system");
   const report = await json(OPEN, "/api/v1/metrics/report");
   assert.ok(report.alerts.active.some((a) => a.type === "HIGH_MEMORY_USAGE"));
   assert.match(await page.$eval('[data-meter="Memory"] .foot', (e) => e.textContent), /crossed/);

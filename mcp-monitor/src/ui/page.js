@@ -275,7 +275,7 @@
   }
 
   function alertTable(alerts, withResolved) {
-    const head = ["Severity", "Alert", "Components", "Value", "Threshold", withResolved ? "Fired" : "Since"];
+    const head = ["Severity", "Alert", "Value", "Threshold", "Components", withResolved ? "Fired" : "Since"];
     if (withResolved) head.push("Resolved");
     const t = el("table", { class: "alerts" }, el("thead", {}, el("tr", {}, ...head.map((h) => el("th", { scope: "col", text: h })))));
     const body = el("tbody");
@@ -283,9 +283,9 @@
       const tr = el("tr", { "data-type": a.type },
         el("td", {}, el("span", { class: "sev " + a.severity, text: a.severity })),
         el("td", { text: a.type }),
-        el("td", { text: a.components.join(", ") }),
         el("td", { class: "num", text: a.current_value }),
         el("td", { class: "num", text: a.threshold }),
+        el("td", { text: a.components.join(", ") }),
         el("td", { text: when(a.timestamp) }));
       if (withResolved) tr.append(el("td", { text: a.resolved_at ? when(a.resolved_at) : "still firing" }));
       body.append(tr);
