@@ -74,7 +74,10 @@ fn example_binary() -> Option<PathBuf> {
 
 /// `tests/browser/node_modules`, installed from the lock file when missing.
 fn node_modules(dir: &Path, npm: &Path) -> Option<()> {
-    if dir.join("node_modules/playwright-core/package.json").is_file() {
+    if dir
+        .join("node_modules/playwright-core/package.json")
+        .is_file()
+    {
         return Some(());
     }
     let status = Command::new(npm)

@@ -426,7 +426,7 @@
     $("workflows").replaceChildren(
       kpi("Active now", num(report.workflows.active), { "data-kpi": "workflows-active" }),
       kpi("Completion rate", dashboard.workflows.completion_rate === "n/a" ? dash : dashboard.workflows.completion_rate, { "data-kpi": "completion-rate" }),
-      kpi("Mean execution", dur(runs ? runs.mean : report.workflows.steps.mean_seconds), { "data-kpi": "execution-mean" }),
+      kpi(runs ? "Mean run time" : "Mean step time", dur(runs ? runs.mean : report.workflows.steps.mean_seconds), { "data-kpi": "execution-mean" }),
       kpi("Runs since reset", num(report.workflows.runs.count)),
       kpi("Failed runs", num(report.workflows.runs.failures)),
       kpi("Step error rate", pct(report.workflows.steps.error_rate)),
