@@ -87,6 +87,45 @@ async function drawn(page, points = 2) {
   }, points, { timeout: WAIT });
 }
 
+// Every visible text against its effective background: WCAG AA asks 4.5:1, or 3:1 for
+// large text (24 px, or 18.66 px bold). Returns the offenders.
+function lowContrast(page) {
+  return page.evaluate(() => {
+    const rgb = (c) => (c.match(/[\d.]+/g) || []).map(Number);
+    const lum = ([r, g, b]) => {
+      const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
+      return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+    };
+    const background = (e) => {
+      for (; e; e = e.parentElement) {
+        const c = rgb(getComputedStyle(e).backgroundColor);
+        if (c.length === 3 || c[3] > 0) return c.slice(0, 3);
+      }
+      return [255, 255, 255];
+    };
+    const out = [];
+    const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+    for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+      const e = n.parentElement;
+      if (!n.textContent.trim() || !e || e.closest("svg") || !e.checkVisibility()) continue;
+      const st = getComputedStyle(e);
+      const fg = rgb(st.color).slice(0, 3), bg = background(e);
+      const [a, b] = [lum(fg), lum(bg)].sort((x, y) => y - x);
+      const ratio = (a + 0.05) / (b + 0.05);
+      const size = parseFloat(st.fontSize), bold = Number(st.fontWeight) >= 700;
+      const need = size >= 24 || (bold && size >= 18.66) ? 3 : 4.5;
+      if (ratio < need) out.push(`${n.textContent.trim().slice(0, 30)}: ${ratio.toFixed(2)} < ${need}`);
+    }
+    // Chart text is SVG: check its fills against white the same way.
+    for (const t of document.querySelectorAll("svg text")) {
+      const fg = rgb(getComputedStyle(t).fill).slice(0, 3);
+      const ratio = 1.05 / (lum(fg) + 0.05);
+      if (ratio < 4.5) out.push(`chart text ${t.textContent}: ${ratio.toFixed(2)}`);
+    }
+    return out;
+  });
+}
+
 function sameOrigin(requests, base) {
   const origin = new URL(base).origin;
   const off = requests.filter((u) => !u.startsWith(origin + "/"));
@@ -99,8 +138,8 @@ test("the page loads with no console error and no request off-host, wide and at 
     await drawn(page);
     await page.waitForSelector('#alerts-active tr[data-type="HIGH_MEMORY_USAGE"]', { timeout: WAIT });
     await shot(page, name);
-    if (width > 1000) await page.screenshot({ path: join(SHOTS, "readme.png") }); // the first screen, for docs/ui.png
     assert.deepEqual(problems, []);
+    assert.deepEqual(await lowContrast(page), [], "text below WCAG AA contrast");
     sameOrigin(requests, OPEN);
     // The page itself never scrolls sideways; wide tables scroll inside their box.
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
@@ -218,6 +257,7 @@ test("an alert forced through the settings appears, and the report lists it", as
     assert.ok(slow.length >= 4, `report ${sc}: the slowest of each kind`);
   }
   await shot(page, "report-wide");
+  assert.deepEqual(await lowContrast(page), [], "report: text below WCAG AA contrast");
   await page.emulateMedia({ media: "print" });
   await shot(page, "report-print");
   await page.emulateMedia({ media: "screen" });
@@ -242,6 +282,9 @@ test("refreshing stops while the tab is hidden and resumes when it is shown", as
   const shown = Date.now();
   while (requests.length < before + 4 && Date.now() - shown < 2000) await page.waitForTimeout(50);
   assert.ok(requests.length >= before + 4, "refreshed at once when shown, not at the next period");
+  // By now the history spans most of the window: the first screen, for docs/ui.png.
+  await drawn(page, 8);
+  await page.screenshot({ path: join(SHOTS, "readme.png") });
   await context.close();
 });
 
@@ -252,6 +295,7 @@ test("with a metrics token the page asks for it, keeps it for the tab only, and 
   assert.ok(await page.isHidden("#live"));
   assert.equal(await page.textContent("#tables"), "", "no data without the token");
   await shot(page, "token-prompt");
+  assert.deepEqual(await lowContrast(page), [], "token prompt: text below WCAG AA contrast");
 
   await page.fill("#token", "not-the-token");
   await page.click('#auth-form button[type="submit"]');
