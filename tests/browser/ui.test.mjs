@@ -276,7 +276,12 @@ test("refreshing stops while the tab is hidden and resumes when it is shown", as
   }, state);
   await hide("hidden");
   const before = requests.length;
-  await page.waitForTimeout(6500); // longer than one refresh period (5 s)
+  // Meanwhile, steady traffic (from here, not from the page) fills the history.
+  const until = Date.now() + 6500; // longer than one refresh period (5 s)
+  while (Date.now() < until) {
+    await Promise.all([fetch(`${OPEN}/users/1`), fetch(`${OPEN}/users`), fetch(`${OPEN}/users/424242`)]);
+    await new Promise((r) => setTimeout(r, 40));
+  }
   assert.equal(requests.length, before, "no request while hidden");
   await hide("visible");
   const shown = Date.now();
