@@ -318,7 +318,7 @@
       kpi("In flight", num(summary.http.in_flight)),
     );
     const pts = history.points;
-    chart($("chart-rate"), "Request rate", pts, (p) => p.request_rate, rate, null);
+    chart($("chart-rate"), "Request rate (req/s)", pts, (p) => p.request_rate, rate, null);
     chart($("chart-errors"), "Error rate (5xx)", pts, (p) => p.error_rate, pct, th.error_rate, 0.02);
     chart($("chart-p95"), "p95 latency", pts, (p) => p.p95_seconds, dur, th.request_latency_seconds, 0.001);
   }
@@ -356,10 +356,13 @@
       s.append(svg("text", { class: "axis", x: L, y: H - 4 }, clock(t0)));
       s.append(svg("text", { class: "axis", x: W - R, y: H - 4, "text-anchor": "end" }, clock(t1)));
     }
-    if (thresholdShown) {
-      const yy = y(threshold);
-      s.append(svg("line", { class: "threshold", x1: L, x2: W - R, y1: yy, y2: yy }));
-      s.append(svg("text", { class: "tlabel", x: W - R - 2, y: yy - 3, "text-anchor": "end" }, "alert " + fmt(threshold)));
+    if (threshold != null) {
+      // A threshold far above the data is named, not drawn, so that the data keeps a
+      // readable scale.
+      const yy = thresholdShown ? y(threshold) : T;
+      if (thresholdShown) s.append(svg("line", { class: "threshold", x1: L, x2: W - R, y1: yy, y2: yy }));
+      s.append(svg("text", { class: "tlabel", x: W - R - 2, y: thresholdShown ? yy - 3 : yy + 12, "text-anchor": "end", "data-off-scale": String(!thresholdShown) },
+        thresholdShown ? "alert " + fmt(threshold) : `\u2191 alert at ${fmt(threshold)}, above the scale`));
     }
     const coords = [];
     pts.forEach((p, i) => { const v = vals[i]; if (v != null && isFinite(v)) coords.push([x(p.t), y(v)]); });
@@ -373,9 +376,7 @@
       s.append(svg("circle", { class: "dot", cx: lx, cy: ly, r: 3 }));
     }
     const cap = el("figcaption", {}, el("span", { text: title }), el("span", { class: "now", text: latest == null ? "no data" : `latest ${fmt(latest)}` }));
-    const kids = [cap, s];
-    if (threshold != null && !thresholdShown) kids.push(el("p", { class: "note", text: `Alert threshold ${fmt(threshold)} is far above this scale.` }));
-    fig.replaceChildren(...kids);
+    fig.replaceChildren(cap, s);
   }
 
   function meter(label, value, fmt, threshold, below, extra) {
