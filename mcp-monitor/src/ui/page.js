@@ -82,6 +82,15 @@
     for (const k of kids) if (k != null) e.append(k);
     return e;
   }
+  // Text that may wrap after `_` and `/` on a narrow screen (`<wbr>` adds no text).
+  function breakable(text) {
+    const f = document.createDocumentFragment();
+    for (const part of String(text).split(/(?<=.[_/])/)) {
+      if (f.childNodes.length) f.append(document.createElement("wbr"));
+      f.append(part);
+    }
+    return f;
+  }
   function svg(tag, attrs, text) {
     const e = document.createElementNS(SVG, tag);
     for (const [k, v] of Object.entries(attrs || {})) e.setAttribute(k, v);
@@ -282,7 +291,7 @@
     for (const a of alerts) {
       const tr = el("tr", { "data-type": a.type },
         el("td", {}, el("span", { class: "sev " + a.severity, text: a.severity })),
-        el("td", { text: a.type }),
+        el("td", {}, breakable(a.type)),
         el("td", { class: "num", text: a.current_value }),
         el("td", { class: "num", text: a.threshold }),
         el("td", { text: a.components.join(", ") }),
@@ -477,7 +486,7 @@
     }
     const body = el("tbody");
     for (const r of rows) {
-      const row = el("tr", { "data-key": f.labels.map((l) => r[l]).join(" ") }, ...f.labels.map((l) => el("td", { text: String(r[l]) })));
+      const row = el("tr", { "data-key": f.labels.map((l) => r[l]).join(" ") }, ...f.labels.map((l) => el("td", {}, breakable(r[l]))));
       for (const c of COLS) {
         const v = r[sc][c.key];
         const bad = (c.key === "failures" && v > 0) || (c.key === "error_rate" && v > 0);
