@@ -52,6 +52,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     println!("  try:       curl -s -XPOST {base}/users -H 'content-type: application/json' -d '{{\"name\":\"Ada\",\"email\":\"ada@example.com\"}}'");
     println!("             curl -s {base}/users/1");
     println!("             curl -s -XPOST {base}/workflows/data_processing -H 'content-type: application/json' -d '{{\"records\":[1,\"two\",{{\"three\":3}}]}}'");
+    println!("  page:      {base}/metrics/ui");
     println!("  metrics:   {base}/metrics");
     println!("  summary:   {base}/metrics/summary");
     println!("  dashboard: {base}/api/v1/metrics/dashboard");

@@ -21,6 +21,13 @@ pub const ROUTES: &[&str] = &[
     "/api/v1/metrics/report",
     "/api/v1/metrics/dashboard",
     "/api/v1/metrics/reset",
+    "/metrics/ui",
+    "/metrics/ui/page.css",
+    "/metrics/ui/page.js",
+    "/api/v1/metrics/ui",
+    "/api/v1/metrics/ui/page.css",
+    "/api/v1/metrics/ui/page.js",
+    "/api/v1/metrics/history",
 ];
 
 /// The `Content-Type` of the Prometheus text exposition.
@@ -51,6 +58,14 @@ pub(crate) fn router(monitor: Monitor) -> Router {
         .route("/api/v1/metrics/dashboard", get(dashboard))
         .route("/metrics/reset", post(reset))
         .route("/api/v1/metrics/reset", post(reset))
+        // The page: public (it holds no data and asks for the token itself).
+        .route("/metrics/ui", get(crate::ui::page))
+        .route("/api/v1/metrics/ui", get(crate::ui::page))
+        .route("/metrics/ui/page.css", get(crate::ui::css))
+        .route("/api/v1/metrics/ui/page.css", get(crate::ui::css))
+        .route("/metrics/ui/page.js", get(crate::ui::js))
+        .route("/api/v1/metrics/ui/page.js", get(crate::ui::js))
+        .route("/api/v1/metrics/history", get(history))
         // axum still sets `Allow`; the body says what went wrong, like every other
         // refusal here.
         .method_not_allowed_fallback(|| async {
@@ -161,4 +176,19 @@ async fn reset(State(e): EndpointsState, headers: HeaderMap) -> Response {
         "reset_at": chrono::Local::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, false),
     }))
     .into_response()
+}
+
+/// `GET /api/v1/metrics/history`. Readable with the metrics token, or with the admin
+/// token (the page checks an admin token here before it offers the reset button).
+async fn history(State(e): EndpointsState, headers: HeaderMap) -> Response {
+    let admin = e
+        .admin_token
+        .as_ref()
+        .is_some_and(|t| rejection(&headers, t).is_none());
+    if !admin {
+        if let Some(r) = read_rejection(&e, &headers) {
+            return r;
+        }
+    }
+    Json(crate::ui::history(&e.monitor, admin)).into_response()
 }

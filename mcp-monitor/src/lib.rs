@@ -10,6 +10,7 @@ mod format;
 mod forward;
 mod grafana;
 mod histogram;
+mod history;
 mod http_store;
 mod json;
 mod middleware;
@@ -29,6 +30,7 @@ mod settings;
 mod site;
 mod summary;
 pub mod trace;
+mod ui;
 
 #[doc(hidden)]
 #[path = "private.rs"]

@@ -10,6 +10,7 @@ use crate::alerts::{observe, Alert, AlertEngine, AlertStatus};
 use crate::caches::{CacheMonitor, CacheRegistry};
 use crate::error::Error;
 use crate::exporter::{set_global, FacadeExporter, MonitorRecorder};
+use crate::history::{History, Peaks, Point};
 use crate::http_store::HttpStore;
 use crate::middleware::HttpMetricsLayer;
 use crate::pools::{PoolRegistry, PoolSample, PoolStats};
@@ -50,6 +51,7 @@ pub(crate) struct Inner {
     pools: PoolRegistry,
     facade: FacadeExporter,
     summary: Mutex<SummaryStore>,
+    history: Mutex<History>,
     alerts: Mutex<AlertEngine>,
     samples: Mutex<(ResourceSample, Vec<PoolSample>)>,
     sampler: Mutex<Option<ResourceSampler>>,
@@ -126,6 +128,7 @@ impl MonitorBuilder {
             pools: PoolRegistry::default(),
             facade,
             summary: Mutex::new(summary),
+            history: Mutex::new(History::new(s.metrics_window)),
             alerts: Mutex::default(),
             samples: Mutex::default(),
             sampler: Mutex::new(None),
@@ -261,11 +264,45 @@ impl Monitor {
             .view(&current, &self.inner.http, &self.inner.caches)
     }
 
-    /// Takes a summary snapshot (the upkeep task does this every window / 10).
+    /// Takes a summary snapshot (the upkeep task does this every window / 10), and adds
+    /// what happened since the previous one to the history the page draws.
     pub fn tick(&self) {
         let current = self.snapshot();
-        self.lock_summary().tick(current);
+        let at = current.at;
+        let interval = {
+            let mut summary = self.lock_summary();
+            let interval = summary.since_last_tick(&current, &self.inner.http, &self.inner.caches);
+            summary.tick(current);
+            interval
+        };
+        let resources = self.resources();
+        let pools = self.pool_samples();
+        let point = Point::new(
+            &interval,
+            &resources,
+            &pools,
+            chrono::Utc::now().timestamp_millis(),
+        );
+        self.lock_history().push(at, point);
         self.inner.facade.run_upkeep();
+    }
+
+    fn lock_history(&self) -> std::sync::MutexGuard<'_, History> {
+        self.inner
+            .history
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The history points over the window (oldest first) and the peaks since reset.
+    pub(crate) fn history(&self) -> (Vec<Point>, Peaks) {
+        let h = self.lock_history();
+        (h.points(), h.peaks())
+    }
+
+    /// How often the summary ticks, which is the spacing of the history points.
+    pub(crate) fn tick_interval(&self) -> Duration {
+        self.lock_summary().tick_interval()
     }
 
     /// Evaluates every alert rule now (the evaluation task does this every
@@ -305,6 +342,7 @@ impl Monitor {
     pub fn reset(&self) {
         let current = self.snapshot();
         self.lock_summary().reset(current);
+        self.lock_history().reset();
         self.lock_alerts().reset();
         tracing::info!("metrics summary and alerts reset");
     }
@@ -321,7 +359,8 @@ impl Monitor {
 
     /// The endpoints: `/metrics`, `/metrics/summary`, `/api/v1/metrics/report`,
     /// `/api/v1/metrics/dashboard`, `POST /api/v1/metrics/reset` and their `/metrics/...`
-    /// aliases. Merge it into the application's router.
+    /// aliases; the page at `/metrics/ui` (alias `/api/v1/metrics/ui`) and its
+    /// `/api/v1/metrics/history`. Merge it into the application's router.
     pub fn router<S>(&self) -> axum::Router<S>
     where
         S: Clone + Send + Sync + 'static,

@@ -128,17 +128,40 @@ impl SummaryStore {
         caches: &CacheRegistry,
     ) -> View {
         let base = self.window_base(current.at);
+        Self::between(current, &self.baseline, base, http, caches)
+    }
+
+    /// What happened since the last [`tick`](Self::tick) (or reset), as a `View` whose
+    /// `total` and `window` both start there: one point of the page's history.
+    pub(crate) fn since_last_tick(
+        &self,
+        current: &Snapshot,
+        http: &HttpStore,
+        caches: &CacheRegistry,
+    ) -> View {
+        let last = self.ring.back().unwrap_or(&self.baseline);
+        Self::between(current, last, last, http, caches)
+    }
+
+    /// `current` minus `since` (the `total` values) and minus `base` (the `window` values).
+    fn between(
+        current: &Snapshot,
+        since: &Snapshot,
+        base: &Snapshot,
+        http: &HttpStore,
+        caches: &CacheRegistry,
+    ) -> View {
         let reg = registry();
         let op_rows = |kind| {
             reg.ops(kind)
                 .into_iter()
-                .map(|s| OpRow::new(s, current, &self.baseline, base))
+                .map(|s| OpRow::new(s, current, since, base))
                 .collect::<Vec<_>>()
         };
         let http_rows = http
             .series()
             .into_iter()
-            .map(|s| HttpRow::new(s, current, &self.baseline, base))
+            .map(|s| HttpRow::new(s, current, since, base))
             .collect();
         let cache_rows = caches
             .all()
@@ -155,14 +178,14 @@ impl SummaryStore {
                 };
                 CacheRow {
                     name: c.name().to_owned(),
-                    total: sub(&self.baseline),
+                    total: sub(since),
                     window: sub(base),
                 }
             })
             .collect();
         View {
             window: current.at.saturating_duration_since(base.at),
-            since_reset: current.at.saturating_duration_since(self.baseline.at),
+            since_reset: current.at.saturating_duration_since(since.at),
             http_buckets: http.buckets().clone(),
             http: http_rows,
             db: op_rows(OpKind::Db),
