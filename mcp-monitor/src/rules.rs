@@ -65,6 +65,51 @@ pub fn prometheus_rules(settings: &Settings) -> String {
     out
 }
 
+/// `mcp_alert_threshold{alertname,severity}` (every threshold in force, a critical
+/// level only where it can be reached) and `mcp_alert_min_samples`: what the rules of
+/// [`prometheus_rules`] compare each instance with, so that one rules file serves a
+/// fleet whose instances run with different settings.
+pub(crate) fn render_thresholds(s: &Settings, out: &mut String) {
+    use crate::render::{family, label, line};
+    family(
+        out,
+        THRESHOLD_METRIC,
+        "gauge",
+        "Alert thresholds of this instance (seconds for latency, ratios for shares, load per core).",
+    );
+    for kind in AlertType::ALL {
+        for (severity, t) in [
+            (Severity::Warning, Some(kind.threshold(s))),
+            (Severity::Critical, kind.critical_threshold(s)),
+        ] {
+            if let Some(t) = t {
+                let labels = [
+                    label("alertname", kind.as_str()),
+                    label("severity", severity.as_str()),
+                ];
+                line(
+                    out,
+                    THRESHOLD_METRIC,
+                    &labels,
+                    crate::render::format_float(t),
+                );
+            }
+        }
+    }
+    family(
+        out,
+        MIN_SAMPLES_METRIC,
+        "gauge",
+        "Fewest samples in the window for a rate or latency alert of this instance.",
+    );
+    line(out, MIN_SAMPLES_METRIC, &[], s.alert_min_samples);
+}
+
+/// The gauge of every threshold in force.
+pub(crate) const THRESHOLD_METRIC: &str = "mcp_alert_threshold";
+/// The gauge of `MCP_ALERT_MIN_SAMPLES`.
+pub(crate) const MIN_SAMPLES_METRIC: &str = "mcp_alert_min_samples";
+
 /// One alerting rule.
 #[derive(Debug)]
 struct Rule {

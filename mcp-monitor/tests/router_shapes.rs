@@ -180,9 +180,7 @@ async fn a_timeout_inside_the_layer_is_recorded_as_the_408_the_client_saw() {
 
     // Inside: added to the application before `instrument`.
     let m = Monitor::builder().build().unwrap();
-    let app = Router::new()
-        .route("/slow", get(slow))
-        .layer(timeout);
+    let app = Router::new().route("/slow", get(slow)).layer(timeout);
     let addr = serve(m.instrument(app)).await;
     assert_eq!(get_status(format!("http://{addr}/slow")).await, 408);
     assert_eq!(requests(&m, "GET", "/slow", "408"), 1.0);
