@@ -415,12 +415,11 @@ impl States {
     }
 }
 
-/// Applies events as they come and, at least every second, queues what is due.
+/// Applies events as they come and, every tenth of the resend delay (at most a
+/// second), queues what is due: a re-send is at most that late.
 async fn run_states(mut rx: mpsc::Receiver<AlertEvent>, c: Arc<Config>) {
     let mut states = States::default();
-    let tick = c
-        .resend_delay
-        .clamp(Duration::from_millis(10), Duration::from_secs(1));
+    let tick = (c.resend_delay / 10).clamp(Duration::from_millis(10), Duration::from_secs(1));
     let mut interval = tokio::time::interval(tick);
     interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {

@@ -2,6 +2,8 @@
 //! a deadline, a parser for the Prometheus text exposition, and external tools.
 #![allow(dead_code)] // each test binary uses its own part
 
+pub(crate) mod fleet;
+
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::path::PathBuf;
