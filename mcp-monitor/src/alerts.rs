@@ -560,7 +560,7 @@ mod tests {
             ..settings()
         };
         let mut e = AlertEngine::default();
-        let mut kinds = |v: f64, e: &mut AlertEngine| {
+        let kinds = |v: f64, e: &mut AlertEngine| {
             e.evaluate(&obs(AlertType::HighCpuUsage, v), &s, Instant::now())
                 .into_iter()
                 .map(|ev| {
