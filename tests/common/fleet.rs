@@ -138,6 +138,8 @@ pub(crate) async fn prometheus(binary: &Path, config: &str, rules: &str) -> Serv
                 format!("--config.file={}", dir.join("prometheus.yml").display()),
                 format!("--storage.tsdb.path={}", dir.join("data").display()),
                 format!("--web.listen-address=127.0.0.1:{port}"),
+                // Re-send firing alerts to Alertmanager every second, not every minute.
+                "--rules.alert.resend-delay=1s".to_owned(),
             ]
         },
     )
