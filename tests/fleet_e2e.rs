@@ -10,6 +10,9 @@
 //! - Past A's critical level Prometheus fires both rules, and Alertmanager's inhibit
 //!   rule suppresses the warning.
 //! - Killing B fires `INSTANCE_DOWN` for B.
+//! - Every query of the Grafana dashboard runs on this Prometheus; the 5xx ratio
+//!   panels read 0 (not "No data") on a fleet that served no 5xx, and the instance
+//!   health panel shows both instances up.
 //!
 //! The CPU use is fed to each instance (`Monitor::observe_resources`, sampling every
 //! hour) so that the test does not depend on the machine's load.
@@ -159,6 +162,9 @@ async fn a_fleet_alerts_through_prometheus_and_alertmanager() {
     })
     .await;
 
+    // The dashboard's queries run, and a healthy fleet's 5xx ratio is 0, not empty.
+    grafana_queries_run(&prom, &[&a, &b]).await;
+
     // Kill B: INSTANCE_DOWN fires for it.
     drop(b);
     let down = eventually("INSTANCE_DOWN for B in Alertmanager", || async {
@@ -174,6 +180,95 @@ async fn a_fleet_alerts_through_prometheus_and_alertmanager() {
             .await
             .is_empty()
     );
+}
+
+/// Every target expression of the shipped dashboard, by panel title.
+fn dashboard_queries() -> Vec<(String, String)> {
+    fn walk(panels: &Value, out: &mut Vec<(String, String)>) {
+        for p in panels.as_array().into_iter().flatten() {
+            walk(&p["panels"], out);
+            for t in p["targets"].as_array().into_iter().flatten() {
+                if let Some(e) = t["expr"].as_str() {
+                    out.push((p["title"].as_str().unwrap_or("").to_owned(), e.to_owned()));
+                }
+            }
+        }
+    }
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/grafana/mcp-monitor.json");
+    let d: Value =
+        serde_json::from_str(&std::fs::read_to_string(path).expect("read")).expect("JSON");
+    let mut out = Vec::new();
+    walk(&d["panels"], &mut out);
+    out
+}
+
+/// Runs every dashboard query (Grafana's variables replaced) on `prom`, once the
+/// request counts of `fleet` (which it keeps serving) have moved in Prometheus' eyes.
+async fn grafana_queries_run(prom: &common::fleet::Server, fleet: &[&TestServer]) {
+    let query = |expr: String| {
+        let client = prom.client.clone();
+        let url = format!("{}/api/v1/query", prom.base);
+        async move {
+            let res = client
+                .get(url)
+                .query(&[("query", expr.as_str())])
+                .send()
+                .await
+                .expect("query");
+            let status = res.status();
+            let body: Value = res.json().await.expect("JSON");
+            assert!(status.is_success(), "{expr}: {body}");
+            body["data"]["result"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+        }
+    };
+    let queries = dashboard_queries();
+    assert!(queries.len() >= 36, "{}", queries.len());
+    let fill = |e: &str| {
+        e.replace("$__rate_interval", "10s")
+            .replace("$job", "mcp")
+            .replace("$instance", ".+")
+    };
+    let ratio = queries
+        .iter()
+        .find(|(t, _)| t == "5xx share")
+        .map(|(_, e)| fill(e))
+        .expect("the 5xx share panel");
+    let zero = eventually("the 5xx share to read 0 on a fleet without 5xx", || {
+        let r = query(ratio.clone());
+        async move {
+            for s in fleet {
+                assert_eq!(s.get("/users").await.status(), 200);
+            }
+            let r = r.await;
+            (r.len() == 1 && r[0]["value"][1] == "0").then_some(r)
+        }
+    })
+    .await;
+    assert_eq!(zero.len(), 1);
+    for (_, expr) in &queries {
+        query(fill(expr)).await;
+    }
+    let health = queries
+        .iter()
+        .find(|(t, _)| t == "Instance health")
+        .map(|(_, e)| fill(e))
+        .expect("the instance health panel");
+    let mut up: Vec<(String, String)> = query(health)
+        .await
+        .iter()
+        .map(|s| {
+            (
+                s["metric"]["instance"].as_str().unwrap_or("").to_owned(),
+                s["value"][1].as_str().unwrap_or("").to_owned(),
+            )
+        })
+        .collect();
+    up.sort();
+    assert_eq!(up, [("a".into(), "1".into()), ("b".into(), "1".into())]);
 }
 
 /// The settings the rules are generated with: what the instances run with, apart from
