@@ -28,10 +28,11 @@ use crate::names::{
 };
 use crate::settings::Settings;
 
-/// Renders the thresholds of `settings` as a Prometheus rules file (YAML) that
-/// `promtool check rules` accepts: the same alert names, thresholds, `for` duration,
-/// window and minimum sample count as the in-process alert engine, as PromQL over the
-/// `mcp_` series of `/metrics`.
+/// Renders the alerts of the in-process engine as a Prometheus rules file (YAML) that
+/// `promtool check rules` accepts: the same alert names, severities, `for` duration and
+/// window, as PromQL over the `mcp_` series of `/metrics`, comparing each instance with
+/// the thresholds and minimum sample count it exports (`mcp_alert_threshold`,
+/// `mcp_alert_min_samples`); plus `INSTANCE_DOWN`. Thresholds do not change the file.
 ///
 /// ```
 /// let yaml = mcp_monitor::prometheus_rules(&mcp_monitor::Settings::default());
