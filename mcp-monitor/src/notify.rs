@@ -32,6 +32,7 @@ use crate::error::Error;
 use crate::settings::Settings;
 
 /// Most alerts in one `POST`.
+#[cfg(feature = "alertmanager")]
 pub(crate) const MAX_BATCH: usize = 256;
 /// Events the evaluation loop may be ahead of the notifier by.
 const EVENT_CAPACITY: usize = 1024;
@@ -40,9 +41,12 @@ const QUEUE_CAPACITY: usize = 10_000;
 /// How long a resolved alert is re-sent.
 pub(crate) const RESOLVED_RETENTION: Duration = Duration::from_secs(15 * 60);
 /// The timeout of one request.
+#[cfg(feature = "alertmanager")]
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 /// Attempts per batch, and the first back-off (doubled after each failure).
+#[cfg(feature = "alertmanager")]
 const ATTEMPTS: u32 = 3;
+#[cfg(feature = "alertmanager")]
 const FIRST_BACKOFF: Duration = Duration::from_millis(200);
 
 /// A background task of the notifier.
@@ -53,6 +57,7 @@ pub(crate) type Task = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + 
 pub(crate) struct TargetStats {
     /// The URL without user information, for the `alertmanager` label and the logs.
     pub(crate) name: String,
+    #[cfg_attr(not(feature = "alertmanager"), allow(dead_code))]
     url: String,
     sent: AtomicU64,
     failed: AtomicU64,
@@ -158,6 +163,7 @@ impl Notifier {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .take()?;
+        #[cfg_attr(not(feature = "alertmanager"), allow(unused_mut))]
         let mut tasks: Vec<Task> = vec![Box::pin(run_states(rx, self.config.clone()))];
         #[cfg(feature = "alertmanager")]
         {
@@ -539,12 +545,13 @@ async fn post(client: &reqwest::Client, url: &str, batch: &[Value]) -> Result<()
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::alerts::AlertType;
 
+    #[cfg(feature = "alertmanager")]
     fn config(s: &Settings) -> Arc<Config> {
         Notifier::new(s).unwrap().unwrap().config.clone()
     }
 
+    #[cfg(feature = "alertmanager")]
     fn alert(severity: Severity) -> Alert {
         Alert {
             kind: AlertType::HighCpuUsage,
@@ -557,6 +564,7 @@ mod tests {
         }
     }
 
+    #[cfg(feature = "alertmanager")]
     fn event(kind: AlertEventKind, severity: Severity, previous: Option<Severity>) -> AlertEvent {
         AlertEvent {
             kind,
@@ -569,6 +577,21 @@ mod tests {
         }
     }
 
+    #[cfg(not(feature = "alertmanager"))]
+    #[test]
+    fn without_the_feature_a_push_is_refused() {
+        let s = Settings {
+            alertmanager_urls: vec!["http://am:9093".into()],
+            ..Settings::default()
+        };
+        let e = Notifier::new(&s).unwrap_err().to_string();
+        assert!(
+            e.contains("MCP_ALERTMANAGER_URL") && e.contains("`alertmanager` feature"),
+            "{e}"
+        );
+    }
+
+    #[cfg(feature = "alertmanager")]
     #[tokio::test(start_paused = true)]
     async fn resend_escalation_identity_and_end_times() {
         let s = Settings {
