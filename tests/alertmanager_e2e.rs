@@ -5,6 +5,8 @@
 //! escalation resolves the warning and fires a critical; the alert resolves in
 //! Alertmanager when the condition clears, and when a reset clears it. A second,
 //! unreachable Alertmanager fails on its own (counted) without delaying the first.
+//! A second test checks batching, retries and back-off against a receiver on a real
+//! socket that fails on cue.
 //!
 //! Prints the figures of the run (time from firing to arrival, resend count): run with
 //! `cargo test --test alertmanager_e2e -- --nocapture` to see them.
@@ -234,4 +236,91 @@ async fn alerts_reach_a_real_alertmanager_with_prometheus_notifier_semantics() {
          {sent} alerts sent over the run ({} s)",
         fired.fired_at.elapsed().unwrap_or_default().as_secs()
     );
+}
+
+/// What the in-test receiver saw: when each request came, how many alerts it held.
+#[derive(Clone, Default)]
+struct Seen(std::sync::Arc<std::sync::Mutex<Vec<(std::time::Instant, usize)>>>);
+
+/// Batching, retries with back-off and failure counts, against a receiver on a real
+/// socket that refuses the first two requests with a 503 (Alertmanager cannot be made
+/// to fail on cue): 300 firing alerts go in batches of 256 and 44, the first batch on
+/// its third attempt, 200 ms and 400 ms after the failed ones.
+#[tokio::test]
+async fn batches_retries_and_back_off_against_a_real_socket() {
+    use axum::{extract::State, http::StatusCode, routing::post, Json, Router};
+    let seen = Seen::default();
+    let app = Router::new()
+        .route(
+            "/api/v2/alerts",
+            post(
+                |State(seen): State<Seen>, Json(batch): Json<Vec<Value>>| async move {
+                    let mut s = seen.0.lock().unwrap();
+                    s.push((std::time::Instant::now(), batch.len()));
+                    if s.len() <= 2 {
+                        StatusCode::SERVICE_UNAVAILABLE
+                    } else {
+                        StatusCode::OK
+                    }
+                },
+            ),
+        )
+        .with_state(seen.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+
+    let target = url.clone();
+    let m = Monitor::builder()
+        .configure(move |s| {
+            s.alertmanager_urls = vec![target];
+            s.alert_for = Duration::ZERO;
+            s.alert_min_samples = 1;
+            s.alert_resend_delay = Duration::from_secs(3600);
+            s.alert_evaluation_interval = Duration::from_secs(3600);
+            s.resource_interval = Duration::from_secs(3600);
+            s.memory_threshold = 1.0;
+            s.system_load_threshold = 1e9;
+            s.cpu_threshold = 1.0;
+        })
+        .build()
+        .expect("monitor");
+    m.spawn_tasks();
+    // 300 caches that only miss: 300 LOW_CACHE_HIT_RATIO alerts in one evaluation.
+    for i in 0..300 {
+        m.cache(&format!("c{i}")).miss();
+    }
+    m.evaluate_alerts();
+    assert_eq!(m.active_alerts().len(), 300);
+
+    let requests = eventually("both batches to be accepted", || async {
+        let s = seen.0.lock().unwrap().clone();
+        (s.len() == 4).then_some(s)
+    })
+    .await;
+    let sizes: Vec<usize> = requests.iter().map(|r| r.1).collect();
+    assert_eq!(sizes, [256, 256, 256, 44]);
+    let gap = |i: usize| requests[i].0 - requests[i - 1].0;
+    assert!(
+        gap(1) >= Duration::from_millis(200) && gap(1) < Duration::from_millis(400),
+        "{:?}",
+        gap(1)
+    );
+    assert!(
+        gap(2) >= Duration::from_millis(400) && gap(2) < Duration::from_millis(800),
+        "{:?}",
+        gap(2)
+    );
+    let value =
+        |name: &str| Exposition::parse(&m.render()).value(name, &[("alertmanager", url.as_str())]);
+    eventually("the counts", || async {
+        (value("mcp_alert_notifications_sent_total") == 300.0).then_some(())
+    })
+    .await;
+    assert_eq!(value("mcp_alert_notifications_errors_total"), 0.0);
+    assert_eq!(value("mcp_alert_notifications_dropped_total"), 0.0);
+    assert_eq!(value("mcp_alert_notifications_queue_length"), 0.0);
+    // Nothing more until a change or the resend delay (an hour).
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(seen.0.lock().unwrap().len(), 4);
 }
