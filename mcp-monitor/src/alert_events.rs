@@ -64,7 +64,8 @@ pub struct AlertEvent {
     pub fired_at: SystemTime,
     /// When this change happened.
     pub at: SystemTime,
-    /// Why it resolved, when a reset rather than the condition ended it.
+    /// Whether a reset (the endpoint, or the retention period) rather than the
+    /// condition clearing ended the alert.
     pub reset: bool,
 }
 
