@@ -1,12 +1,13 @@
-//! Prints the alert thresholds as a Prometheus rules file.
+//! Prints the alert rules as a Prometheus rules file.
 //!
 //! ```text
 //! cargo run --example alert-rules > docs/prometheus/alerts.yml
 //! ```
 //!
-//! The thresholds, window, `for` duration and minimum sample count are read from the
-//! `MCP_*` environment, as the service reads them; with none set, the defaults give the
-//! committed `docs/prometheus/alerts.yml`.
+//! The window, `for` duration and evaluation interval are read from the `MCP_*`
+//! environment, as the service reads them; the thresholds are not in the file (each
+//! instance exports its own). With none set, the defaults give the committed
+//! `docs/prometheus/alerts.yml`.
 
 use std::io::Write as _;
 use std::process::ExitCode;

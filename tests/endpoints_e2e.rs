@@ -193,6 +193,7 @@ async fn report_has_key_metrics_resources_pools_and_alerts() {
         &v,
         &[
             "generated_at",
+            "instance",
             "uptime_seconds",
             "since_reset_seconds",
             "window_seconds",
@@ -203,6 +204,7 @@ async fn report_has_key_metrics_resources_pools_and_alerts() {
             "alerts",
         ],
     );
+    assert_eq!(v["instance"], s.monitor.settings().instance);
     assert!(
         is_rfc3339_with_offset(v["generated_at"].as_str().unwrap()),
         "{}",
@@ -284,7 +286,11 @@ async fn dashboard_has_the_seed_shape_and_formats() {
     })
     .await;
 
-    assert_keys(&v, &["system", "workflows", "database", "alerts"]);
+    assert_keys(
+        &v,
+        &["instance", "system", "workflows", "database", "alerts"],
+    );
+    assert_eq!(v["instance"], s.monitor.settings().instance);
     let sys = &v["system"];
     assert_keys(sys, &["uptime", "requests", "resources"]);
     assert!(
@@ -348,7 +354,10 @@ async fn dashboard_has_the_seed_shape_and_formats() {
 
     // The alias serves the same shape.
     let alias = s.get_json("/metrics/dashboard").await;
-    assert_keys(&alias, &["system", "workflows", "database", "alerts"]);
+    assert_keys(
+        &alias,
+        &["instance", "system", "workflows", "database", "alerts"],
+    );
     assert_eq!(alias["system"]["requests"], sys["requests"]);
 }
 

@@ -310,6 +310,10 @@ fn scan(expr: &str) -> Refs {
                     i = open + 1 + used;
                 }
                 refs.series.push((word.to_owned(), labels));
+            } else if rest.starts_with('{') {
+                // A series Prometheus makes (`up`, `ALERTS`): skip its selector.
+                let open = expr.len() - rest.len();
+                i = open + 1 + parse_matchers(&expr[open + 1..]).1;
             }
             prev_word = word.to_owned();
         } else if c == b'{' {

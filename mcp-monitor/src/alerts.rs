@@ -7,13 +7,18 @@
 //! resolved). Rates and latencies need `MCP_ALERT_MIN_SAMPLES` samples in the window;
 //! no data never fires. Firing and resolving are logged through `tracing` (warn and
 //! info), firing alerts are listed as active, and every alert that fired is kept in a
-//! bounded history.
+//! bounded history. A firing alert whose severity changes (warning ↔ critical) is
+//! logged too. Every change is also returned as an [`AlertEvent`], for the
+//! Alertmanager notifier and the application's subscribers.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::fmt;
+use std::time::SystemTime;
 
 use serde::Serialize;
 use tokio::time::Instant;
+
+use crate::alert_events::{AlertEvent, AlertEventKind};
 
 use crate::pools::PoolSample;
 use crate::resources::ResourceSample;
@@ -224,8 +229,14 @@ pub(crate) fn observe(
 
 #[derive(Debug, Clone)]
 enum State {
-    Pending { since: Instant },
-    Firing { history_id: u64, alert: Alert },
+    Pending {
+        since: Instant,
+    },
+    Firing {
+        history_id: u64,
+        alert: Alert,
+        fired_at: SystemTime,
+    },
 }
 
 /// The state of an alert that is pending or firing, for the `mcp_alerts` gauge.
@@ -250,13 +261,24 @@ fn now_rfc3339() -> String {
 }
 
 impl AlertEngine {
-    /// Applies one evaluation's observations at `now`.
+    /// Applies one evaluation's observations at `now`; returns what changed.
     pub(crate) fn evaluate(
         &mut self,
         observations: &[Observation],
         settings: &Settings,
         now: Instant,
-    ) {
+    ) -> Vec<AlertEvent> {
+        let mut events = Vec::new();
+        let instance = settings.instance.as_str();
+        let event = |kind, alert: &Alert, previous, fired_at| AlertEvent {
+            kind,
+            alert: alert.clone(),
+            previous_severity: previous,
+            instance: instance.to_owned(),
+            fired_at,
+            at: SystemTime::now(),
+            reset: false,
+        };
         let mut seen = Vec::with_capacity(observations.len());
         for o in observations {
             let threshold = o.kind.threshold(settings);
@@ -303,10 +325,13 @@ impl AlertEngine {
                         alert = o.kind.as_str(),
                         severity = severity.as_str(),
                         component = %o.component,
+                        instance,
                         current_value = %alert.current_value,
                         threshold = %alert.threshold,
                         "alert firing"
                     );
+                    let fired_at = SystemTime::now();
+                    events.push(event(AlertEventKind::Fired, &alert, None, fired_at));
                     self.next_id += 1;
                     let id = self.next_id;
                     self.history.push_back((id, alert.clone()));
@@ -316,11 +341,41 @@ impl AlertEngine {
                     entry.0 = State::Firing {
                         history_id: id,
                         alert,
+                        fired_at,
                     };
                 }
-            } else if let State::Firing { alert, .. } = &mut entry.0 {
+            } else if let State::Firing {
+                alert,
+                fired_at,
+                history_id,
+            } = &mut entry.0
+            {
                 alert.current_value = current;
-                alert.severity = severity;
+                let previous = alert.severity;
+                if previous != severity {
+                    alert.severity = severity;
+                    let kind = if severity == Severity::Critical {
+                        AlertEventKind::Escalated
+                    } else {
+                        AlertEventKind::DeEscalated
+                    };
+                    tracing::warn!(
+                        alert = o.kind.as_str(),
+                        severity = severity.as_str(),
+                        previous_severity = previous.as_str(),
+                        component = %o.component,
+                        instance,
+                        current_value = %alert.current_value,
+                        threshold = %alert.threshold,
+                        "alert {}",
+                        kind.as_str()
+                    );
+                    let id = *history_id;
+                    if let Some((_, h)) = self.history.iter_mut().find(|(i, _)| *i == id) {
+                        h.severity = severity;
+                    }
+                    events.push(event(kind, alert, Some(previous), *fired_at));
+                }
             }
         }
         // Everything not breached now: pending alerts go back to inactive, firing ones resolve.
@@ -331,19 +386,46 @@ impl AlertEngine {
             .cloned()
             .collect();
         for key in cleared {
-            if let Some((State::Firing { history_id, alert }, _)) = self.states.remove(&key) {
-                let resolved = now_rfc3339();
-                tracing::info!(
-                    alert = alert.kind.as_str(),
-                    component = %key.1,
-                    fired_at = %alert.timestamp,
-                    "alert resolved"
-                );
-                if let Some((_, h)) = self.history.iter_mut().find(|(id, _)| *id == history_id) {
-                    h.resolved_at = Some(resolved);
-                }
+            if let Some((state, _)) = self.states.remove(&key) {
+                events.extend(self.resolve(state, instance, false));
             }
         }
+        events
+    }
+
+    /// Resolves a firing state: logs it, marks its history entry, returns the event.
+    fn resolve(&mut self, state: State, instance: &str, reset: bool) -> Option<AlertEvent> {
+        let State::Firing {
+            history_id,
+            mut alert,
+            fired_at,
+        } = state
+        else {
+            return None;
+        };
+        let resolved = now_rfc3339();
+        tracing::info!(
+            alert = alert.kind.as_str(),
+            severity = alert.severity.as_str(),
+            component = %alert.components.join(","),
+            instance,
+            fired_at = %alert.timestamp,
+            reset,
+            "alert resolved"
+        );
+        if let Some((_, h)) = self.history.iter_mut().find(|(id, _)| *id == history_id) {
+            h.resolved_at = Some(resolved.clone());
+        }
+        alert.resolved_at = Some(resolved);
+        Some(AlertEvent {
+            kind: AlertEventKind::Resolved,
+            alert,
+            previous_severity: None,
+            instance: instance.to_owned(),
+            fired_at,
+            at: SystemTime::now(),
+            reset,
+        })
     }
 
     /// Firing alerts, by type and component.
@@ -375,10 +457,16 @@ impl AlertEngine {
             .collect()
     }
 
-    /// Forgets every state, active alert and the history.
-    pub(crate) fn reset(&mut self) {
-        self.states.clear();
+    /// Resolves every firing alert (returning their events), then forgets every
+    /// state, active alert and the history.
+    pub(crate) fn reset(&mut self, instance: &str) -> Vec<AlertEvent> {
+        let states = std::mem::take(&mut self.states);
+        let events = states
+            .into_values()
+            .filter_map(|(state, _)| self.resolve(state, instance, true))
+            .collect();
         self.history.clear();
+        events
     }
 }
 
@@ -460,7 +548,40 @@ mod tests {
         assert_eq!(e.history().len(), 3);
         e.evaluate(&obs(AlertType::LowCacheHitRatio, 0.75), &s, Instant::now());
         assert_eq!(e.active()[0].severity, Severity::Warning);
-        e.reset();
+        e.reset("test");
         assert!(e.active().is_empty() && e.history().is_empty());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn every_change_is_an_event_and_reset_resolves() {
+        let s = Settings {
+            alert_for: Duration::ZERO,
+            instance: "api-1".into(),
+            ..settings()
+        };
+        let mut e = AlertEngine::default();
+        let kinds = |v: f64, e: &mut AlertEngine| {
+            e.evaluate(&obs(AlertType::HighCpuUsage, v), &s, Instant::now())
+                .into_iter()
+                .map(|ev| {
+                    assert_eq!(ev.instance, "api-1");
+                    (ev.kind, ev.alert.severity, ev.previous_severity)
+                })
+                .collect::<Vec<_>>()
+        };
+        use AlertEventKind::*;
+        use Severity::*;
+        assert_eq!(kinds(0.85, &mut e), [(Fired, Warning, None)]);
+        assert_eq!(kinds(0.86, &mut e), []);
+        assert_eq!(kinds(0.99, &mut e), [(Escalated, Critical, Some(Warning))]);
+        assert_eq!(e.history()[0].severity, Critical);
+        assert_eq!(kinds(0.9, &mut e), [(DeEscalated, Warning, Some(Critical))]);
+        assert_eq!(kinds(0.1, &mut e), [(Resolved, Warning, None)]);
+        assert_eq!(kinds(0.97, &mut e), [(Fired, Critical, None)]);
+        let reset = e.reset("api-1");
+        assert_eq!(reset.len(), 1);
+        assert!(reset[0].reset && reset[0].kind == Resolved);
+        assert!(reset[0].alert.resolved_at.is_some());
+        assert!(e.active().is_empty() && e.statuses().is_empty());
     }
 }

@@ -5,9 +5,11 @@
 //! build time). Every panel that shows the quantity of an alert gets its threshold steps
 //! from the settings: orange at the threshold, red at the threshold times
 //! `MCP_ALERT_CRITICAL_FACTOR`; for `LOW_CACHE_HIT_RATIO`, where low is bad, red below
-//! the threshold divided by the factor, orange below the threshold, green above. As in
-//! the rules file, a ratio gets no red step that it could never reach (threshold × factor
-//! at or above 100%). The descriptions of those panels state the same levels in words.
+//! the threshold divided by the factor, orange below the threshold, green above. As the
+//! threshold gauges, a ratio gets no red step that it could never reach (threshold ×
+//! factor at or above 100%). The descriptions of those panels state the same levels in
+//! words. (The rules compare each instance with its own thresholds; the dashboard's
+//! steps are those of the settings it is generated with.)
 //!
 //! The queries use `$__rate_interval`, Grafana's choice for the zoom level, not
 //! `MCP_METRICS_WINDOW`: the panels show the series, the alerts judge the window.
@@ -48,7 +50,7 @@ const PANELS: [(u64, &str, AlertType); 11] = [
 /// steps are the alert thresholds of `settings`: the warning step at each alert type's
 /// threshold and the critical step at the threshold times `MCP_ALERT_CRITICAL_FACTOR`
 /// (divided by it for the cache hit ratio), left out where a ratio could never reach it,
-/// as [`prometheus_rules`](crate::prometheus_rules) leaves out such a critical rule.
+/// as `mcp_alert_threshold` leaves out such a critical level.
 ///
 /// ```
 /// use mcp_monitor::{grafana_dashboard, Settings};

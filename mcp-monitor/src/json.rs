@@ -184,6 +184,7 @@ pub(crate) fn report(m: &Monitor) -> serde_json::Value {
     let active = m.active_alerts();
     serde_json::json!({
         "generated_at": chrono::Local::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, false),
+        "instance": m.settings().instance,
         "uptime_seconds": m.uptime().as_secs_f64(),
         "since_reset_seconds": view.since_reset.as_secs_f64(),
         "window_seconds": view.window.as_secs_f64(),
@@ -228,6 +229,8 @@ fn opt_latency(v: Option<f64>) -> String {
 /// The dashboard document, in the seed's shape and string formats.
 #[derive(Debug, Serialize)]
 pub(crate) struct Dashboard {
+    /// `MCP_INSTANCE`.
+    instance: String,
     system: serde_json::Value,
     workflows: serde_json::Value,
     database: serde_json::Value,
@@ -254,6 +257,7 @@ pub(crate) fn dashboard(m: &Monitor) -> Dashboard {
     });
     let completion = (wf.count > 0).then(|| 1.0 - wf.failures as f64 / wf.count as f64);
     Dashboard {
+        instance: m.settings().instance.clone(),
         system: serde_json::json!({
             "uptime": uptime(m.uptime()),
             "requests": {

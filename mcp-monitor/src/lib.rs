@@ -1,5 +1,6 @@
 #![doc = include_str!("../../README.md")]
 
+mod alert_events;
 mod alerts;
 mod caches;
 mod clock;
@@ -18,6 +19,7 @@ mod monitor;
 mod mount;
 mod names;
 mod openmetrics;
+mod notify;
 mod outcome;
 mod pools;
 mod registry;
@@ -36,6 +38,9 @@ mod ui;
 #[path = "private.rs"]
 pub mod __private;
 
+pub use crate::alert_events::{
+    AlertEvent, AlertEventKind, AlertSubscription, SUBSCRIPTION_CAPACITY,
+};
 pub use crate::alerts::{Alert, AlertType, Severity};
 pub use crate::caches::CacheMonitor;
 pub use crate::endpoints::{PROMETHEUS_CONTENT_TYPE, ROUTES};

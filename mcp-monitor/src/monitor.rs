@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
+use crate::alert_events::{AlertEvent, AlertSubscription, SUBSCRIPTION_CAPACITY};
 use crate::alerts::{observe, Alert, AlertEngine, AlertStatus};
 use crate::caches::{CacheMonitor, CacheRegistry};
 use crate::error::Error;
@@ -13,6 +14,7 @@ use crate::exporter::{set_global, FacadeExporter, MonitorRecorder};
 use crate::history::{History, Peaks, Point};
 use crate::http_store::HttpStore;
 use crate::middleware::HttpMetricsLayer;
+use crate::notify::Notifier;
 use crate::pools::{PoolRegistry, PoolSample, PoolStats};
 use crate::registry::{registry, OpBuckets};
 use crate::resources::{ResourceSample, ResourceSampler};
@@ -56,6 +58,8 @@ pub(crate) struct Inner {
     samples: Mutex<(ResourceSample, Vec<PoolSample>)>,
     sampler: Mutex<Option<ResourceSampler>>,
     excluded: Vec<String>,
+    events: tokio::sync::broadcast::Sender<AlertEvent>,
+    notifier: Option<Notifier>,
 }
 
 /// Configures a [`Monitor`]; finish with [`build`](Self::build) or [`install`](Self::install).
@@ -121,7 +125,10 @@ impl MonitorBuilder {
         let caches = CacheRegistry::default();
         let now = Instant::now();
         let summary = SummaryStore::new(s.metrics_window, Snapshot::take(&http, &caches, now));
+        let notifier = Notifier::new(&s)?;
         let inner = Inner {
+            events: tokio::sync::broadcast::channel(SUBSCRIPTION_CAPACITY).0,
+            notifier,
             started: now,
             http,
             caches,
@@ -317,8 +324,42 @@ impl Monitor {
             &pools,
             self.inner.settings.alert_min_samples,
         );
-        self.lock_alerts()
-            .evaluate(&observations, &self.inner.settings, Instant::now());
+        let events =
+            self.lock_alerts()
+                .evaluate(&observations, &self.inner.settings, Instant::now());
+        self.dispatch(&events);
+    }
+
+    /// Hands alert events to the subscribers and the notifier, without waiting.
+    fn dispatch(&self, events: &[AlertEvent]) {
+        for e in events {
+            // No subscriber is not an error.
+            let _ = self.inner.events.send(e.clone());
+            if let Some(n) = &self.inner.notifier {
+                n.offer(e);
+            }
+        }
+    }
+
+    /// Subscribes to alert events: every alert that fires, escalates, de-escalates or
+    /// resolves from now on (a reset resolves every firing alert), to forward them
+    /// to a channel of your own. The evaluation loop never waits for a subscriber; one
+    /// that falls [`SUBSCRIPTION_CAPACITY`](crate::SUBSCRIPTION_CAPACITY) events
+    /// behind skips the oldest.
+    ///
+    /// ```no_run
+    /// # async fn run(monitor: mcp_monitor::Monitor) {
+    /// let mut events = monitor.subscribe_alerts();
+    /// tokio::spawn(async move {
+    ///     while let Some(e) = events.recv().await {
+    ///         // e.g. post to a chat webhook
+    ///         println!("{} {} {} on {}", e.kind.as_str(), e.alert.kind, e.alert.severity.as_str(), e.instance);
+    ///     }
+    /// });
+    /// # }
+    /// ```
+    pub fn subscribe_alerts(&self) -> AlertSubscription {
+        AlertSubscription::new(self.inner.events.subscribe())
     }
 
     /// Firing alerts.
@@ -336,15 +377,21 @@ impl Monitor {
     }
 
     /// Resets the summary store (counts, failures and latencies that the JSON endpoints
-    /// and alerts read), the active alerts and the alert history. The Prometheus
-    /// series on `/metrics` are not reset: counters stay monotonic, as Prometheus
-    /// requires.
+    /// and alerts read), the active alerts and the alert history. Firing alerts are
+    /// resolved first (logged, sent to Alertmanager and to subscribers). The
+    /// Prometheus series on `/metrics` are not reset: counters stay monotonic, as
+    /// Prometheus requires.
     pub fn reset(&self) {
         let current = self.snapshot();
         self.lock_summary().reset(current);
         self.lock_history().reset();
-        self.lock_alerts().reset();
-        tracing::info!("metrics summary and alerts reset");
+        let events = self.lock_alerts().reset(&self.inner.settings.instance);
+        self.dispatch(&events);
+        tracing::info!(
+            instance = %self.inner.settings.instance,
+            resolved_alerts = events.len(),
+            "metrics summary and alerts reset"
+        );
     }
 
     /// How long since the monitor was built.
@@ -407,6 +454,10 @@ impl Monitor {
         &self.inner.http
     }
 
+    pub(crate) fn inner_notifier(&self) -> Option<&Notifier> {
+        self.inner.notifier.as_ref()
+    }
+
     pub(crate) fn inner_caches(&self) -> &CacheRegistry {
         &self.inner.caches
     }
@@ -450,6 +501,12 @@ impl Monitor {
             s.metrics_retention,
         );
         let tick = self.lock_summary().tick_interval();
+        let notifier_tasks = self
+            .inner
+            .notifier
+            .as_ref()
+            .and_then(Notifier::tasks)
+            .unwrap_or_default();
         let tasks = async move {
             let mut jobs = vec![
                 tokio::spawn(every(weak.clone(), tick, true, Monitor::tick)),
@@ -468,6 +525,9 @@ impl Monitor {
             ];
             if let Some(retention) = retention {
                 jobs.push(tokio::spawn(every(weak, retention, true, Monitor::reset)));
+            }
+            for task in notifier_tasks {
+                jobs.push(tokio::spawn(task));
             }
             for j in jobs {
                 let _ = j.await;

@@ -183,12 +183,12 @@ fn base_labels(keys: &[&str], values: [&'static str; 2]) -> Vec<String> {
     keys.iter().zip(values).map(|(k, v)| label(k, v)).collect()
 }
 
-fn family(out: &mut String, name: &str, kind: &str, help: &str) {
+pub(crate) fn family(out: &mut String, name: &str, kind: &str, help: &str) {
     write_help_line(out, name, help);
     write_type_line(out, name, kind);
 }
 
-fn line<V: std::fmt::Display>(out: &mut String, name: &str, labels: &[String], v: V) {
+pub(crate) fn line<V: std::fmt::Display>(out: &mut String, name: &str, labels: &[String], v: V) {
     write_metric_line::<&str, V>(out, name, None, labels, None, v, None);
 }
 
@@ -393,5 +393,9 @@ pub(crate) fn render_all(monitor: &crate::Monitor, out: &mut String, format: For
                 1,
             );
         }
+    }
+    crate::rules::render_thresholds(monitor.settings(), out);
+    if let Some(n) = &monitor.inner_notifier() {
+        n.render(out);
     }
 }

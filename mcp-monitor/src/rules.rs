@@ -1,15 +1,20 @@
-//! The alert thresholds as a Prometheus rules file, for fleets that alert in
-//! Prometheus and Alertmanager rather than in-process.
+//! The alert rules as a Prometheus rules file, for fleets that alert in Prometheus and
+//! Alertmanager as well as (or rather than) in-process.
 //!
 //! One group, `mcp-monitor`, evaluated every `MCP_ALERT_EVALUATION_INTERVAL`. Every
-//! [`AlertType`] is an alert of the same name with a `warning` rule at its threshold
-//! and a `critical` rule at the threshold times `MCP_ALERT_CRITICAL_FACTOR` (divided by
-//! it for `LOW_CACHE_HIT_RATIO`), both holding for `MCP_ALERT_FOR`. `HIGH_ERROR_RATE`
-//! has one pair of rules per component (`http`, `database`, `workflows`), as the
-//! in-process engine does. Rates and latencies are taken over `MCP_METRICS_WINDOW` and
-//! need `MCP_ALERT_MIN_SAMPLES` samples in it. Each alert is per scrape target: the
-//! sums drop only the series' own labels (`sum without (...)`), so `instance`, `job`
-//! and whatever target labels the fleet adds are kept.
+//! [`AlertType`] is an alert of the same name with a `warning` and a `critical` rule,
+//! both holding for `MCP_ALERT_FOR`. **The thresholds are not in the file**: each
+//! instance exports its own as `mcp_alert_threshold{alertname,severity}` (a critical
+//! level only where it can be reached) and `mcp_alert_min_samples`, and each rule
+//! compares an instance with its own (`> on(instance, job) group_left()
+//! mcp_alert_threshold{..}`). One file so serves a fleet whose instances run with
+//! different settings, and its `promtool test rules` holds for any thresholds.
+//! `HIGH_ERROR_RATE` has one pair of rules per component (`http`, `database`,
+//! `workflows`), as the in-process engine does. Rates and latencies are taken over
+//! `MCP_METRICS_WINDOW`. Each alert is per scrape target: the sums drop only the
+//! series' own labels (`sum without (...)`), so `instance`, `job` and whatever target
+//! labels the fleet adds are kept. `INSTANCE_DOWN` fires for a target that exported
+//! `mcp_build_info` in the last day and is no longer scraped.
 //!
 //! The YAML is written by hand: every expression is a literal block scalar and every
 //! other string a single-quoted scalar, so nothing in them needs escaping beyond `'`.
@@ -23,10 +28,11 @@ use crate::names::{
 };
 use crate::settings::Settings;
 
-/// Renders the thresholds of `settings` as a Prometheus rules file (YAML) that
-/// `promtool check rules` accepts: the same alert names, thresholds, `for` duration,
-/// window and minimum sample count as the in-process alert engine, as PromQL over the
-/// `mcp_` series of `/metrics`.
+/// Renders the alerts of the in-process engine as a Prometheus rules file (YAML) that
+/// `promtool check rules` accepts: the same alert names, severities, `for` duration and
+/// window, as PromQL over the `mcp_` series of `/metrics`, comparing each instance with
+/// the thresholds and minimum sample count it exports (`mcp_alert_threshold`,
+/// `mcp_alert_min_samples`); plus `INSTANCE_DOWN`. Thresholds do not change the file.
 ///
 /// ```
 /// let yaml = mcp_monitor::prometheus_rules(&mcp_monitor::Settings::default());
@@ -36,9 +42,9 @@ use crate::settings::Settings;
 /// `cargo run --example alert-rules > docs/prometheus/alerts.yml` writes it from the
 /// `MCP_*` environment.
 pub fn prometheus_rules(settings: &Settings) -> String {
-    let (rules, skipped) = rules(settings);
+    let rules = rules(settings);
     let mut out = String::with_capacity(16 * 1024);
-    header(&mut out, settings, &skipped);
+    header(&mut out, settings);
     out.push_str("groups:\n");
     out.push_str("  - name: mcp-monitor\n");
     let _ = writeln!(
@@ -49,7 +55,7 @@ pub fn prometheus_rules(settings: &Settings) -> String {
     out.push_str("    rules:\n");
     let for_ = prom_duration(settings.alert_for);
     for r in &rules {
-        let _ = writeln!(out, "      - alert: {}", r.kind.as_str());
+        let _ = writeln!(out, "      - alert: {}", r.name);
         out.push_str("        expr: |-\n");
         for line in r.expr.lines() {
             let _ = writeln!(out, "          {line}");
@@ -65,10 +71,55 @@ pub fn prometheus_rules(settings: &Settings) -> String {
     out
 }
 
+/// `mcp_alert_threshold{alertname,severity}` (every threshold in force, a critical
+/// level only where it can be reached) and `mcp_alert_min_samples`: what the rules of
+/// [`prometheus_rules`] compare each instance with, so that one rules file serves a
+/// fleet whose instances run with different settings.
+pub(crate) fn render_thresholds(s: &Settings, out: &mut String) {
+    use crate::render::{family, label, line};
+    family(
+        out,
+        THRESHOLD_METRIC,
+        "gauge",
+        "Alert thresholds of this instance (seconds for latency, ratios for shares, load per core).",
+    );
+    for kind in AlertType::ALL {
+        for (severity, t) in [
+            (Severity::Warning, Some(kind.threshold(s))),
+            (Severity::Critical, kind.critical_threshold(s)),
+        ] {
+            if let Some(t) = t {
+                let labels = [
+                    label("alertname", kind.as_str()),
+                    label("severity", severity.as_str()),
+                ];
+                line(
+                    out,
+                    THRESHOLD_METRIC,
+                    &labels,
+                    crate::render::format_float(t),
+                );
+            }
+        }
+    }
+    family(
+        out,
+        MIN_SAMPLES_METRIC,
+        "gauge",
+        "Fewest samples in the window for a rate or latency alert of this instance.",
+    );
+    line(out, MIN_SAMPLES_METRIC, &[], s.alert_min_samples);
+}
+
+/// The gauge of every threshold in force.
+pub(crate) const THRESHOLD_METRIC: &str = "mcp_alert_threshold";
+/// The gauge of `MCP_ALERT_MIN_SAMPLES`.
+pub(crate) const MIN_SAMPLES_METRIC: &str = "mcp_alert_min_samples";
+
 /// One alerting rule.
 #[derive(Debug)]
 struct Rule {
-    kind: AlertType,
+    name: &'static str,
     severity: Severity,
     /// The `component` label, as the in-process engine names it (may be a template).
     component: String,
@@ -78,41 +129,42 @@ struct Rule {
 }
 
 /// What every expression is built from.
-struct Ctx<'a> {
-    s: &'a Settings,
+struct Ctx {
     /// The window as a PromQL duration, `5m`.
     w: String,
 }
 
-impl Ctx<'_> {
-    /// The comparison that a sample count must pass: `>= 20`, or `> 0` with no minimum
-    /// (no data never fires).
-    fn enough(&self) -> String {
-        match self.s.alert_min_samples {
-            0 => "> 0".to_owned(),
-            n => format!(">= {n}"),
-        }
-    }
-
-    /// `value` (one or more lines) compared with `threshold`, and guarded by `count`
-    /// (one or more lines) when given.
-    fn expr(&self, kind: AlertType, value: &str, threshold: f64, count: Option<&str>) -> String {
+impl Ctx {
+    /// `value` (one or more lines) compared with the instance's own threshold, and
+    /// guarded by `count` (one or more lines) when given: more than 0 and at least the
+    /// instance's `mcp_alert_min_samples`.
+    fn expr(
+        &self,
+        kind: AlertType,
+        severity: Severity,
+        value: &str,
+        count: Option<&str>,
+    ) -> String {
         let op = if kind.fires_below() { "<" } else { ">" };
-        let compared = if value.contains('\n') {
-            format!("(\n{}\n) {op} {}", indent(value), num(threshold))
-        } else {
-            format!("{value} {op} {}", num(threshold))
+        let threshold = format!(
+            "{op} on(instance, job) group_left()\n  {THRESHOLD_METRIC}{{alertname=\"{}\", severity=\"{}\"}}",
+            kind.as_str(),
+            severity.as_str()
+        );
+        let wrap = |v: &str| {
+            if v.contains('\n') {
+                format!("(\n{}\n)", indent(v))
+            } else {
+                v.to_owned()
+            }
         };
+        let compared = format!("{} {threshold}", wrap(value));
         match count {
             None => compared,
-            Some(count) => {
-                let guarded = if count.contains('\n') {
-                    format!("(\n{}\n) {}", indent(count), self.enough())
-                } else {
-                    format!("{count} {}", self.enough())
-                };
-                format!("{compared}\nand\n{guarded}")
-            }
+            Some(count) => format!(
+                "{compared}\nand\n{} > 0\n  >= on(instance, job) group_left() {MIN_SAMPLES_METRIC}",
+                wrap(count)
+            ),
         }
     }
 }
@@ -124,75 +176,78 @@ fn indent(s: &str) -> String {
         .join("\n")
 }
 
-/// Every rule, and a note for each critical rule left out because it could never fire.
-fn rules(s: &Settings) -> (Vec<Rule>, Vec<String>) {
+/// Every rule: two per alert type and component, and `INSTANCE_DOWN`.
+fn rules(s: &Settings) -> Vec<Rule> {
     let c = Ctx {
-        s,
         w: prom_duration(s.metrics_window),
     };
     let mut rules = Vec::new();
-    let mut skipped = Vec::new();
-
     for kind in AlertType::ALL {
-        let threshold = kind.threshold(s);
-        let critical = kind.critical_threshold(s);
-        if critical.is_none() {
-            skipped.push(format!(
-                "{} has no critical rule: its threshold {} times {} is {}, which a ratio \
-                 cannot exceed.",
-                kind.as_str(),
-                kind.format_value(threshold),
-                num(s.alert_critical_factor),
-                kind.format_value(threshold * s.alert_critical_factor),
-            ));
-        }
         for part in parts(&c, kind) {
-            for (severity, t) in [
-                (Severity::Warning, Some(threshold)),
-                (Severity::Critical, critical),
-            ] {
-                let Some(t) = t else { continue };
+            for severity in [Severity::Warning, Severity::Critical] {
                 let (op_word, times) = if kind.fires_below() {
                     ("below", "÷")
                 } else {
                     ("above", "×")
                 };
+                let t = threshold_template(kind, severity);
                 let level = match severity {
-                    Severity::Warning => format!(
-                        "the threshold of {} ({})",
-                        kind.format_value(t),
-                        part.setting
-                    ),
+                    Severity::Warning => format!("the threshold of {t} ({})", part.setting),
                     Severity::Critical => format!(
-                        "the critical threshold of {} \
-                         ({} {times} MCP_ALERT_CRITICAL_FACTOR: {} {times} {})",
-                        kind.format_value(t),
+                        "the critical threshold of {t} ({} {times} MCP_ALERT_CRITICAL_FACTOR)",
                         part.setting,
-                        kind.format_value(threshold),
-                        num(s.alert_critical_factor),
                     ),
                 };
                 let value = value_template(kind);
                 rules.push(Rule {
-                    kind,
+                    name: kind.as_str(),
                     severity,
                     component: part.component.clone(),
-                    expr: c.expr(kind, &part.value, t, part.count.as_deref()),
+                    expr: c.expr(kind, severity, &part.value, part.count.as_deref()),
                     summary: format!(
-                        "{} on {{{{ $labels.instance }}}}: {value} {op_word} {}",
-                        part.what,
-                        kind.format_value(t)
+                        "{} on {{{{ $labels.instance }}}}: {value} {op_word} {t}",
+                        part.what
                     ),
                     description: format!(
                         "{} is {value}, {op_word} {level}.{}",
                         part.description,
-                        part.note(s),
+                        part.note(),
                     ),
                 });
             }
         }
     }
-    (rules, skipped)
+    rules.push(Rule {
+        name: INSTANCE_DOWN,
+        severity: Severity::Critical,
+        component: "instance".into(),
+        expr: "up == 0\nand on(instance, job)\npresent_over_time(mcp_build_info[1d])".into(),
+        summary: "{{ $labels.instance }} is down".into(),
+        description: "Prometheus cannot scrape {{ $labels.instance }} (job {{ $labels.job }}), \
+                      which served mcp-monitor metrics within the last day: it is down or \
+                      unreachable, and its own alerts can no longer fire."
+            .into(),
+    });
+    rules
+}
+
+/// The alert that fires for an instance Prometheus can no longer scrape.
+pub(crate) const INSTANCE_DOWN: &str = "INSTANCE_DOWN";
+
+/// The instance's own threshold, read back from `mcp_alert_threshold` by a template
+/// query, formatted as the value is.
+fn threshold_template(kind: AlertType, severity: Severity) -> String {
+    let format = match kind {
+        AlertType::HighRequestLatency => "humanizeDuration",
+        AlertType::HighSystemLoad => "printf \"%.2f\"",
+        _ => "humanizePercentage",
+    };
+    format!(
+        "{{{{ with printf \"{THRESHOLD_METRIC}{{alertname='{}',severity='{}',instance='%s',job='%s'}}\" \
+         $labels.instance $labels.job | query }}}}{{{{ . | first | value | {format} }}}}{{{{ end }}}}",
+        kind.as_str(),
+        severity.as_str()
+    )
 }
 
 /// One component's quantity for an alert type.
@@ -212,19 +267,15 @@ struct Part {
 
 impl Part {
     /// The sample guard, for the description.
-    fn note(&self, s: &Settings) -> String {
+    fn note(&self) -> String {
         match self.count {
-            Some(_) => {
-                let n = s.alert_min_samples.max(1);
-                let plural = if n == 1 { "" } else { "s" };
-                format!(" Needs at least {n} sample{plural} in the window (MCP_ALERT_MIN_SAMPLES).")
-            }
+            Some(_) => " Needs at least MCP_ALERT_MIN_SAMPLES samples in the window.".into(),
             None => String::new(),
         }
     }
 }
 
-fn parts(c: &Ctx<'_>, kind: AlertType) -> Vec<Part> {
+fn parts(c: &Ctx, kind: AlertType) -> Vec<Part> {
     let w = &c.w;
     const HTTP_BY: &str = "method, path, status";
     let http_count = sum_without(HTTP_BY, "increase", HTTP_REQUESTS_TOTAL, "", w);
@@ -361,37 +412,31 @@ fn value_template(kind: AlertType) -> &'static str {
     }
 }
 
-fn header(out: &mut String, s: &Settings, skipped: &[String]) {
+fn header(out: &mut String, s: &Settings) {
     let lines = [
         "Prometheus alerting rules for mcp-monitor, generated from its settings.".to_owned(),
         "Do not edit: regenerate with".to_owned(),
         "  cargo run --example alert-rules > docs/prometheus/alerts.yml".to_owned(),
-        "with the MCP_* variables of the service set in the environment.".to_owned(),
         String::new(),
+        "The thresholds are not in this file: every instance exports its own as".to_owned(),
+        "mcp_alert_threshold{alertname,severity} and mcp_alert_min_samples, and each rule"
+            .to_owned(),
+        "compares an instance with them (on(instance, job)), so this one file serves".to_owned(),
+        "instances run with different MCP_*_THRESHOLD settings. What it does take from".to_owned(),
         format!(
-            "Window {} (MCP_METRICS_WINDOW), for {} (MCP_ALERT_FOR), at least {} samples",
+            "the settings: window {} (MCP_METRICS_WINDOW), for {} (MCP_ALERT_FOR),",
             prom_duration(s.metrics_window),
             prom_duration(s.alert_for),
-            s.alert_min_samples.max(1),
         ),
         format!(
-            "(MCP_ALERT_MIN_SAMPLES), critical at the threshold times {} \
-             (MCP_ALERT_CRITICAL_FACTOR).",
-            num(s.alert_critical_factor)
+            "evaluation every {} (MCP_ALERT_EVALUATION_INTERVAL).",
+            prom_duration(s.alert_evaluation_interval)
         ),
-        "Past the critical threshold both the warning and the critical rule fire; to be".to_owned(),
-        "notified once, inhibit the warning in Alertmanager:".to_owned(),
-        "  inhibit_rules:".to_owned(),
-        "    - source_matchers: [severity=\"critical\"]".to_owned(),
-        "      target_matchers: [severity=\"warning\"]".to_owned(),
-        "      equal: [alertname, component, instance, job]".to_owned(),
+        String::new(),
+        "Past the critical threshold both the warning and the critical rule fire; the".to_owned(),
+        "inhibit rule of docs/alertmanager/alertmanager.yml notifies only the critical.".to_owned(),
     ];
-    for l in lines.iter().chain(
-        (!skipped.is_empty())
-            .then(String::new)
-            .iter()
-            .chain(skipped),
-    ) {
+    for l in &lines {
         if l.is_empty() {
             out.push_str("#\n");
         } else {
@@ -403,17 +448,6 @@ fn header(out: &mut String, s: &Settings, skipped: &[String]) {
 /// A YAML single-quoted scalar.
 fn quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', "''"))
-}
-
-/// A number as PromQL and humans read it: `0.8`, `1`, `0.666666666667`.
-fn num(v: f64) -> String {
-    let s = format!("{v:.12}");
-    let s = s.trim_end_matches('0').trim_end_matches('.');
-    if s == "-0" {
-        "0".to_owned()
-    } else {
-        s.to_owned()
-    }
 }
 
 /// A duration in Prometheus' format: `0s`, `250ms`, `90s`, `5m`, `24h`. Sub-millisecond
@@ -498,15 +532,12 @@ mod tests {
         for kind in AlertType::ALL {
             let of: Vec<_> = rules.iter().filter(|r| r[0] == kind.as_str()).collect();
             assert!(of.iter().any(|r| r[1] == "warning"), "{kind}");
-            // 90% × 1.2 is above 100%: no critical pool rule by default.
-            assert_eq!(
-                of.iter().any(|r| r[1] == "critical"),
-                kind != AlertType::HighDbPoolUtilization,
-                "{kind}"
-            );
+            // Every critical rule is there: an instance whose critical level cannot
+            // be reached exports no critical threshold, and its rule never matches.
+            assert!(of.iter().any(|r| r[1] == "critical"), "{kind}");
         }
-        // warning + critical for 6 types (error rate: 3 components), warning for the pool.
-        assert_eq!(rules.len(), 2 * 8 + 1);
+        // warning + critical for 7 types (error rate: 3 components), and INSTANCE_DOWN.
+        assert_eq!(rules.len(), 2 * 9 + 1);
         for r in &rules {
             assert_eq!(r[4], "1m", "{r:?}");
             assert!(!r[3].is_empty() && !r[2].is_empty(), "{r:?}");
@@ -522,11 +553,13 @@ mod tests {
             .map(|r| r[2].as_str())
             .collect();
         assert_eq!(components, ["'http'", "'database'", "'workflows'"]);
-        assert!(yaml.contains("# HIGH_DB_POOL_UTILIZATION has no critical rule"));
+        let down = rules.iter().find(|r| r[0] == INSTANCE_DOWN).unwrap();
+        assert_eq!(down[1], "critical");
+        assert!(down[3].starts_with("up == 0\n"), "{down:?}");
     }
 
     #[test]
-    fn thresholds_window_and_guard_come_from_the_settings() {
+    fn each_instance_is_compared_with_its_own_thresholds() {
         let yaml = prometheus_rules(&Settings::default());
         let rules = parse(&yaml);
         let expr = |alert: &str, severity: &str| {
@@ -538,67 +571,71 @@ mod tests {
         };
         assert_eq!(
             expr("HIGH_CPU_USAGE", "warning"),
-            "mcp_system_cpu_usage_ratio > 0.8\n"
-        );
-        assert_eq!(
-            expr("HIGH_CPU_USAGE", "critical"),
-            "mcp_system_cpu_usage_ratio > 0.96\n"
-        );
-        assert_eq!(
-            expr("HIGH_SYSTEM_LOAD", "critical"),
-            "mcp_system_load1_per_core > 1.2\n"
-        );
-        assert_eq!(
-            expr("HIGH_REQUEST_LATENCY", "warning"),
             concat!(
-                "histogram_quantile(0.95, sum without (method, path, status) ",
-                "(rate(mcp_http_request_duration_seconds_bucket[5m]))) > 1\n",
-                "and\n",
-                "sum without (method, path, status) (increase(mcp_http_requests_total[5m])) >= 20\n",
+                "mcp_system_cpu_usage_ratio > on(instance, job) group_left()\n",
+                "mcp_alert_threshold{alertname=\"HIGH_CPU_USAGE\", severity=\"warning\"}\n"
             )
         );
-        assert!(expr("HIGH_REQUEST_LATENCY", "critical").contains(") > 1.2\n"));
-        let cache = expr("LOW_CACHE_HIT_RATIO", "critical");
-        assert!(cache.contains(") < 0.666666666667\n"), "{cache}");
-        assert!(cache.contains(") >= 20\n"), "{cache}");
+        assert_eq!(
+            expr("HIGH_REQUEST_LATENCY", "critical"),
+            concat!(
+                "histogram_quantile(0.95, sum without (method, path, status) ",
+                "(rate(mcp_http_request_duration_seconds_bucket[5m]))) > on(instance, job) group_left()\n",
+                "mcp_alert_threshold{alertname=\"HIGH_REQUEST_LATENCY\", severity=\"critical\"}\n",
+                "and\n",
+                "sum without (method, path, status) (increase(mcp_http_requests_total[5m])) > 0\n",
+                ">= on(instance, job) group_left() mcp_alert_min_samples\n",
+            )
+        );
+        assert!(expr("LOW_CACHE_HIT_RATIO", "warning").contains(") < on(instance, job)"));
         assert!(expr("HIGH_ERROR_RATE", "warning").contains("status=~\"5..\""));
-        assert!(yaml.contains("above the threshold of 80% (MCP_CPU_THRESHOLD)."));
-        assert!(yaml.contains(concat!(
-            "above the critical threshold of 96% ",
-            "(MCP_CPU_THRESHOLD × MCP_ALERT_CRITICAL_FACTOR: 80% × 1.2)."
-        )));
+        assert!(yaml.contains("above the threshold of {{ with printf"));
+        assert!(yaml.contains("(MCP_CPU_THRESHOLD × MCP_ALERT_CRITICAL_FACTOR)"));
         assert!(yaml.contains("{{ $value | humanizePercentage }}"));
-
-        let s = with(&[
-            ("MCP_CPU_THRESHOLD", "90%"),
-            ("MCP_ALERT_FOR", "90s"),
-            ("MCP_METRICS_WINDOW", "10m"),
-            ("MCP_ALERT_MIN_SAMPLES", "50"),
-            ("MCP_ALERT_CRITICAL_FACTOR", "1.1"),
-            ("MCP_ALERT_EVALUATION_INTERVAL", "30s"),
-            ("MCP_REQUEST_LATENCY_THRESHOLD", "250ms"),
-        ]);
-        let yaml = prometheus_rules(&s);
-        let rules = parse(&yaml);
-        assert!(rules.iter().all(|r| r[4] == "90s"));
-        assert!(yaml.contains("    interval: 30s\n"));
-        assert!(yaml.contains("mcp_system_cpu_usage_ratio > 0.9\n"));
-        assert!(yaml.contains("mcp_system_cpu_usage_ratio > 0.99\n"));
-        assert!(yaml.contains(") > 0.25\n"));
-        assert!(yaml.contains("[10m]"));
-        assert!(!yaml.contains("[5m]"));
-        assert!(yaml.contains(" >= 50\n"));
-        // 90% × 1.1 is 99%: the pool now has a critical rule.
-        assert!(rules
-            .iter()
-            .any(|r| r[0] == "HIGH_DB_POOL_UTILIZATION" && r[1] == "critical"));
     }
 
     #[test]
-    fn no_minimum_still_needs_one_sample() {
-        let yaml = prometheus_rules(&with(&[("MCP_ALERT_MIN_SAMPLES", "0")]));
-        assert!(yaml.contains("(increase(mcp_http_requests_total[5m])) > 0\n"));
-        assert!(!yaml.contains(">= 0"));
+    fn thresholds_are_not_in_the_file_but_window_and_for_are() {
+        let default = prometheus_rules(&Settings::default());
+        let thresholds = prometheus_rules(&with(&[
+            ("MCP_CPU_THRESHOLD", "1%"),
+            ("MCP_ALERT_MIN_SAMPLES", "0"),
+            ("MCP_ALERT_CRITICAL_FACTOR", "1.1"),
+            ("MCP_REQUEST_LATENCY_THRESHOLD", "250ms"),
+        ]));
+        assert_eq!(default, thresholds);
+        let s = with(&[
+            ("MCP_ALERT_FOR", "90s"),
+            ("MCP_METRICS_WINDOW", "10m"),
+            ("MCP_ALERT_EVALUATION_INTERVAL", "30s"),
+        ]);
+        let yaml = prometheus_rules(&s);
+        assert!(parse(&yaml).iter().all(|r| r[4] == "90s"));
+        assert!(yaml.contains("    interval: 30s\n"));
+        assert!(yaml.contains("[10m]") && !yaml.contains("[5m]"));
+    }
+
+    #[test]
+    fn the_threshold_gauges_are_the_settings() {
+        let mut out = String::new();
+        render_thresholds(&with(&[("MCP_CPU_THRESHOLD", "50%")]), &mut out);
+        let has = |l: &str| out.lines().any(|x| x == l);
+        assert!(
+            has("mcp_alert_threshold{alertname=\"HIGH_CPU_USAGE\",severity=\"warning\"} 0.5"),
+            "{out}"
+        );
+        assert!(
+            has("mcp_alert_threshold{alertname=\"HIGH_CPU_USAGE\",severity=\"critical\"} 0.6"),
+            "{out}"
+        );
+        assert!(
+            has("mcp_alert_threshold{alertname=\"HIGH_REQUEST_LATENCY\",severity=\"warning\"} 1"),
+            "{out}"
+        );
+        // 90% × 1.2 is above 100%: no critical pool level.
+        assert!(has("mcp_alert_threshold{alertname=\"HIGH_DB_POOL_UTILIZATION\",severity=\"warning\"} 0.9"), "{out}");
+        assert!(!out.contains("alertname=\"HIGH_DB_POOL_UTILIZATION\",severity=\"critical\""));
+        assert!(has("mcp_alert_min_samples 20"), "{out}");
     }
 
     #[test]
@@ -624,10 +661,5 @@ mod tests {
         assert_eq!(prom_duration(Duration::from_secs(90)), "90s");
         assert_eq!(prom_duration(Duration::from_secs(300)), "5m");
         assert_eq!(prom_duration(Duration::from_secs(86400)), "24h");
-        assert_eq!(num(0.8), "0.8");
-        assert_eq!(num(0.8 * 1.2), "0.96");
-        assert_eq!(num(1.0), "1");
-        assert_eq!(num(0.05 * 1.2), "0.06");
-        assert_eq!(num(0.8 / 1.2), "0.666666666667");
     }
 }

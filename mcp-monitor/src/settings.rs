@@ -67,6 +67,19 @@ pub struct Settings {
     /// `MCP_HTTP_MAX_SERIES`: most HTTP label sets kept; later ones are counted under
     /// `path="overflow"`. Default 10 000.
     pub http_max_series: usize,
+    /// `MCP_ALERTMANAGER_URL`: Alertmanager base URLs (comma-separated in the variable);
+    /// firing and resolved alerts are pushed to `POST <url>/api/v2/alerts` of each.
+    /// Empty (unset): no push.
+    pub alertmanager_urls: Vec<String>,
+    /// `MCP_ALERT_RESEND_DELAY`: how often a still-firing alert is sent again. Default 1 min.
+    pub alert_resend_delay: Duration,
+    /// `MCP_INSTANCE`: the `instance` label of pushed alerts and the instance named in
+    /// logs, report and dashboard. Default: the host name.
+    pub instance: String,
+    /// `MCP_ALERT_LABELS`: static labels added to every pushed alert (`team=payments,env=prod`).
+    pub alert_labels: Vec<(String, String)>,
+    /// `MCP_EXTERNAL_URL`: this instance's own base URL, for the `generatorURL` of pushed alerts.
+    pub external_url: Option<String>,
 }
 
 impl Default for Settings {
@@ -94,6 +107,11 @@ impl Default for Settings {
             db_buckets: Buckets::db_default(),
             workflow_buckets: Buckets::workflow_default(),
             http_max_series: 10_000,
+            alertmanager_urls: Vec::new(),
+            alert_resend_delay: Duration::from_secs(60),
+            instance: default_instance(),
+            alert_labels: Vec::new(),
+            external_url: None,
         }
     }
 }
@@ -201,6 +219,31 @@ impl Settings {
             if let Some((n, v)) = get(name) {
                 *field = parse_buckets(&v).map_err(|r| invalid(n, &v, r))?;
             }
+        }
+        if let Some((n, v)) = get("MCP_ALERTMANAGER_URL") {
+            s.alertmanager_urls = v
+                .split(',')
+                .map(|u| parse_base_url(u.trim()).map_err(|r| invalid(n, &v, r)))
+                .collect::<Result<_, _>>()?;
+        }
+        if let Some((n, v)) = get("MCP_ALERT_RESEND_DELAY") {
+            s.alert_resend_delay = positive(n, &v, parse_duration(&v))?;
+        }
+        if let Some((n, v)) = get("MCP_INSTANCE") {
+            if v.is_empty() {
+                return Err(invalid(
+                    n,
+                    &v,
+                    "must not be empty; unset it for the host name".into(),
+                ));
+            }
+            s.instance = v;
+        }
+        if let Some((n, v)) = get("MCP_ALERT_LABELS") {
+            s.alert_labels = parse_labels(&v).map_err(|r| invalid(n, &v, r))?;
+        }
+        if let Some((n, v)) = get("MCP_EXTERNAL_URL") {
+            s.external_url = Some(parse_base_url(&v).map_err(|r| invalid(n, &v, r))?);
         }
         if s.alert_evaluation_interval > s.metrics_window {
             return Err(invalid(
@@ -310,6 +353,57 @@ fn parse_buckets(v: &str) -> Result<Buckets, String> {
     Buckets::from_seconds(&bounds)
 }
 
+/// The host name, or `localhost` when the system does not tell.
+fn default_instance() -> String {
+    sysinfo::System::host_name()
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "localhost".to_owned())
+}
+
+/// An `http` or `https` base URL with a host, without its trailing `/`.
+fn parse_base_url(v: &str) -> Result<String, String> {
+    const HELP: &str = "expected a base URL such as http://alertmanager:9093";
+    let uri: http::Uri = v.parse().map_err(|_| HELP.to_owned())?;
+    let scheme_ok = matches!(uri.scheme_str(), Some("http" | "https"));
+    if !scheme_ok || uri.host().is_none_or(str::is_empty) || uri.query().is_some() {
+        return Err(HELP.into());
+    }
+    Ok(v.trim_end_matches('/').to_owned())
+}
+
+/// Parses `k=v,k=v` into label pairs; names must be valid Prometheus label names and
+/// must not be one of the labels every pushed alert sets.
+fn parse_labels(v: &str) -> Result<Vec<(String, String)>, String> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    for pair in v.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let (k, val) = pair
+            .split_once('=')
+            .ok_or_else(|| format!("{pair:?} is not of the form name=value"))?;
+        let (k, val) = (k.trim(), val.trim());
+        let valid = k.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+            && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if !valid || k.starts_with("__") {
+            return Err(format!("{k:?} is not a valid label name"));
+        }
+        if ["alertname", "severity", "component", "instance"].contains(&k) {
+            return Err(format!(
+                "{k:?} is set by the monitor and cannot be overridden"
+            ));
+        }
+        if val.is_empty() {
+            return Err(format!("label {k:?} has an empty value"));
+        }
+        if out.iter().any(|(o, _)| o == k) {
+            return Err(format!("label {k:?} is given twice"));
+        }
+        out.push((k.to_owned(), val.to_owned()));
+    }
+    if out.is_empty() {
+        return Err("expected labels such as team=payments,env=prod".into());
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -406,6 +500,18 @@ mod tests {
             ("MCP_DB_BUCKETS", "a,b"),
             ("MCP_WORKFLOW_BUCKETS", ""),
             ("MCP_HTTP_MAX_SERIES", "many"),
+            ("MCP_ALERTMANAGER_URL", "alertmanager:9093"),
+            ("MCP_ALERTMANAGER_URL", "http://am:9093,ftp://am"),
+            ("MCP_ALERTMANAGER_URL", ""),
+            ("MCP_ALERT_RESEND_DELAY", "0"),
+            ("MCP_ALERT_RESEND_DELAY", "often"),
+            ("MCP_INSTANCE", " "),
+            ("MCP_ALERT_LABELS", "team"),
+            ("MCP_ALERT_LABELS", "severity=page"),
+            ("MCP_ALERT_LABELS", "1team=x"),
+            ("MCP_ALERT_LABELS", "team=a,team=b"),
+            ("MCP_ALERT_LABELS", "team="),
+            ("MCP_EXTERNAL_URL", "/dashboard"),
         ];
         for (name, value) in cases {
             let msg = err(&[(name, value)]);
@@ -415,6 +521,39 @@ mod tests {
                 "{name}={value:?}: {msg}"
             );
         }
+    }
+
+    #[test]
+    fn receiver_settings_parse() {
+        let s = with(&[]).unwrap();
+        assert!(s.alertmanager_urls.is_empty() && s.alert_labels.is_empty());
+        assert_eq!(s.alert_resend_delay, Duration::from_secs(60));
+        assert!(!s.instance.is_empty());
+        let s = with(&[
+            (
+                "MCP_ALERTMANAGER_URL",
+                "http://am-1:9093/, https://am-2.example.com",
+            ),
+            ("MCP_ALERT_RESEND_DELAY", "30s"),
+            ("MCP_INSTANCE", "api-7"),
+            ("MCP_ALERT_LABELS", "team=payments, env=prod"),
+            ("MCP_EXTERNAL_URL", "https://api-7.example.com/"),
+        ])
+        .unwrap();
+        assert_eq!(
+            s.alertmanager_urls,
+            ["http://am-1:9093", "https://am-2.example.com"]
+        );
+        assert_eq!(s.alert_resend_delay, Duration::from_secs(30));
+        assert_eq!(s.instance, "api-7");
+        assert_eq!(
+            s.alert_labels,
+            [
+                ("team".to_owned(), "payments".to_owned()),
+                ("env".to_owned(), "prod".to_owned())
+            ]
+        );
+        assert_eq!(s.external_url.as_deref(), Some("https://api-7.example.com"));
     }
 
     #[test]

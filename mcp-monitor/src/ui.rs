@@ -82,12 +82,6 @@ pub(crate) async fn js(headers: HeaderMap) -> Response {
     asset(&headers, "text/javascript; charset=utf-8", PAGE_JS)
 }
 
-/// The host name, read once: the instance the page names.
-fn instance() -> &'static str {
-    static NAME: OnceLock<String> = OnceLock::new();
-    NAME.get_or_init(|| sysinfo::System::host_name().unwrap_or_else(|| "unknown".to_owned()))
-}
-
 /// `GET /api/v1/metrics/history`: one point per summary tick over the window, the
 /// peaks since reset, the alert thresholds the charts draw, and what names the
 /// instance. `admin` says whether the caller presented the admin token.
@@ -97,7 +91,7 @@ pub(crate) fn history(m: &Monitor, admin: bool) -> serde_json::Value {
     let threshold = |t: AlertType| t.threshold(s);
     serde_json::json!({
         "generated_at": chrono::Local::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, false),
-        "instance": instance(),
+        "instance": s.instance,
         "version": env!("CARGO_PKG_VERSION"),
         "uptime_seconds": m.uptime().as_secs_f64(),
         "since_reset_seconds": m.since_reset().as_secs_f64(),

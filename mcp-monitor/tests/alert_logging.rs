@@ -47,8 +47,16 @@ async fn firing_and_resolving_are_logged_through_tracing() {
 
     let m = common::monitor_with(&[("MCP_ALERT_FOR", "0")]);
     common::evaluate_cpu(&m, 0.9);
+    common::evaluate_cpu(&m, 0.99); // past 80% × 1.2: critical
+    common::evaluate_cpu(&m, 0.9);
     common::evaluate_cpu(&m, 0.1);
     let seen = events.0.lock().unwrap().clone();
+    for change in ["alert escalated", "alert de-escalated"] {
+        assert!(
+            seen.contains(&(tracing::Level::WARN, change.into(), "HIGH_CPU_USAGE".into())),
+            "{change}: {seen:?}"
+        );
+    }
     assert!(
         seen.contains(&(
             tracing::Level::WARN,

@@ -2,6 +2,8 @@
 //! a deadline, a parser for the Prometheus text exposition, and external tools.
 #![allow(dead_code)] // each test binary uses its own part
 
+pub(crate) mod fleet;
+
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::path::PathBuf;
@@ -325,10 +327,10 @@ pub(crate) fn external_tool(name: &str) -> Option<PathBuf> {
     if found.is_none() {
         assert!(
             !under_ci(),
-            "`{name}` is not installed, and CI is set: .ci/run installs it (Debian package `prometheus`)"
+            "`{name}` is not installed, and CI is set: .ci/run installs it (Debian packages `prometheus`, `prometheus-alertmanager`)"
         );
         eprintln!(
-            "NOTICE: skipping: `{name}` is not installed (apt-get install prometheus); under CI this fails"
+            "NOTICE: skipping: `{name}` is not installed (apt-get install prometheus prometheus-alertmanager); under CI this fails"
         );
     }
     found
