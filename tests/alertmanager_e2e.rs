@@ -132,10 +132,7 @@ async fn alerts_reach_a_real_alertmanager_with_prometheus_notifier_semantics() {
     assert_eq!(a["labels"]["component"], "system");
     assert_eq!(a["labels"]["team"], "payments");
     assert_eq!(a["status"]["state"], "active");
-    assert_eq!(
-        a["generatorURL"],
-        "http://api-a.example:8080/metrics/ui"
-    );
+    assert_eq!(a["generatorURL"], "http://api-a.example:8080/metrics/ui");
     assert_eq!(a["annotations"]["current_value"], "90%");
     assert_eq!(a["annotations"]["threshold"], "80%");
     let description = a["annotations"]["description"].as_str().unwrap();

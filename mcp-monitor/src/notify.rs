@@ -133,10 +133,7 @@ impl Notifier {
                 valid_for: 4 * s.alert_evaluation_interval.max(s.alert_resend_delay),
                 instance: s.instance.clone(),
                 static_labels: s.alert_labels.clone(),
-                generator_url: s
-                    .external_url
-                    .as_ref()
-                    .map(|u| format!("{u}/metrics/ui")),
+                generator_url: s.external_url.as_ref().map(|u| format!("{u}/metrics/ui")),
                 settings: s.clone(),
             }),
             dropped_events: AtomicU64::new(0),
@@ -615,10 +612,7 @@ mod tests {
         assert_eq!(a["labels"]["severity"], "warning");
         assert_eq!(a["labels"]["instance"], "api-1");
         assert_eq!(a["labels"]["team"], "payments");
-        assert_eq!(
-            a["generatorURL"],
-            "http://api-1:8080/metrics/ui"
-        );
+        assert_eq!(a["generatorURL"], "http://api-1:8080/metrics/ui");
         let starts = chrono::DateTime::parse_from_rfc3339(a["startsAt"].as_str().unwrap()).unwrap();
         let ends = chrono::DateTime::parse_from_rfc3339(a["endsAt"].as_str().unwrap()).unwrap();
         let valid = (ends - starts).num_seconds();
