@@ -27,6 +27,7 @@ mod rules;
 mod secret;
 mod settings;
 mod site;
+mod span;
 mod summary;
 pub mod trace;
 
