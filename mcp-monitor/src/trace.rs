@@ -131,8 +131,17 @@ mod otel {
     /// The context of the call being recorded, else of the current `tracing` span.
     #[inline]
     pub(super) fn current() -> Option<TraceContext> {
-        CALL.with(Cell::get)
-            .or_else(|| of_span(&tracing::Span::current()))
+        CALL.with(Cell::get).or_else(|| {
+            // No subscriber enables anything (the case of an application without
+            // one): there is no current span to ask, and asking costs a dispatcher
+            // lookup on every sample.
+            if tracing::level_filters::LevelFilter::current()
+                == tracing::level_filters::LevelFilter::OFF
+            {
+                return None;
+            }
+            of_span(&tracing::Span::current())
+        })
     }
 
     /// The sampled OpenTelemetry span context of `span`, if it has one.
