@@ -2,14 +2,14 @@
 //! served, made current on the thread while the request's future is polled.
 //!
 //! The HTTP layer parses the header ([`TraceContext::from_traceparent`]) and enters a
-//! [`Scope`] around every poll of the request's future, so the macro calls made while
-//! serving the request (on the same task) see it through [`current`], as does the
+//! `Scope` around every poll of the request's future, so the macro calls made while
+//! serving the request (on the same task) see it through `current`, as does the
 //! request's own record. Histograms attach it to the bucket a sample lands in (see
 //! `histogram::Exemplars`). Work spawned onto other tasks does not inherit it.
 //!
 //! With the `opentelemetry` feature, an OpenTelemetry context comes first: the span of
 //! the monitored call itself when `tracing-opentelemetry` gave it one (the guard makes
-//! it current while it records, [`CallScope`]), else the current `tracing` span's
+//! it current while it records), else the current `tracing` span's
 //! (`OpenTelemetrySpanExt::context`), and only then the request's `traceparent`. A
 //! context counts only when it is valid and sampled, as with `traceparent`.
 
