@@ -1,10 +1,13 @@
 //! Code generation: wraps a function body in a runtime guard.
 //!
 //! The expansion is deliberately thin. It declares one `static` call site holding the
-//! literal labels, starts a guard from it, runs the user's body (an `async move` block
-//! for `async fn`, a `FnOnce` closure otherwise, so that `return` and `?` are captured),
-//! classifies the value, and hands it back. Everything that records lives in
-//! `::mcp_monitor::__private`, where it is ordinary, type-checked, unit-tested code.
+//! literal labels, starts a guard from it with the call's span
+//! (`::mcp_monitor::__private::call_span!`, a `macro_rules!` macro whose definition
+//! depends on the runtime's `tracing` feature, which a proc macro cannot see), runs the
+//! user's body through the guard (an `async move` block for `async fn`, a `FnOnce`
+//! closure otherwise, so that `return` and `?` are captured), classifies the value,
+//! and hands it back. Everything that records lives in `::mcp_monitor::__private`,
+//! where it is ordinary, type-checked, unit-tested code.
 
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::{quote, quote_spanned};
@@ -89,20 +92,24 @@ pub(crate) fn expand(kind: Kind, labels: &Labels, item: ItemFn) -> syn::Result<T
         let body = quote_spanned!(body_span=> async move { #fake_return #block });
         if kind == Kind::Workflow {
             quote_spanned! {body_span=>
-                ::mcp_monitor::__private::InRun::new(#guard.workflow(), #body).await
+                ::mcp_monitor::__private::Guard::instrument(
+                    &#guard,
+                    ::mcp_monitor::__private::InRun::new(::mcp_monitor::__private::Guard::workflow(&#guard), #body),
+                )
+                .await
             }
         } else {
-            quote_spanned!(body_span=> #body.await)
+            quote_spanned! {body_span=>
+                ::mcp_monitor::__private::Guard::instrument(&#guard, #body).await
+            }
         }
     } else {
         let arrow = ret_ty.map(|ty| quote!(-> #ty));
         let body = quote_spanned!(body_span=> move || #arrow #block);
         if kind == Kind::Workflow {
-            quote_spanned! {body_span=>
-                ::mcp_monitor::__private::call_in_run(#guard.workflow(), #body)
-            }
+            quote_spanned!(body_span=> ::mcp_monitor::__private::Guard::call_in_run(&#guard, #body))
         } else {
-            quote_spanned!(body_span=> ::mcp_monitor::__private::call_once(#body))
+            quote_spanned!(body_span=> ::mcp_monitor::__private::Guard::call(&#guard, #body))
         }
     };
 
@@ -113,12 +120,14 @@ pub(crate) fn expand(kind: Kind, labels: &Labels, item: ItemFn) -> syn::Result<T
         let guard = Ident::new("_guard", Span::mixed_site());
         let run_body = if kind == Kind::Workflow {
             quote_spanned! {body_span=>
-                ::mcp_monitor::__private::call_in_run(#guard.workflow(), move || -> ! #block)
+                ::mcp_monitor::__private::Guard::call_in_run(&#guard, move || -> ! #block)
             }
         } else {
-            quote_spanned!(body_span=> ::mcp_monitor::__private::call_once(move || -> ! #block))
+            quote_spanned! {body_span=>
+                ::mcp_monitor::__private::Guard::call(&#guard, move || -> ! #block)
+            }
         };
-        let start = start_guard(&guard, &site_ty, values);
+        let start = start_guard(kind, &guard, &site_ty, values);
         return Ok(quote! {
             #(#attrs)*
             #vis #sig {
@@ -128,7 +137,7 @@ pub(crate) fn expand(kind: Kind, labels: &Labels, item: ItemFn) -> syn::Result<T
         });
     }
 
-    let start = start_guard(&guard, &site_ty, values);
+    let start = start_guard(kind, &guard, &site_ty, values);
     let classify = classify(&quote!(&#out));
     let name = fn_name(&sig.ident);
     Ok(quote! {
@@ -143,7 +152,7 @@ pub(crate) fn expand(kind: Kind, labels: &Labels, item: ItemFn) -> syn::Result<T
                     .mcp_monitor_check_future(&#guard, #name);
             }
             let #failed = #classify;
-            #guard.finish(#failed);
+            ::mcp_monitor::__private::Guard::finish(#guard, #failed);
             #out
         }
     })
@@ -293,7 +302,7 @@ fn expand_future_fn(
     let guard = quote::format_ident!("guard", span = Span::mixed_site());
     let fut = quote::format_ident!("fut", span = Span::mixed_site());
     let out = quote::format_ident!("out", span = Span::mixed_site());
-    let start = start_guard(&guard, site_ty, values);
+    let start = start_guard(kind, &guard, site_ty, values);
     let body_span = block.brace_token.span.join();
     let classify = {
         let probe = classify(&quote!(#out));
@@ -302,7 +311,7 @@ fn expand_future_fn(
     };
     // A run's future is polled as part of the run, and so is the call that makes it.
     let wrap = if kind == Kind::Workflow {
-        quote!(let #fut = ::mcp_monitor::__private::InRun::new(#guard.workflow(), #fut);)
+        quote!(let #fut = ::mcp_monitor::__private::InRun::new(::mcp_monitor::__private::Guard::workflow(&#guard), #fut);)
     } else {
         TokenStream::new()
     };
@@ -310,11 +319,9 @@ fn expand_future_fn(
         let arrow = ret.map(|ty| quote!(-> #ty));
         let body = quote_spanned!(body_span=> move || #arrow #block);
         if kind == Kind::Workflow {
-            quote_spanned! {body_span=>
-                ::mcp_monitor::__private::call_in_run(#guard.workflow(), #body)
-            }
+            quote_spanned!(body_span=> ::mcp_monitor::__private::Guard::call_in_run(&#guard, #body))
         } else {
-            quote_spanned!(body_span=> ::mcp_monitor::__private::call_once(#body))
+            quote_spanned!(body_span=> ::mcp_monitor::__private::Guard::call(&#guard, #body))
         }
     };
     let ret_ty = match &sig.output {
@@ -345,14 +352,32 @@ fn expand_future_fn(
     }
 }
 
-/// `let guard = { static SITE: <site> = <site>::new(labels); SITE.start() };`: the one
-/// `static` per function, scoped to a block so the body cannot see it.
-fn start_guard(guard: &Ident, site_ty: &TokenStream, values: &[syn::LitStr]) -> TokenStream {
+/// `let guard = { static SITE: <site> = <site>::new(labels); SITE.start(span) };`:
+/// the one `static` per function, scoped to a block so the body cannot see it, and
+/// the call's span (`call_span!(db "op" "table")`, which is a `tracing` span with one
+/// static callsite per function when the runtime has its `tracing` feature, and a
+/// zero-sized value otherwise). The expansion calls the runtime's methods by path
+/// (`Guard::call(&guard, ..)`), so that no trait of the user's with a method of the
+/// same name (`tracing::Instrument::instrument`) is picked instead.
+fn start_guard(
+    kind: Kind,
+    guard: &Ident,
+    site_ty: &TokenStream,
+    values: &[syn::LitStr],
+) -> TokenStream {
+    let span_kind = match kind {
+        Kind::DbOperation => quote!(db),
+        Kind::WorkflowStep => quote!(step),
+        Kind::Workflow => quote!(run),
+    };
     quote! {
         let #guard = {
             static SITE: ::mcp_monitor::__private::#site_ty =
                 ::mcp_monitor::__private::#site_ty::new(#(#values),*);
-            SITE.start()
+            ::mcp_monitor::__private::#site_ty::start(
+                &SITE,
+                ::mcp_monitor::__private::call_span!(#span_kind #(#values)*),
+            )
         };
     }
 }

@@ -35,6 +35,11 @@ use crate::attr::{Kind, Labels};
 /// Label values must be non-empty string literals of at most 64 bytes made of ASCII
 /// letters, digits, `_`, `-`, `.`, `:` and `/`; anything else is a compile error.
 ///
+/// With `mcp-monitor`'s `tracing` feature, each call also runs inside a `tracing` span
+/// named `"{operation} {table}"` with the fields `db.operation.name`,
+/// `db.collection.name` and `otel.kind = "client"`, ended with `mcp.status` (and
+/// `otel.status_code = "ERROR"` on a failure); see `docs/tracing.md`.
+///
 /// ```
 /// use mcp_monitor::monitor_db_operation;
 ///
@@ -69,6 +74,8 @@ pub fn monitor_db_operation(args: TokenStream, item: TokenStream) -> TokenStream
 ///   as one active execution).
 ///
 /// Targets, outcome rules and label rules are those of [`macro@monitor_db_operation`].
+/// With the `tracing` feature the call's span is named `"{workflow} {step}"`, with the
+/// fields `workflow.name` and `workflow.step.name`.
 ///
 /// ```
 /// use mcp_monitor::monitor_workflow_step;
@@ -92,7 +99,9 @@ pub fn monitor_workflow_step(args: TokenStream, item: TokenStream) -> TokenStrea
 /// - `mcp_active_workflows{workflow}`, raised for the duration of the run.
 ///
 /// Steps ([`macro@monitor_workflow_step`]) of the same workflow called from inside the
-/// run (on the same task or thread) do not raise `mcp_active_workflows` again.
+/// run (on the same task or thread) do not raise `mcp_active_workflows` again. With the
+/// `tracing` feature the run's span is named after the workflow, with the field
+/// `workflow.name`, and the spans of its steps are its children.
 ///
 /// ```
 /// use mcp_monitor::{monitor_workflow, monitor_workflow_step};

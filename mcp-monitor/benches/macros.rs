@@ -13,7 +13,16 @@
 //!   barrier; the time reported is wall time divided by the calls each thread made, i.e.
 //!   nanoseconds per call per thread, comparable with the single-thread figure.
 //!
-//! Run with `cargo bench -p mcp-monitor --bench macros`; see `docs/benchmarks.md`.
+//! * After criterion, interleaved ratios to the floor: the targets above, then our macro
+//!   with a trace context current (`mcp_monitor::trace::in_context`, so every call
+//!   also stores an exemplar), and, built with `--features tracing`, with a subscriber
+//!   that records the call's span (`tracing_subscriber::registry()`); with
+//!   `--features opentelemetry`, also with a `tracing-opentelemetry` layer over an
+//!   in-process `opentelemetry_sdk` tracer (sampled, no exporter). Built with a
+//!   feature, every figure before those is the feature with no subscriber.
+//!
+//! Run with `cargo bench -p mcp-monitor --bench macros` (add `--features tracing` or
+//! `--features opentelemetry`); see `docs/benchmarks.md`.
 
 use std::future::Future;
 use std::hint::black_box;
@@ -314,6 +323,65 @@ fn interleaved() {
     );
 }
 
+/// Our macro against the floor, interleaved as in [`interleaved`]: `ours` times
+/// `CALLS` calls of our macro in whatever setting it makes. Prints the medians of the
+/// floor's and our ns per call and of the ratio.
+fn against_floor(name: &str, ours: impl Fn(u64) -> Duration) {
+    const CALLS: u64 = 20_000;
+    const ROUNDS: usize = 41;
+    let (mut floor_ns, mut ours_ns, mut ratio) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..ROUNDS {
+        let f = one_thread(CALLS, floor).as_secs_f64();
+        let o = ours(CALLS).as_secs_f64();
+        floor_ns.push(f * 1e9 / CALLS as f64);
+        ours_ns.push(o * 1e9 / CALLS as f64);
+        ratio.push(o / f);
+    }
+    println!(
+        "interleaved, median of {ROUNDS} rounds of {CALLS} calls: {name}: \
+         {:.1} ns/call, floor {:.1} ns/call, ratio {:.2}",
+        median(ours_ns),
+        median(floor_ns),
+        median(ratio),
+    );
+}
+
+/// The sampled trace of the "trace context current" variant.
+fn bench_trace() -> mcp_monitor::trace::TraceContext {
+    mcp_monitor::trace::TraceContext::from_traceparent(
+        b"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+    )
+    .expect("a valid traceparent")
+}
+
+/// With `--features tracing`: the span of each call recorded by a subscriber.
+#[cfg(feature = "tracing")]
+fn with_subscribers() {
+    use tracing_subscriber::layer::SubscriberExt as _;
+
+    tracing::subscriber::with_default(tracing_subscriber::registry(), || {
+        against_floor(
+            "mcp_monitor, span recorded by tracing_subscriber::registry()",
+            |n| one_thread(n, mcp_monitor),
+        );
+    });
+
+    #[cfg(feature = "opentelemetry")]
+    {
+        use opentelemetry::trace::TracerProvider as _;
+
+        let provider = opentelemetry_sdk::trace::SdkTracerProvider::builder().build();
+        let subscriber = tracing_subscriber::registry()
+            .with(tracing_opentelemetry::layer().with_tracer(provider.tracer("bench")));
+        tracing::subscriber::with_default(subscriber, || {
+            against_floor(
+                "mcp_monitor, span exported to OpenTelemetry (registry + tracing-opentelemetry, sampled, no exporter), exemplar from its context",
+                |n| one_thread(n, mcp_monitor),
+            );
+        });
+    }
+}
+
 fn main() {
     let monitor = Monitor::builder()
         .install()
@@ -328,6 +396,24 @@ fn main() {
     contended(&mut c);
     c.final_summary();
     interleaved();
+    against_floor("mcp_monitor, no trace context", |n| {
+        one_thread(n, mcp_monitor)
+    });
+    against_floor(
+        "mcp_monitor, trace context current (in_context), exemplar per call",
+        |n| mcp_monitor::trace::in_context(bench_trace(), || one_thread(n, mcp_monitor)),
+    );
+    // Checked before the OpenTelemetry variant replaces the exemplars.
+    let trace_id = bench_trace().trace_id();
+    assert!(
+        monitor
+            .render_openmetrics()
+            .lines()
+            .any(|l| l.contains("table=\"bench\"") && l.contains(&trace_id)),
+        "the traced calls left no exemplar"
+    );
+    #[cfg(feature = "tracing")]
+    with_subscribers();
 
     // Every variant recorded into a live recorder: check that ours did.
     let text = monitor.render();
@@ -337,5 +423,6 @@ fn main() {
         ),
         "our series is missing from the exposition"
     );
+
     black_box(FLOOR.load(Relaxed));
 }

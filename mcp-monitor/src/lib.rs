@@ -30,6 +30,7 @@ mod rules;
 mod secret;
 mod settings;
 mod site;
+mod span;
 mod summary;
 pub mod trace;
 mod ui;

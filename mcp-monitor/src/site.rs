@@ -6,7 +6,9 @@
 //! (the histogram bucket of the call's outcome, and the histogram sum) on counters
 //! striped per thread, plus two for the active gauge of a workflow. The [`Guard`]
 //! records in `Drop`, so a return, an `Err`, a panic and a dropped future all go
-//! through one place, and every gauge it raised comes down.
+//! through one place, and every gauge it raised comes down. With the `tracing`
+//! feature the guard also owns the call's span (see [`crate::span`]): the body runs
+//! inside it and the guard's `Drop` records the outcome on it.
 
 use std::cell::Cell;
 use std::future::Future;
@@ -19,6 +21,7 @@ use crate::clock::Start;
 use crate::forward::{forwarding, Forward};
 use crate::outcome::Status;
 use crate::registry::{registry, ActiveGauge, OpKind, OpSeries};
+use crate::span::{self, CallSpan};
 
 /// A monitored function's call site: its literal labels and cached series.
 pub(crate) struct Site {
@@ -56,7 +59,7 @@ impl Site {
     }
 
     #[inline]
-    fn start(&'static self, raise_active: bool) -> Guard {
+    fn start(&'static self, raise_active: bool, span: CallSpan) -> Guard {
         let series = self.series();
         let active = raise_active.then(|| {
             let g = self.active_gauge();
@@ -73,6 +76,7 @@ impl Site {
             active,
             forwarded,
             status: None,
+            span,
             start: Start::now(),
         }
     }
@@ -87,10 +91,10 @@ impl DbSite {
         Self(Site::new(OpKind::Db, [operation, table]))
     }
 
-    /// Starts recording one call.
+    /// Starts recording one call, inside `span`.
     #[inline]
-    pub fn start(&'static self) -> Guard {
-        self.0.start(false)
+    pub fn start(&'static self, span: CallSpan) -> Guard {
+        self.0.start(false, span)
     }
 }
 
@@ -106,9 +110,9 @@ impl StepSite {
     /// Starts recording one call. The workflow counts as active for the duration
     /// unless this step runs inside a monitored run of the same workflow.
     #[inline]
-    pub fn start(&'static self) -> Guard {
+    pub fn start(&'static self, span: CallSpan) -> Guard {
         let inside_run = CURRENT_RUN.with(|c| c.get()) == Some(self.0.labels[0]);
-        self.0.start(!inside_run)
+        self.0.start(!inside_run, span)
     }
 }
 
@@ -121,10 +125,11 @@ impl RunSite {
         Self(Site::new(OpKind::Run, [workflow, ""]))
     }
 
-    /// Starts recording one run; the workflow counts as active until it ends.
+    /// Starts recording one run, inside `span`; the workflow counts as active until
+    /// it ends.
     #[inline]
-    pub fn start(&'static self) -> Guard {
-        self.0.start(true)
+    pub fn start(&'static self, span: CallSpan) -> Guard {
+        self.0.start(true, span)
     }
 }
 
@@ -140,6 +145,8 @@ pub struct Guard {
     active: Option<&'static ActiveGauge>,
     forwarded: bool,
     status: Option<Status>,
+    /// Closed when the guard is dropped, after the outcome is recorded on it.
+    span: CallSpan,
     start: Start,
 }
 
@@ -158,6 +165,37 @@ impl Guard {
     #[inline]
     pub fn workflow(&self) -> &'static str {
         self.site.labels[0]
+    }
+
+    /// Calls `f` (a synchronous body, or the code that makes a returned future) inside
+    /// the call's span. The `FnOnce` bound lets the body move out of, and return
+    /// borrows of, its arguments.
+    #[inline(always)]
+    pub fn call<R>(&self, f: impl FnOnce() -> R) -> R {
+        span::in_scope(&self.span, f)
+    }
+
+    /// Calls `f` inside the call's span, as part of a run of the site's workflow
+    /// (steps inside do not count it twice).
+    #[inline]
+    pub fn call_in_run<R>(&self, f: impl FnOnce() -> R) -> R {
+        let _scope = RunScope::enter(self.workflow());
+        span::in_scope(&self.span, f)
+    }
+
+    /// The body of a monitored `async fn`, polled inside the call's span.
+    #[cfg(feature = "tracing")]
+    #[inline]
+    pub fn instrument<F: Future>(&self, body: F) -> span::InSpan<'_, F> {
+        span::InSpan::new(&self.span, body)
+    }
+
+    /// The body of a monitored `async fn`, as it is (without the `tracing` feature
+    /// there is no span to enter).
+    #[cfg(not(feature = "tracing"))]
+    #[inline(always)]
+    pub fn instrument<F: Future>(&self, body: F) -> F {
+        body
     }
 
     /// Logs, once per call site, that `function` returned a future through a type the
@@ -258,7 +296,9 @@ where
     #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         let this = self.project();
+        let entered = span::enter(this.guard.as_ref().map(|g| &g.span));
         let out = std::task::ready!(this.inner.poll(cx));
+        drop(entered);
         if let Some(guard) = this.guard.take() {
             guard.finish((this.classify)(&out));
         }
@@ -277,6 +317,10 @@ impl Drop for Guard {
                 Status::Cancelled
             }
         });
+        span::finish(&self.span, status);
+        // The exemplar links to the call's own OpenTelemetry span, if it has one.
+        #[cfg(feature = "opentelemetry")]
+        let _otel = crate::trace::CallScope::enter(&self.span);
         self.series.record(status, ns);
         if let Some(g) = self.active {
             g.dec();
@@ -323,20 +367,6 @@ impl Drop for RunScope {
     fn drop(&mut self) {
         CURRENT_RUN.with(|c| c.set(self.previous));
     }
-}
-
-/// Calls `f` once. The macros wrap a synchronous body in a closure passed here: the
-/// `FnOnce` bound lets the body move out of, and return borrows of, its arguments.
-#[inline(always)]
-pub fn call_once<R>(f: impl FnOnce() -> R) -> R {
-    f()
-}
-
-/// Calls `f` once as part of a run of `workflow` (steps inside do not count it twice).
-#[inline]
-pub fn call_in_run<R>(workflow: &'static str, f: impl FnOnce() -> R) -> R {
-    let _scope = RunScope::enter(workflow);
-    f()
 }
 
 pin_project_lite::pin_project! {

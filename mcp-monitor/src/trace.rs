@@ -7,6 +7,12 @@
 //! request's own record. Histograms attach it to the bucket a sample lands in, as that
 //! bucket's exemplar in the OpenMetrics exposition. Work spawned onto other tasks does
 //! not inherit it: run it under [`in_context`].
+//!
+//! With the `opentelemetry` feature, an OpenTelemetry context comes first: the span of
+//! the monitored call itself when `tracing-opentelemetry` gave it one (the guard makes
+//! it current while it records), else the current `tracing` span's
+//! (`OpenTelemetrySpanExt::context`), and only then the request's `traceparent`. A
+//! context counts only when it is valid and sampled, as with `traceparent`.
 
 use std::cell::Cell;
 use std::fmt;
@@ -97,7 +103,89 @@ thread_local! {
 /// The trace context current on this thread, if any.
 #[inline]
 pub(crate) fn current() -> Option<TraceContext> {
+    #[cfg(feature = "opentelemetry")]
+    if let Some(ctx) = otel::current() {
+        return Some(ctx);
+    }
     CURRENT.with(Cell::get)
+}
+
+#[cfg(feature = "opentelemetry")]
+pub(crate) use otel::CallScope;
+
+/// Trace contexts from OpenTelemetry, through `tracing-opentelemetry`.
+#[cfg(feature = "opentelemetry")]
+mod otel {
+    use std::cell::Cell;
+
+    use opentelemetry::trace::TraceContextExt as _;
+    use tracing_opentelemetry::OpenTelemetrySpanExt as _;
+
+    use super::TraceContext;
+
+    thread_local! {
+        /// The OpenTelemetry context of the monitored call being recorded on this
+        /// thread, if its span has one.
+        static CALL: Cell<Option<TraceContext>> = const { Cell::new(None) };
+    }
+
+    /// The context of the call being recorded, else of the current `tracing` span.
+    #[inline]
+    pub(super) fn current() -> Option<TraceContext> {
+        CALL.with(Cell::get).or_else(|| {
+            // No subscriber enables anything (the case of an application without
+            // one): there is no current span to ask, and asking costs a dispatcher
+            // lookup on every sample.
+            if tracing::level_filters::LevelFilter::current()
+                == tracing::level_filters::LevelFilter::OFF
+            {
+                return None;
+            }
+            of_span(&tracing::Span::current())
+        })
+    }
+
+    /// The sampled OpenTelemetry span context of `span`, if it has one.
+    pub(super) fn of_span(span: &tracing::Span) -> Option<TraceContext> {
+        if span.is_none() {
+            return None;
+        }
+        let cx = span.context();
+        let otel_span = cx.span();
+        let sc = otel_span.span_context();
+        if !sc.is_valid() || !sc.is_sampled() {
+            return None;
+        }
+        TraceContext::new(
+            u128::from_be_bytes(sc.trace_id().to_bytes()),
+            u64::from_be_bytes(sc.span_id().to_bytes()),
+        )
+    }
+
+    /// Makes the OpenTelemetry context of a monitored call's span the one its
+    /// samples link to, until dropped.
+    pub(crate) struct CallScope {
+        previous: Option<TraceContext>,
+    }
+
+    impl CallScope {
+        /// Enters the context of `span`, if it has one (else keeps what was current).
+        #[inline]
+        pub(crate) fn enter(span: &tracing::Span) -> Self {
+            let previous = CALL.with(Cell::get);
+            if let Some(ctx) = of_span(span) {
+                CALL.with(|c| c.set(Some(ctx)));
+            }
+            Self { previous }
+        }
+    }
+
+    impl Drop for CallScope {
+        #[inline]
+        fn drop(&mut self) {
+            CALL.with(|c| c.set(self.previous));
+        }
+    }
 }
 
 /// Makes a trace context current on this thread until dropped.
