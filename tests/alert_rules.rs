@@ -134,12 +134,14 @@ fn other_settings_change_the_rules_and_promtool_accepts_them() {
         "{custom}"
     );
 
-    let odd = prometheus_rules(&settings(&[
+    // No sample minimum: refused from the environment, but a builder may set it.
+    let mut odd = settings(&[
         ("MCP_ALERT_FOR", "0"),
         ("MCP_METRICS_WINDOW", "90s"),
         ("MCP_ALERT_EVALUATION_INTERVAL", "1500ms"),
-        ("MCP_ALERT_MIN_SAMPLES", "0"),
-    ]));
+    ]);
+    odd.alert_min_samples = 0;
+    let odd = prometheus_rules(&odd);
     assert!(odd.contains("        for: 0s\n"));
     assert!(odd.contains("[90s]"));
     assert!(odd.contains("    interval: 1500ms\n"));

@@ -46,7 +46,7 @@ pub use crate::outcome::Status;
 pub use crate::pools::PoolStats;
 pub use crate::resources::ResourceSample;
 pub use crate::rules::prometheus_rules;
-pub use crate::settings::Settings;
+pub use crate::settings::{Settings, UnknownVariable, VARIABLES};
 
 #[doc(inline)]
 pub use mcp_monitor_macros::{monitor_db_operation, monitor_workflow, monitor_workflow_step};

@@ -596,7 +596,10 @@ mod tests {
 
     #[test]
     fn no_minimum_still_needs_one_sample() {
-        let yaml = prometheus_rules(&with(&[("MCP_ALERT_MIN_SAMPLES", "0")]));
+        // Refused from the environment, but a builder may still set it.
+        let mut s = with(&[]);
+        s.alert_min_samples = 0;
+        let yaml = prometheus_rules(&s);
         assert!(yaml.contains("(increase(mcp_http_requests_total[5m])) > 0\n"));
         assert!(!yaml.contains(">= 0"));
     }
