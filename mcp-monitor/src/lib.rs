@@ -23,6 +23,7 @@ mod resources;
 mod route_cache;
 mod rules;
 mod secret;
+mod server;
 mod settings;
 mod site;
 mod summary;
@@ -46,6 +47,7 @@ pub use crate::outcome::Status;
 pub use crate::pools::PoolStats;
 pub use crate::resources::ResourceSample;
 pub use crate::rules::prometheus_rules;
+pub use crate::server::{bind, serve, ServerTimeouts};
 pub use crate::settings::{Settings, UnknownVariable, VARIABLES};
 
 #[doc(inline)]
