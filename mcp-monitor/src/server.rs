@@ -47,7 +47,7 @@ use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{watch, Notify};
+use tokio::sync::watch;
 use tokio::task::JoinSet;
 use tokio::time::{Instant, Sleep};
 
@@ -248,11 +248,11 @@ const BUSY: u8 = 2;
 
 /// Where one connection is, and since when. Written by the connection's reads, its
 /// service and its response bodies; read by its watchdog (all in the connection's task).
+/// A change wakes nobody: the watchdog looks again often enough (see [`watchdog`]).
 struct Phase {
     phase: AtomicU8,
     since_ns: AtomicU64,
     base: Instant,
-    changed: Notify,
 }
 
 impl Phase {
@@ -261,7 +261,6 @@ impl Phase {
             phase: AtomicU8::new(IDLE),
             since_ns: AtomicU64::new(0),
             base: Instant::now(),
-            changed: Notify::new(),
         }
     }
 
@@ -269,7 +268,6 @@ impl Phase {
         let ns = u64::try_from(self.base.elapsed().as_nanos()).unwrap_or(u64::MAX);
         self.since_ns.store(ns, Ordering::Relaxed);
         self.phase.store(phase, Ordering::Relaxed);
-        self.changed.notify_one();
     }
 
     fn get(&self) -> (u8, Instant) {
@@ -313,6 +311,7 @@ impl Connection {
         http.header_read_timeout(None);
         let conn = http.serve_connection(io, service);
         tokio::select! {
+            biased;
             result = conn => {
                 if let Err(e) = result {
                     tracing::debug!(error = %e, "connection ended with an error");
@@ -326,6 +325,11 @@ impl Connection {
 }
 
 /// Completes when the connection has been in one phase for too long.
+///
+/// It is not woken when the phase changes (that would cost a wake-up of the connection
+/// per request): instead it never sleeps longer than the shortest limit a new phase can
+/// have. A phase that starts while it sleeps therefore has a deadline no earlier than
+/// the end of that sleep, and is seen in time.
 async fn watchdog(
     phase: &Phase,
     t: ServerTimeouts,
@@ -334,32 +338,31 @@ async fn watchdog(
     loop {
         let stopping = *stop.borrow_and_update();
         let (current, since) = phase.get();
-        let deadline = match current {
-            IDLE if stopping => Some((since + t.idle.min(IDLE_GRACE), "idle at shutdown")),
-            IDLE => Some((since + t.idle, "idle timeout")),
-            HEAD => Some((since + t.header, "request head timeout")),
+        let now = Instant::now();
+        let (deadline, why) = match current {
+            IDLE if stopping => (since + t.idle.min(IDLE_GRACE), "idle at shutdown"),
+            IDLE => (since + t.idle, "idle timeout"),
+            HEAD => (since + t.header, "request head timeout"),
             // The handler takes the time it needs; the body has its own deadline.
-            _ => None,
+            _ => (now + t.idle.max(t.header), ""),
         };
-        let sleep = async {
-            match deadline {
-                Some((at, _)) => tokio::time::sleep_until(at).await,
-                None => std::future::pending().await,
-            }
-        };
+        if current != BUSY && deadline <= now {
+            return why;
+        }
+        let mut look_again = t.header.min(t.idle);
+        if stopping {
+            look_again = look_again.min(IDLE_GRACE);
+        }
+        let wake = deadline.min(now + look_again);
         tokio::select! {
-            () = sleep => {
-                if phase.get() == (current, since) {
-                    return deadline.map_or("", |(_, why)| why);
-                }
-            }
-            () = phase.changed.notified() => {}
+            biased;
             changed = stop.changed(), if !stopping => {
                 if changed.is_err() {
                     // The server is gone; the shutdown deadline closes us.
                     std::future::pending::<()>().await;
                 }
             }
+            () = tokio::time::sleep_until(wake) => {}
         }
     }
 }
@@ -438,7 +441,8 @@ impl hyper::service::Service<Request<Incoming>> for Service {
         let timed_out = Arc::new(AtomicBool::new(false));
         let req = req.map(|body| DeadlineBody {
             inner: body,
-            sleep: tokio::time::sleep(self.body_timeout),
+            deadline: Instant::now() + self.body_timeout,
+            sleep: None,
             timed_out: timed_out.clone(),
             done: false,
         });
@@ -541,8 +545,9 @@ pin_project_lite::pin_project! {
     struct DeadlineBody {
         #[pin]
         inner: Incoming,
-        #[pin]
-        sleep: Sleep,
+        deadline: Instant,
+        // Made the first time the body is not ready: most bodies never are.
+        sleep: Option<Pin<Box<Sleep>>>,
         timed_out: Arc<AtomicBool>,
         done: bool,
     }
@@ -563,7 +568,11 @@ impl Body for DeadlineBody {
         match this.inner.poll_frame(cx) {
             Poll::Ready(frame) => Poll::Ready(frame.map(|f| f.map_err(Into::into))),
             Poll::Pending => {
-                ready!(this.sleep.poll(cx));
+                let deadline = *this.deadline;
+                let sleep = this
+                    .sleep
+                    .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
+                ready!(sleep.as_mut().poll(cx));
                 *this.done = true;
                 this.timed_out.store(true, Ordering::Relaxed);
                 Poll::Ready(Some(Err(Box::new(BodyTimeout))))

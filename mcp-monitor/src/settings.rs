@@ -399,12 +399,33 @@ fn token_from(
     }
 }
 
+/// The longest token file read; anything longer is not a token (and `/dev/zero` must
+/// not take the process's memory).
+const TOKEN_FILE_LIMIT: u64 = 4096;
+
 /// Reads a token file, dropping one trailing newline (`\n` or `\r\n`).
 fn read_token_file(variable: &'static str, path: &Path) -> Result<String, Error> {
-    let mut token = std::fs::read_to_string(path).map_err(|source| Error::TokenFile {
+    use std::io::Read;
+    let error = |source| Error::TokenFile {
         variable,
         path: path.to_owned(),
         source,
+    };
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(TOKEN_FILE_LIMIT + 1).read_to_end(&mut bytes))
+        .map_err(error)?;
+    if bytes.len() as u64 > TOKEN_FILE_LIMIT {
+        return Err(error(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("longer than {TOKEN_FILE_LIMIT} bytes: not a token"),
+        )));
+    }
+    let mut token = String::from_utf8(bytes).map_err(|_| {
+        error(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            "not UTF-8: not a token",
+        ))
     })?;
     if token.ends_with('\n') {
         token.pop();
@@ -742,6 +763,12 @@ mod tests {
             "{msg}"
         );
         assert!(std::error::Error::source(&e).is_some());
+        // Endless, or too long to be a token: refused after reading a few KiB.
+        let msg = err(&[("MCP_METRICS_TOKEN_FILE", "/dev/zero")]);
+        assert!(
+            msg.contains("/dev/zero") && msg.contains("longer than"),
+            "{msg}"
+        );
         // A variable and its file together: ambiguous.
         let path = temp_file("both", "x");
         let msg = err(&[
