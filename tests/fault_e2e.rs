@@ -335,3 +335,64 @@ fn a_token_file_works_and_an_unknown_variable_is_reported_with_the_closest_name(
     demo.terminate();
     std::fs::remove_file(token_file).unwrap();
 }
+
+#[test]
+fn resets_under_load_keep_metrics_monotonic_and_counts_exact() {
+    let Some(binary) = example_binary() else {
+        return;
+    };
+    let demo = Demo::start(&binary, &[("MCP_ADMIN_TOKEN", "adm1n")]);
+    const CLIENTS: usize = 16;
+    const PER_CLIENT: usize = 150;
+    let rt = runtime();
+    rt.block_on(async {
+        let addr = demo.addr;
+        let load: Vec<_> = (0..CLIENTS)
+            .map(|_| {
+                tokio::spawn(async move {
+                    let mut c = RawConn::connect(addr).await.unwrap();
+                    for _ in 0..PER_CLIENT {
+                        assert_eq!(c.get("/users").await.unwrap().status, 200);
+                    }
+                })
+            })
+            .collect();
+        // Meanwhile: resets, and scrapes whose counters must never go down.
+        let mut admin = RawConn::connect(addr).await.unwrap();
+        let mut scraper = RawConn::connect(addr).await.unwrap();
+        let reset = b"POST /api/v1/metrics/reset HTTP/1.1\r\nHost: test\r\nAuthorization: Bearer adm1n\r\nContent-Length: 0\r\n\r\n";
+        let mut previous: Option<common::Exposition> = None;
+        let (mut resets, mut scrapes) = (0, 0);
+        while !load.iter().all(|t| t.is_finished()) {
+            admin.send(reset).await.unwrap();
+            assert_eq!(admin.response().await.unwrap().status, 200);
+            resets += 1;
+            let res = scraper.get("/metrics").await.unwrap();
+            let now = common::Exposition::parse(&String::from_utf8(res.body).unwrap());
+            if let Some(before) = &previous {
+                for s in before.samples.iter().filter(|s| {
+                    s.name.ends_with("_total") || s.name.ends_with("_count") || s.name.ends_with("_bucket")
+                }) {
+                    let labels: Vec<(&str, &str)> =
+                        s.labels.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+                    let after = now.value(&s.name, &labels);
+                    assert!(after >= s.value, "{} {labels:?} went down: {} -> {after}", s.name, s.value);
+                }
+            }
+            previous = Some(now);
+            scrapes += 1;
+        }
+        for t in load {
+            t.await.unwrap();
+        }
+        assert!(resets > 1 && scrapes > 1, "{resets} resets, {scrapes} scrapes");
+        let res = scraper.get("/metrics").await.unwrap();
+        let m = common::Exposition::parse(&String::from_utf8(res.body).unwrap());
+        let counted = m.value(
+            "mcp_http_requests_total",
+            &[("method", "GET"), ("path", "/users"), ("status", "200")],
+        );
+        assert_eq!(counted, (CLIENTS * PER_CLIENT) as f64, "every request counted once, resets or not");
+    });
+    demo.terminate();
+}
