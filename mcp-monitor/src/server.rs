@@ -21,8 +21,8 @@
 //!
 //! On shutdown it stops accepting (new connections are refused), answers every request
 //! in flight or arriving on an open connection with `Connection: close`, closes idle
-//! connections once they have been idle for a moment (so that a request already on its
-//! way is not cut off), and after [`ServerTimeouts::shutdown`] closes whatever is still
+//! connections once they have been idle for a moment (1 s, at most half the shutdown
+//! timeout: so that a request already on its way is not cut off), and after [`ServerTimeouts::shutdown`] closes whatever is still
 //! open, slow clients included.
 //!
 //! When `accept` fails for lack of file descriptors (or memory), the error is logged (at
@@ -88,8 +88,14 @@ impl ServerTimeouts {
 }
 
 /// How long a connection that is idle when shutdown starts may stay open for a request
-/// already on its way (at most the idle timeout).
-const IDLE_GRACE: Duration = Duration::from_millis(500);
+/// already on its way: 1 s, and at most half the shutdown timeout and the idle timeout.
+const IDLE_GRACE: Duration = Duration::from_secs(1);
+
+impl ServerTimeouts {
+    fn idle_grace(&self) -> Duration {
+        IDLE_GRACE.min(self.shutdown / 2).min(self.idle)
+    }
+}
 
 /// How long to wait before accepting again after `accept` failed for lack of resources.
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
@@ -340,7 +346,7 @@ async fn watchdog(
         let (current, since) = phase.get();
         let now = Instant::now();
         let (deadline, why) = match current {
-            IDLE if stopping => (since + t.idle.min(IDLE_GRACE), "idle at shutdown"),
+            IDLE if stopping => (since + t.idle_grace(), "idle at shutdown"),
             IDLE => (since + t.idle, "idle timeout"),
             HEAD => (since + t.header, "request head timeout"),
             // The handler takes the time it needs; the body has its own deadline.
@@ -351,7 +357,7 @@ async fn watchdog(
         }
         let mut look_again = t.header.min(t.idle);
         if stopping {
-            look_again = look_again.min(IDLE_GRACE);
+            look_again = look_again.min(t.idle_grace());
         }
         let wake = deadline.min(now + look_again);
         tokio::select! {
