@@ -3,7 +3,8 @@
 //! A user service on SQLite and a workflow engine, instrumented with `mcp-monitor`
 //! (see `src/demo/` for the instrumented code), with the monitor's endpoints. Every
 //! `MCP_*` variable of the README applies; `MCP_ADDR` sets the listen address
-//! (default `127.0.0.1:8080`) and `DEMO_SCHEDULER=1` runs the workflow in the
+//! (default `127.0.0.1:8080`), `MCP_SHUTDOWN_TIMEOUT` the longest drain after SIGTERM
+//! (default `10s`) and `DEMO_SCHEDULER=1` runs the workflow in the
 //! background so that the dashboard has data. `RUST_LOG` sets the log filter
 //! (default `info`).
 
@@ -46,7 +47,8 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         demo::workflows::spawn_scheduler(state.workflows.clone(), demo::workflows::SCHEDULER_PERIOD)
     });
 
-    let listener = tokio::net::TcpListener::bind(monitor.settings().addr).await?;
+    // A bind failure names MCP_ADDR and the address.
+    let listener = mcp_monitor::bind(monitor.settings()).await?;
     let base = format!("http://{}", listener.local_addr()?);
     println!("mcp-monitor demo listening on {base}");
     println!("  try:       curl -s -XPOST {base}/users -H 'content-type: application/json' -d '{{\"name\":\"Ada\",\"email\":\"ada@example.com\"}}'");
@@ -65,9 +67,11 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     }
     println!("Ctrl-C to stop.");
 
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    // Head, body and idle timeouts on every connection; on SIGTERM, responses close
+    // their connections, new ones are refused, and what is still open after
+    // MCP_SHUTDOWN_TIMEOUT is closed.
+    let timeouts = mcp_monitor::ServerTimeouts::from_settings(monitor.settings());
+    mcp_monitor::serve(listener, app, timeouts, shutdown_signal()).await;
     if let Some(task) = scheduler {
         task.abort();
     }

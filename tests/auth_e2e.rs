@@ -17,6 +17,17 @@ const READ_ROUTES: &[&str] = &[
     "/metrics/dashboard",
 ];
 
+/// The challenge of a request without bearer credentials (RFC 6750 section 3).
+const CHALLENGE: &str = r#"Bearer realm="mcp-monitor""#;
+
+fn assert_invalid_token(res: &reqwest::Response, path: &str) {
+    let challenge = res.headers()["www-authenticate"].to_str().unwrap();
+    assert!(
+        challenge.starts_with(r#"Bearer realm="mcp-monitor", error="invalid_token""#),
+        "{path}: {challenge}"
+    );
+}
+
 async fn reset(s: &TestServer, path: &str, token: Option<&str>) -> reqwest::Response {
     let mut req = s.client.post(s.url(path));
     if let Some(t) = token {
@@ -58,7 +69,7 @@ async fn reset_needs_the_admin_token_and_keeps_prometheus_counters_monotonic() {
     for path in RESET_ROUTES {
         // No credentials: 401 with a Bearer challenge.
         let res = reset(&s, path, None).await;
-        assert_eq!(res.headers()["www-authenticate"], "Bearer", "{path}");
+        assert_eq!(res.headers()["www-authenticate"], CHALLENGE, "{path}");
         common::assert_json_error(res, 401, path).await;
         // Not a bearer token: 401 too.
         let res = s
@@ -68,10 +79,12 @@ async fn reset_needs_the_admin_token_and_keeps_prometheus_counters_monotonic() {
             .send()
             .await
             .unwrap();
-        assert_eq!(res.headers()["www-authenticate"], "Bearer", "{path}");
+        assert_eq!(res.headers()["www-authenticate"], CHALLENGE, "{path}");
         common::assert_json_error(res, 401, path).await;
-        // The wrong token: 403.
-        common::assert_json_error(reset(&s, path, Some("admin-secreT")).await, 403, path).await;
+        // The wrong token: 401 with `error="invalid_token"` (RFC 6750).
+        let res = reset(&s, path, Some("admin-secreT")).await;
+        assert_invalid_token(&res, path);
+        common::assert_json_error(res, 401, path).await;
         // GET is not the way.
         assert_eq!(s.get(path).await.status(), 405, "GET {path}");
     }
@@ -113,7 +126,7 @@ async fn a_metrics_token_protects_every_read_endpoint_and_nothing_else() {
     some_requests(&s, 1).await;
     for path in READ_ROUTES {
         let res = s.get(path).await;
-        assert_eq!(res.headers()["www-authenticate"], "Bearer", "{path}");
+        assert_eq!(res.headers()["www-authenticate"], CHALLENGE, "{path}");
         common::assert_json_error(res, 401, path).await;
 
         let res = s
@@ -123,7 +136,8 @@ async fn a_metrics_token_protects_every_read_endpoint_and_nothing_else() {
             .send()
             .await
             .unwrap();
-        common::assert_json_error(res, 403, path).await;
+        assert_invalid_token(&res, path);
+        common::assert_json_error(res, 401, path).await;
 
         let res = s
             .client
@@ -143,4 +157,66 @@ async fn a_metrics_token_protects_every_read_endpoint_and_nothing_else() {
     // The metrics token does not open the reset.
     let res = reset(&s, "/api/v1/metrics/reset", Some("read-secret")).await;
     common::assert_json_error(res, 403, "reset with the metrics token").await;
+}
+
+#[tokio::test]
+async fn the_scheme_is_case_insensitive_and_a_read_token_cannot_reset() {
+    let s = start(
+        Monitor::builder()
+            .with_admin_token("admin-secret")
+            .with_metrics_token("read-secret"),
+    )
+    .await;
+    some_requests(&s, 3).await;
+    let send = |path: &str, auth: &str| {
+        s.client
+            .request(
+                if path.ends_with("reset") {
+                    reqwest::Method::POST
+                } else {
+                    reqwest::Method::GET
+                },
+                s.url(path),
+            )
+            .header("authorization", auth)
+            .send()
+    };
+    // RFC 7235: the scheme is case-insensitive.
+    for auth in [
+        "BEARER read-secret",
+        "bearer read-secret",
+        "Bearer  read-secret",
+    ] {
+        let res = send("/metrics/summary", auth).await.unwrap();
+        assert_eq!(res.status(), 200, "{auth:?}");
+    }
+    // The metrics token is valid, but not for a reset: 403 `insufficient_scope`.
+    let res = send("/api/v1/metrics/reset", "Bearer read-secret")
+        .await
+        .unwrap();
+    let challenge = res.headers()["www-authenticate"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        challenge.contains(r#"error="insufficient_scope""#),
+        "{challenge}"
+    );
+    common::assert_json_error(res, 403, "reset with the metrics token").await;
+    // A malformed header: 400 `invalid_request`.
+    let res = send("/metrics", "Bearer two words").await.unwrap();
+    let challenge = res.headers()["www-authenticate"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        challenge.contains(r#"error="invalid_request""#),
+        "{challenge}"
+    );
+    common::assert_json_error(res, 400, "a malformed header").await;
+    // Nothing was reset so far; the admin token in upper case resets.
+    let res = send("/api/v1/metrics/reset", "BEARER admin-secret")
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
 }

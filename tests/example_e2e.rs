@@ -9,106 +9,11 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Instant;
 
+use common::process::{command, example_binary, lines, Guard};
 use common::DEADLINE;
-
-fn example_binary() -> Option<PathBuf> {
-    // This test runs as target/<profile>/deps/example_e2e-<hash>.
-    let exe = std::env::current_exe().expect("current exe");
-    let profile_dir = exe.parent()?.parent()?;
-    let path = profile_dir
-        .join("examples")
-        .join(format!("service{}", std::env::consts::EXE_SUFFIX));
-    if path.is_file() {
-        return Some(path);
-    }
-    assert!(
-        !common::under_ci(),
-        "{} is missing under CI: run the tests with `cargo test --workspace --all-features`, which builds it",
-        path.display()
-    );
-    eprintln!(
-        "NOTICE: skipping: {} is not built (run `cargo test` without --test, or `cargo build --example service`)",
-        path.display()
-    );
-    None
-}
-
-/// The example with a clean `MCP_*` environment plus `vars`.
-fn command(binary: &PathBuf, vars: &[(&str, &str)]) -> Command {
-    let mut cmd = Command::new(binary);
-    for (k, _) in std::env::vars() {
-        if k.starts_with("MCP_") || k == "DEMO_SCHEDULER" {
-            cmd.env_remove(k);
-        }
-    }
-    cmd.env("RUST_LOG", "info")
-        .envs(vars.iter().copied())
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    cmd
-}
-
-/// Kills the child if the test fails before it exits.
-struct Guard(Child);
-
-impl Drop for Guard {
-    fn drop(&mut self) {
-        if matches!(self.0.try_wait(), Ok(None)) {
-            let _ = self.0.kill();
-            let _ = self.0.wait();
-        }
-    }
-}
-
-impl Guard {
-    /// Everything the exited child wrote on stdout and stderr.
-    fn output(&mut self) -> String {
-        use std::io::Read;
-        let mut s = String::new();
-        if let Some(mut o) = self.0.stdout.take() {
-            o.read_to_string(&mut s).expect("stdout");
-        }
-        if let Some(mut e) = self.0.stderr.take() {
-            e.read_to_string(&mut s).expect("stderr");
-        }
-        s
-    }
-
-    fn wait_with_deadline(&mut self) -> std::process::ExitStatus {
-        let start = Instant::now();
-        loop {
-            if let Some(status) = self.0.try_wait().expect("try_wait") {
-                return status;
-            }
-            assert!(
-                start.elapsed() < DEADLINE,
-                "the service did not exit within {DEADLINE:?}"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-}
-
-/// Sends every line the child writes on `stream` to a channel.
-fn lines(stream: impl std::io::Read + Send + 'static) -> mpsc::Receiver<String> {
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stream).lines() {
-            let Ok(line) = line else { break };
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    rx
-}
 
 #[test]
 fn a_bad_setting_stops_start_up_naming_the_variable() {

@@ -73,7 +73,7 @@ async fn history_needs_the_metrics_or_the_admin_token_and_says_which() {
         req.send()
     };
     assert_json_error(get(None).await.unwrap(), 401, "no token").await;
-    assert_json_error(get(Some("nope")).await.unwrap(), 403, "wrong token").await;
+    assert_json_error(get(Some("nope")).await.unwrap(), 401, "wrong token").await;
     let read: serde_json::Value = get(Some("read")).await.unwrap().json().await.unwrap();
     assert_eq!(read["admin"], false);
     assert_eq!(read["reset_enabled"], true);

@@ -44,7 +44,17 @@ use std::time::{Duration, Instant};
 use http_common::{install_monitor, median, router, URI};
 use mcp_monitor::Monitor;
 
-const SOCKET_VARIANTS: [&str; 4] = ["bare", "mcp_monitor", "axum_prometheus", "noop_layer"];
+/// `*_served` variants are the same routers served by `mcp_monitor::serve` with its
+/// default timeouts (head, body and idle deadlines on every connection) instead of
+/// `axum::serve`.
+const SOCKET_VARIANTS: [&str; 6] = [
+    "bare",
+    "mcp_monitor",
+    "axum_prometheus",
+    "noop_layer",
+    "bare_served",
+    "mcp_monitor_served",
+];
 
 #[derive(Debug, Clone)]
 struct Opts {
@@ -252,7 +262,8 @@ fn start_servers(current_thread: bool, monitor: &Monitor) -> Vec<u16> {
         .iter()
         .map(|v| {
             let (tx, rx) = std::sync::mpsc::channel();
-            let app = router(v, monitor);
+            let served = v.ends_with("_served");
+            let app = router(v.trim_end_matches("_served"), monitor);
             std::thread::spawn(move || {
                 let mut builder = if current_thread {
                     tokio::runtime::Builder::new_current_thread()
@@ -268,7 +279,13 @@ fn start_servers(current_thread: bool, monitor: &Monitor) -> Vec<u16> {
                         .expect("bind");
                     tx.send(listener.local_addr().expect("addr").port())
                         .expect("send the port");
-                    axum::serve(listener, app).await
+                    if served {
+                        let timeouts = mcp_monitor::ServerTimeouts::default();
+                        mcp_monitor::serve(listener, app, timeouts, std::future::pending()).await;
+                        Ok(())
+                    } else {
+                        axum::serve(listener, app).await
+                    }
                 })
             });
             rx.recv().expect("the server started")

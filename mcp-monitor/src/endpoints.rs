@@ -75,40 +75,106 @@ pub(crate) fn router(monitor: Monitor) -> Router {
 }
 
 fn error(status: StatusCode, message: &str) -> Response {
-    let mut res = (status, Json(serde_json::json!({ "error": message }))).into_response();
-    if status == StatusCode::UNAUTHORIZED {
-        res.headers_mut()
-            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+    (status, Json(serde_json::json!({ "error": message }))).into_response()
+}
+
+/// The `realm` of every challenge.
+const REALM: &str = "mcp-monitor";
+
+/// Why a request is refused, as RFC 6750 (section 3) names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Refusal {
+    /// No bearer credentials at all (no header, or another scheme): 401 with a bare
+    /// challenge, no error code.
+    Missing,
+    /// A bearer header that is malformed (empty token, a space inside): 400
+    /// `invalid_request`.
+    Malformed,
+    /// A bearer token that is not the expected one: 401 `invalid_token`.
+    InvalidToken,
+    /// A valid token without the right to do this (the metrics token on reset), or an
+    /// action that no token may do (reset without `MCP_ADMIN_TOKEN`): 403
+    /// `insufficient_scope`.
+    InsufficientScope(&'static str),
+}
+
+impl Refusal {
+    fn response(self) -> Response {
+        let (status, code, message) = match self {
+            Self::Missing => (
+                StatusCode::UNAUTHORIZED,
+                None,
+                "missing bearer token: send Authorization: Bearer <token>",
+            ),
+            Self::Malformed => (
+                StatusCode::BAD_REQUEST,
+                Some("invalid_request"),
+                "malformed Authorization header: expected Bearer <token>",
+            ),
+            Self::InvalidToken => (
+                StatusCode::UNAUTHORIZED,
+                Some("invalid_token"),
+                "invalid token",
+            ),
+            Self::InsufficientScope(message) => {
+                (StatusCode::FORBIDDEN, Some("insufficient_scope"), message)
+            }
+        };
+        let challenge = match code {
+            None => format!("Bearer realm=\"{REALM}\""),
+            Some(code) => format!(
+                "Bearer realm=\"{REALM}\", error=\"{code}\", error_description=\"{message}\""
+            ),
+        };
+        let mut res = error(status, message);
+        if let Ok(v) = HeaderValue::from_str(&challenge) {
+            res.headers_mut().insert(header::WWW_AUTHENTICATE, v);
+        }
+        res
     }
-    res
+}
+
+/// The bearer token of an `Authorization` header: the scheme is case-insensitive
+/// (RFC 7235), one or more spaces separate it from the token, and the token is one
+/// word (RFC 6750's `b64token`; surrounding spaces are ignored).
+fn bearer_token(headers: &HeaderMap) -> Result<&str, Refusal> {
+    let value = headers
+        .get(header::AUTHORIZATION)
+        .ok_or(Refusal::Missing)?
+        .to_str()
+        .map_err(|_| Refusal::Malformed)?
+        .trim_matches(|c| c == ' ' || c == '\t');
+    let (scheme, rest) = value.split_once([' ', '\t']).unwrap_or((value, ""));
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return Err(Refusal::Missing);
+    }
+    let token = rest.trim_matches(|c| c == ' ' || c == '\t');
+    if token.is_empty() || token.contains([' ', '\t']) {
+        return Err(Refusal::Malformed);
+    }
+    Ok(token)
 }
 
 /// Checks `Authorization: Bearer <expected>` (see [`Secret`] for the comparison);
-/// returns the response that refuses the request, if it is refused.
-fn rejection(headers: &HeaderMap, expected: &Secret) -> Option<Response> {
-    let Some(value) = headers.get(header::AUTHORIZATION) else {
-        return Some(error(StatusCode::UNAUTHORIZED, "missing bearer token"));
+/// returns the response that refuses the request, if it is refused. A token that is
+/// `weaker` (valid, for something else) is refused as `insufficient_scope`.
+fn rejection(headers: &HeaderMap, expected: &Secret, weaker: Option<&Secret>) -> Option<Response> {
+    let refusal = match bearer_token(headers) {
+        Err(r) => r,
+        Ok(token) if expected.matches(token) => return None,
+        Ok(token) if weaker.is_some_and(|w| w.matches(token)) => Refusal::InsufficientScope(
+            "this token may read, not reset: reset needs MCP_ADMIN_TOKEN",
+        ),
+        Ok(_) => Refusal::InvalidToken,
     };
-    let token = value
-        .to_str()
-        .ok()
-        .and_then(|v| {
-            v.strip_prefix("Bearer ")
-                .or_else(|| v.strip_prefix("bearer "))
-        })
-        .map(str::trim);
-    let Some(token) = token else {
-        return Some(error(
-            StatusCode::UNAUTHORIZED,
-            "expected an Authorization: Bearer <token> header",
-        ));
-    };
-    (!expected.matches(token)).then(|| error(StatusCode::FORBIDDEN, "invalid token"))
+    Some(refusal.response())
 }
 
 /// The refusal of a read, when `MCP_METRICS_TOKEN` is set and not presented.
 fn read_rejection(e: &Endpoints, headers: &HeaderMap) -> Option<Response> {
-    e.metrics_token.as_ref().and_then(|t| rejection(headers, t))
+    e.metrics_token
+        .as_ref()
+        .and_then(|t| rejection(headers, t, None))
 }
 
 async fn metrics(State(e): EndpointsState, headers: HeaderMap) -> Response {
@@ -162,12 +228,10 @@ async fn dashboard(State(e): EndpointsState, headers: HeaderMap) -> Response {
 
 async fn reset(State(e): EndpointsState, headers: HeaderMap) -> Response {
     let Some(admin) = &e.admin_token else {
-        return error(
-            StatusCode::FORBIDDEN,
-            "reset is disabled: set MCP_ADMIN_TOKEN to enable it",
-        );
+        return Refusal::InsufficientScope("reset is disabled: set MCP_ADMIN_TOKEN to enable it")
+            .response();
     };
-    if let Some(r) = rejection(&headers, admin) {
+    if let Some(r) = rejection(&headers, admin, e.metrics_token.as_ref()) {
         return r;
     }
     e.monitor.reset();
@@ -184,11 +248,92 @@ async fn history(State(e): EndpointsState, headers: HeaderMap) -> Response {
     let admin = e
         .admin_token
         .as_ref()
-        .is_some_and(|t| rejection(&headers, t).is_none());
+        .is_some_and(|t| rejection(&headers, t, None).is_none());
     if !admin {
         if let Some(r) = read_rejection(&e, &headers) {
             return r;
         }
     }
     Json(crate::ui::history(&e.monitor, admin)).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(authorization: &[u8]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_bytes(authorization).unwrap(),
+        );
+        h
+    }
+
+    #[test]
+    fn the_scheme_is_case_insensitive_and_the_token_one_word() {
+        for ok in [
+            "Bearer tok",
+            "bearer tok",
+            "BEARER tok",
+            "bEaReR  tok ",
+            "Bearer\ttok",
+        ] {
+            assert_eq!(bearer_token(&headers(ok.as_bytes())), Ok("tok"), "{ok:?}");
+        }
+        assert_eq!(bearer_token(&HeaderMap::new()), Err(Refusal::Missing));
+        for other in ["Basic dG9rOg==", "Bearertok", "Token tok"] {
+            assert_eq!(
+                bearer_token(&headers(other.as_bytes())),
+                Err(Refusal::Missing),
+                "{other:?}"
+            );
+        }
+        for bad in [&b"Bearer"[..], b"Bearer   ", b"Bearer a b", b"Bearer \xff"] {
+            assert_eq!(
+                bearer_token(&headers(bad)),
+                Err(Refusal::Malformed),
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn refusals_follow_rfc_6750() {
+        let admin = Secret::new("adm1n");
+        let reader = Secret::new("r3ad");
+        let check = |auth: Option<&str>| {
+            let h = auth.map_or_else(HeaderMap::new, |a| headers(a.as_bytes()));
+            rejection(&h, &admin, Some(&reader)).map(|r| {
+                let challenge = r.headers()[header::WWW_AUTHENTICATE]
+                    .to_str()
+                    .unwrap()
+                    .to_owned();
+                (r.status(), challenge)
+            })
+        };
+        assert_eq!(check(Some("BEARER adm1n")), None);
+        assert_eq!(
+            check(None),
+            Some((
+                StatusCode::UNAUTHORIZED,
+                r#"Bearer realm="mcp-monitor""#.into()
+            ))
+        );
+        let (status, challenge) = check(Some("Bearer adm1N")).unwrap();
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        assert!(challenge.starts_with(r#"Bearer realm="mcp-monitor", error="invalid_token""#));
+        let (status, challenge) = check(Some("Bearer r3ad")).unwrap();
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        assert!(
+            challenge.contains(r#"error="insufficient_scope""#),
+            "{challenge}"
+        );
+        let (status, challenge) = check(Some("Bearer")).unwrap();
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert!(
+            challenge.contains(r#"error="invalid_request""#),
+            "{challenge}"
+        );
+    }
 }

@@ -14,6 +14,28 @@ pub enum Error {
         /// Why it was refused.
         reason: String,
     },
+    /// The file named by a `*_TOKEN_FILE` variable could not be read.
+    #[error("cannot read {variable} {path:?}: {source}")]
+    TokenFile {
+        /// The variable, such as `MCP_ADMIN_TOKEN_FILE`.
+        variable: &'static str,
+        /// The path it names.
+        path: std::path::PathBuf,
+        /// Why the file could not be read.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The listen address could not be bound.
+    #[error("cannot listen on {addr} ({variable}): {source}")]
+    Bind {
+        /// The variable the address came from, `MCP_ADDR`.
+        variable: &'static str,
+        /// The address.
+        addr: std::net::SocketAddr,
+        /// Why it could not be bound.
+        #[source]
+        source: std::io::Error,
+    },
     /// A global `metrics` recorder is already installed (ours or another).
     #[error("a global metrics recorder is already installed; install the monitor once, before any other recorder")]
     AlreadyInstalled,

@@ -47,13 +47,19 @@ pub struct Buckets {
     bounds_s: Vec<f64>,
 }
 
+/// The smallest bucket bound, in seconds: one nanosecond.
+const MIN_BOUND_S: f64 = 1e-9;
+/// The largest bucket bound, in seconds: `u64::MAX` nanoseconds, rounded down.
+const MAX_BOUND_S: f64 = 18_446_744_073.0;
+
 impl Buckets {
     /// Builds buckets from upper bounds in seconds.
     ///
     /// # Errors
     ///
     /// Returns a message if the list is empty, has a bound that is not a positive
-    /// finite number, or is not strictly increasing.
+    /// finite number or lies outside 1 ns ..= 584 years (the range a histogram counts
+    /// in nanoseconds), or is not strictly increasing to the nanosecond.
     pub fn from_seconds(bounds: &[f64]) -> Result<Self, String> {
         if bounds.is_empty() {
             return Err("a bucket list needs at least one bound".into());
@@ -65,13 +71,25 @@ impl Buckets {
                     "bucket bound {b} is not a positive number of seconds"
                 ));
             }
+            // Durations are counted in whole nanoseconds in a u64 (up to 584 years).
+            if !(MIN_BOUND_S..=MAX_BOUND_S).contains(&b) {
+                return Err(format!(
+                    "bucket bound {b} is out of range: bounds are from 1 ns (1e-9) to {MAX_BOUND_S} s"
+                ));
+            }
             if i > 0 && b <= bounds[i - 1] {
                 return Err(format!(
                     "bucket bounds must increase strictly, but {b} follows {}",
                     bounds[i - 1]
                 ));
             }
-            bounds_ns.push(Duration::from_secs_f64(b).as_nanos().min(u64::MAX.into()) as u64);
+            let ns = Duration::from_secs_f64(b).as_nanos() as u64;
+            if ns == 0 || bounds_ns.last() == Some(&ns) {
+                return Err(format!(
+                    "bucket bound {b} is not distinct from the one before it (or from 0) to the nanosecond"
+                ));
+            }
+            bounds_ns.push(ns);
         }
         Ok(Self {
             bounds_ns,
@@ -362,6 +380,27 @@ impl HistogramSnapshot {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn out_of_range_bounds_are_errors_not_panics() {
+        for bounds in [
+            &[1e20][..],
+            &[2e19],
+            &[1e300],
+            &[0.1, f64::MAX],
+            &[1e-12],
+            &[1e-9, 1.1e-9],
+            &[f64::NAN],
+            &[f64::INFINITY],
+            &[-1.0],
+            &[0.0],
+        ] {
+            let e = Buckets::from_seconds(bounds).unwrap_err();
+            assert!(!e.is_empty(), "{bounds:?}");
+        }
+        let b = Buckets::from_seconds(&[1e-9, 2e-9, MAX_BOUND_S]).unwrap();
+        assert_eq!(b.bounds_ns, [1, 2, 18_446_744_073_000_000_000]);
+    }
 
     #[test]
     fn le_semantics_and_inf_bucket() {

@@ -28,6 +28,7 @@ mod resources;
 mod route_cache;
 mod rules;
 mod secret;
+mod server;
 mod settings;
 mod site;
 mod span;
@@ -59,7 +60,8 @@ pub use crate::outcome::{MonitoredError, Status};
 pub use crate::pools::PoolStats;
 pub use crate::resources::ResourceSample;
 pub use crate::rules::prometheus_rules;
-pub use crate::settings::Settings;
+pub use crate::server::{bind, serve, ServerTimeouts};
+pub use crate::settings::{Settings, UnknownVariable, VARIABLES};
 
 #[doc(inline)]
 pub use mcp_monitor_macros::{monitor_db_operation, monitor_workflow, monitor_workflow_step};

@@ -103,6 +103,14 @@ impl MonitorBuilder {
     fn parts(self) -> Result<(MonitorRecorder, Monitor), Error> {
         crate::clock::init();
         let s = self.settings;
+        for (variable, token) in [
+            ("MCP_ADMIN_TOKEN", &s.admin_token),
+            ("MCP_METRICS_TOKEN", &s.metrics_token),
+        ] {
+            if let Some(t) = token {
+                crate::settings::check_token(variable, t)?;
+            }
+        }
         if s.metrics_window.is_zero() {
             return Err(Error::InvalidSetting {
                 variable: "MCP_METRICS_WINDOW",
@@ -510,12 +518,7 @@ impl Monitor {
         let tasks = async move {
             let mut jobs = vec![
                 tokio::spawn(every(weak.clone(), tick, true, Monitor::tick)),
-                tokio::spawn(every(
-                    weak.clone(),
-                    resource,
-                    false,
-                    Monitor::sample_resources,
-                )),
+                tokio::spawn(sample_resources(weak.clone(), resource)),
                 tokio::spawn(every(
                     weak.clone(),
                     evaluation,
@@ -557,6 +560,22 @@ impl Monitor {
             }
         }
     }
+}
+
+/// Samples the resources every `period` while the monitor is alive. CPU use is a
+/// difference between two readings, so the first sample (at start) has none; a second
+/// one follows as soon as `sysinfo` can measure, so that CPU shows within a second of
+/// start rather than after a whole period.
+async fn sample_resources(weak: Weak<Inner>, period: Duration) {
+    let Some(inner) = weak.upgrade() else { return };
+    Monitor { inner }.sample_resources();
+    let soon = sysinfo::MINIMUM_CPU_UPDATE_INTERVAL;
+    if period > soon {
+        tokio::time::sleep(soon).await;
+        let Some(inner) = weak.upgrade() else { return };
+        Monitor { inner }.sample_resources();
+    }
+    every(weak, period, true, Monitor::sample_resources).await;
 }
 
 /// Runs `f` every `period` while the monitor is alive.

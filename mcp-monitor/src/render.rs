@@ -1,13 +1,16 @@
 //! Prometheus text exposition of the registry's series.
 //!
-//! Written with `metrics-exporter-prometheus`'s public formatting helpers so that the
-//! escaping rules are the exporter's. Counters are rendered for every status (zero
-//! included) so that `rate()` and `increase()` see a series from its first scrape.
+//! Written with `metrics-exporter-prometheus`'s public formatting helpers, except for
+//! label values: its `sanitize_label_value` leaves a backslash that precedes a quote
+//! unescaped (so `a\"` and `a"` both render as `a\"`, one series twice) and moves one
+//! that precedes a line feed after it; [`escape_label_value`] escapes exactly as the
+//! format says. Counters are rendered for every status (zero included) so that `rate()`
+//! and `increase()` see a series from its first scrape.
 
 use std::fmt::Write as _;
 
 use metrics_exporter_prometheus::formatting::{
-    sanitize_label_value, write_help_line, write_metric_line, write_type_line,
+    write_help_line, write_metric_line, write_type_line,
 };
 
 use crate::histogram::{AtomicHistogram, Buckets, Exemplar, HistogramSnapshot};
@@ -18,7 +21,22 @@ use crate::registry::{registry, OpKind};
 
 /// Quotes a label pair as the exposition wants it.
 pub(crate) fn label(key: &str, value: &str) -> String {
-    format!("{key}=\"{}\"", sanitize_label_value(value))
+    format!("{key}=\"{}\"", escape_label_value(value))
+}
+
+/// Escapes a label value for the text format: `\` as `\\`, `"` as `\"`, a line feed as
+/// `\n`; every other character as it is.
+pub(crate) fn escape_label_value(value: &str) -> String {
+    let mut out = String::with_capacity(value.len() + 2);
+    for c in value.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            '\n' => out.push_str("\\n"),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// The exposition format being written.
@@ -397,5 +415,72 @@ pub(crate) fn render_all(monitor: &crate::Monitor, out: &mut String, format: For
     crate::rules::render_thresholds(monitor.settings(), out);
     if let Some(n) = &monitor.inner_notifier() {
         n.render(out);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Reads an escaped label value back, as Prometheus does.
+    fn unescape(v: &str) -> String {
+        let mut out = String::new();
+        let mut chars = v.chars();
+        while let Some(c) = chars.next() {
+            match (c, c == '\\') {
+                (_, true) => match chars.next() {
+                    Some('n') => out.push('\n'),
+                    Some(c @ ('\\' | '"')) => out.push(c),
+                    other => panic!("invalid escape {other:?} in {v:?}"),
+                },
+                (c, false) => out.push(c),
+            }
+        }
+        out
+    }
+
+    /// Found by the `exposition` fuzz target (fuzz/regressions/exposition/): the
+    /// exporter's `sanitize_label_value` dropped the backslash of `\"` and moved the one of
+    /// `\` + line feed.
+    #[test]
+    fn label_values_read_back_exactly() {
+        for v in [
+            "p\"\\\n",
+            "a\\\"b",
+            "a\"",
+            "a\\\"",
+            "\\",
+            "\\\\n",
+            "\n\\",
+            "C:\\dir\\",
+            "ユ\"ー",
+        ] {
+            let escaped = escape_label_value(v);
+            assert!(!escaped.contains('\n'), "{escaped:?}");
+            assert_eq!(unescape(&escaped), v, "{escaped:?}");
+        }
+        assert_ne!(escape_label_value("a\""), escape_label_value("a\\\""));
+    }
+
+    #[test]
+    fn two_caches_whose_names_differ_by_a_backslash_are_two_series() {
+        let m = crate::Monitor::builder().build().unwrap();
+        m.cache("a\"").hit();
+        m.cache("a\\\"").hit();
+        let text = m.render();
+        let lines: Vec<&str> = text
+            .lines()
+            .filter(|l| l.starts_with("mcp_cache_hits_total{"))
+            .collect();
+        for expected in [
+            r#"mcp_cache_hits_total{cache="a\""} 1"#,
+            r#"mcp_cache_hits_total{cache="a\\\""} 1"#,
+        ] {
+            assert!(
+                lines.contains(&expected),
+                "{expected} missing from {lines:?}"
+            );
+        }
+        assert_eq!(lines.len(), 2, "{text}");
     }
 }

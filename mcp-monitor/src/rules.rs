@@ -597,12 +597,14 @@ mod tests {
     #[test]
     fn thresholds_are_not_in_the_file_but_window_and_for_are() {
         let default = prometheus_rules(&Settings::default());
-        let thresholds = prometheus_rules(&with(&[
+        // No sample minimum: refused from the environment, but a builder may set it.
+        let mut strict = with(&[
             ("MCP_CPU_THRESHOLD", "1%"),
-            ("MCP_ALERT_MIN_SAMPLES", "0"),
             ("MCP_ALERT_CRITICAL_FACTOR", "1.1"),
             ("MCP_REQUEST_LATENCY_THRESHOLD", "250ms"),
-        ]));
+        ]);
+        strict.alert_min_samples = 0;
+        let thresholds = prometheus_rules(&strict);
         assert_eq!(default, thresholds);
         let s = with(&[
             ("MCP_ALERT_FOR", "90s"),

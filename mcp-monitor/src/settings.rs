@@ -4,6 +4,7 @@
 //! variable and the value, never a silent fallback to the default.
 
 use std::net::SocketAddr;
+use std::path::Path;
 use std::time::Duration;
 
 use crate::error::Error;
@@ -80,6 +81,78 @@ pub struct Settings {
     pub alert_labels: Vec<(String, String)>,
     /// `MCP_EXTERNAL_URL`: this instance's own base URL, for the `generatorURL` of pushed alerts.
     pub external_url: Option<String>,
+    /// `MCP_HTTP_HEADER_TIMEOUT`: longest time a client may take to send a request head,
+    /// from its first byte. Default 10 s.
+    pub http_header_timeout: Duration,
+    /// `MCP_HTTP_BODY_TIMEOUT`: longest time a client may take to send a request body,
+    /// from the end of its head. Default 30 s.
+    pub http_body_timeout: Duration,
+    /// `MCP_HTTP_IDLE_TIMEOUT`: longest time a connection may sit without a request
+    /// (after it is accepted, or between keep-alive requests). Default 75 s, longer than
+    /// the usual 60 s of a load balancer in front, so that the balancer closes first.
+    pub http_idle_timeout: Duration,
+    /// `MCP_SHUTDOWN_TIMEOUT`: longest graceful drain after a shutdown signal; whatever
+    /// is still open then is closed. Default 10 s.
+    pub shutdown_timeout: Duration,
+}
+
+/// Every `MCP_*` variable the monitor and the demo read (the ones of the contract that
+/// other parts read included); any other `MCP_*` variable is reported at start-up by
+/// [`Settings::from_env`].
+pub const VARIABLES: &[&str] = &[
+    "MCP_REQUEST_LATENCY_THRESHOLD",
+    "MCP_ERROR_RATE_THRESHOLD",
+    "MCP_MEMORY_THRESHOLD",
+    "MCP_CPU_THRESHOLD",
+    "MCP_CACHE_HIT_RATIO_THRESHOLD",
+    "MCP_DB_POOL_THRESHOLD",
+    "MCP_SYSTEM_LOAD_THRESHOLD",
+    "MCP_ALERT_CRITICAL_FACTOR",
+    "MCP_METRICS_WINDOW",
+    "MCP_ALERT_EVALUATION_INTERVAL",
+    "MCP_ALERT_FOR",
+    "MCP_ALERT_MIN_SAMPLES",
+    "MCP_ALERT_HISTORY_LIMIT",
+    "MCP_METRICS_RETENTION",
+    "MCP_RESOURCE_INTERVAL",
+    "MCP_ADMIN_TOKEN",
+    "MCP_ADMIN_TOKEN_FILE",
+    "MCP_METRICS_TOKEN",
+    "MCP_METRICS_TOKEN_FILE",
+    "MCP_ADDR",
+    "MCP_HTTP_BUCKETS",
+    "MCP_DB_BUCKETS",
+    "MCP_WORKFLOW_BUCKETS",
+    "MCP_HTTP_MAX_SERIES",
+    "MCP_HTTP_HEADER_TIMEOUT",
+    "MCP_HTTP_BODY_TIMEOUT",
+    "MCP_HTTP_IDLE_TIMEOUT",
+    "MCP_SHUTDOWN_TIMEOUT",
+    "MCP_ALERTMANAGER_URL",
+    "MCP_ALERT_RESEND_DELAY",
+    "MCP_INSTANCE",
+    "MCP_ALERT_LABELS",
+    "MCP_EXTERNAL_URL",
+];
+
+/// An `MCP_*` variable that no part of the monitor reads, found by
+/// [`Settings::unknown_variables`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownVariable {
+    /// The variable as set.
+    pub name: String,
+    /// The known variable closest to it, if one is close enough to be a likely typo.
+    pub suggestion: Option<&'static str>,
+}
+
+impl std::fmt::Display for UnknownVariable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "unknown variable {}", self.name)?;
+        if let Some(s) = self.suggestion {
+            write!(f, " (did you mean {s}?)")?;
+        }
+        Ok(())
+    }
 }
 
 impl Default for Settings {
@@ -112,18 +185,65 @@ impl Default for Settings {
             instance: default_instance(),
             alert_labels: Vec::new(),
             external_url: None,
+            http_header_timeout: Duration::from_secs(10),
+            http_body_timeout: Duration::from_secs(30),
+            http_idle_timeout: Duration::from_secs(75),
+            shutdown_timeout: Duration::from_secs(10),
         }
     }
 }
 
 impl Settings {
-    /// The defaults overridden by every `MCP_*` variable that is set.
+    /// The defaults overridden by every `MCP_*` variable that is set. An `MCP_*`
+    /// variable that nothing reads (a typo such as `MCP_CPU_TRESHOLD`) is logged as a
+    /// warning naming the closest known variable; see [`unknown_variables`](Self::unknown_variables).
     ///
     /// # Errors
     ///
-    /// [`Error::InvalidSetting`] for the first variable whose value cannot be used.
+    /// [`Error::InvalidSetting`] for the first variable whose value cannot be used (a
+    /// value that is not Unicode included); [`Error::TokenFile`] when a token file cannot
+    /// be read.
     pub fn from_env() -> Result<Self, Error> {
-        Self::from_lookup(&|name| std::env::var(name).ok())
+        let names: Vec<String> = std::env::vars_os()
+            .filter_map(|(k, _)| k.into_string().ok())
+            .collect();
+        for unknown in Self::unknown_variables(&names) {
+            match unknown.suggestion {
+                Some(s) => tracing::warn!(
+                    variable = %unknown.name,
+                    suggestion = s,
+                    "unknown setting {} is ignored; did you mean {s}?",
+                    unknown.name
+                ),
+                None => tracing::warn!(
+                    variable = %unknown.name,
+                    "unknown setting {} is ignored",
+                    unknown.name
+                ),
+            }
+        }
+        Self::from_lookup(&|name| match std::env::var(name) {
+            Ok(v) => Some(v),
+            Err(std::env::VarError::NotPresent) => None,
+            // Not Unicode: passed on so that it is refused by name below, not ignored.
+            Err(std::env::VarError::NotUnicode(v)) => Some(v.to_string_lossy().into_owned()),
+        })
+    }
+
+    /// The names among `names` that start with `MCP_` but are none of [`VARIABLES`],
+    /// each with the closest known name when it is likely a typo.
+    pub fn unknown_variables<S: AsRef<str>>(names: &[S]) -> Vec<UnknownVariable> {
+        let mut out: Vec<UnknownVariable> = names
+            .iter()
+            .map(AsRef::as_ref)
+            .filter(|n| n.starts_with("MCP_") && !VARIABLES.contains(n))
+            .map(|n| UnknownVariable {
+                name: n.to_owned(),
+                suggestion: closest(n),
+            })
+            .collect();
+        out.sort_by(|a, b| a.name.cmp(&b.name));
+        out
     }
 
     /// Like [`from_env`](Self::from_env), reading variables through `lookup`.
@@ -168,9 +288,18 @@ impl Settings {
                 &mut s.alert_evaluation_interval,
             ),
             ("MCP_RESOURCE_INTERVAL", &mut s.resource_interval),
+            ("MCP_HTTP_HEADER_TIMEOUT", &mut s.http_header_timeout),
+            ("MCP_HTTP_BODY_TIMEOUT", &mut s.http_body_timeout),
+            ("MCP_HTTP_IDLE_TIMEOUT", &mut s.http_idle_timeout),
+            ("MCP_SHUTDOWN_TIMEOUT", &mut s.shutdown_timeout),
         ] {
             if let Some((n, v)) = get(name) {
-                *field = positive(n, &v, parse_duration(&v))?;
+                let d = positive(n, &v, parse_duration(&v))?;
+                let floor = minimum(n);
+                if d < floor {
+                    return Err(invalid(n, &v, format!("must be at least {floor:?}")));
+                }
+                *field = d;
             }
         }
         if let Some((n, v)) = get("MCP_ALERT_FOR") {
@@ -181,9 +310,7 @@ impl Settings {
             s.metrics_retention = (!d.is_zero()).then_some(d);
         }
         if let Some((n, v)) = get("MCP_ALERT_MIN_SAMPLES") {
-            s.alert_min_samples = v
-                .parse()
-                .map_err(|_| invalid(n, &v, "expected a whole number".into()))?;
+            s.alert_min_samples = parse_count(&v).map_err(|r| invalid(n, &v, r))? as u64;
         }
         if let Some((n, v)) = get("MCP_ALERT_HISTORY_LIMIT") {
             s.alert_history_limit = parse_count(&v).map_err(|r| invalid(n, &v, r))?;
@@ -191,20 +318,19 @@ impl Settings {
         if let Some((n, v)) = get("MCP_HTTP_MAX_SERIES") {
             s.http_max_series = parse_count(&v).map_err(|r| invalid(n, &v, r))?;
         }
-        for (name, field) in [
-            ("MCP_ADMIN_TOKEN", &mut s.admin_token),
-            ("MCP_METRICS_TOKEN", &mut s.metrics_token),
+        for (name, file_name, field) in [
+            (
+                "MCP_ADMIN_TOKEN",
+                "MCP_ADMIN_TOKEN_FILE",
+                &mut s.admin_token,
+            ),
+            (
+                "MCP_METRICS_TOKEN",
+                "MCP_METRICS_TOKEN_FILE",
+                &mut s.metrics_token,
+            ),
         ] {
-            if let Some(v) = lookup(name) {
-                if v.is_empty() {
-                    return Err(invalid(
-                        name,
-                        "",
-                        "a token must not be empty; unset the variable instead".into(),
-                    ));
-                }
-                *field = Some(v);
-            }
+            *field = token_from(name, lookup(name), file_name, lookup(file_name))?;
         }
         if let Some((n, v)) = get("MCP_ADDR") {
             s.addr = v
@@ -257,6 +383,129 @@ impl Settings {
         }
         Ok(s)
     }
+}
+
+/// The shortest period that works for `variable`: CPU use cannot be measured over less
+/// than `sysinfo::MINIMUM_CPU_UPDATE_INTERVAL`, and periods of the background tasks
+/// under 100 ms (or timeouts under 1 ms) only burn CPU.
+fn minimum(variable: &str) -> Duration {
+    match variable {
+        "MCP_RESOURCE_INTERVAL" => {
+            sysinfo::MINIMUM_CPU_UPDATE_INTERVAL.max(Duration::from_millis(100))
+        }
+        "MCP_METRICS_WINDOW" => Duration::from_secs(1),
+        "MCP_ALERT_EVALUATION_INTERVAL" => Duration::from_millis(100),
+        _ => Duration::from_millis(1),
+    }
+}
+
+/// The known variable within a few edits of `name`, if any.
+fn closest(name: &str) -> Option<&'static str> {
+    VARIABLES
+        .iter()
+        .map(|known| (strsim::damerau_levenshtein(name, known), *known))
+        .filter(|(distance, known)| *distance <= 3.max(known.len() / 5))
+        .min()
+        .map(|(_, known)| known)
+}
+
+/// A token from `MCP_X_TOKEN` or from the file named by `MCP_X_TOKEN_FILE` (not both).
+fn token_from(
+    name: &'static str,
+    value: Option<String>,
+    file_name: &'static str,
+    file: Option<String>,
+) -> Result<Option<String>, Error> {
+    match (value, file) {
+        (None, None) => Ok(None),
+        (Some(_), Some(path)) => Err(invalid(
+            file_name,
+            &path,
+            format!("{name} is set too; set only one of the two"),
+        )),
+        (Some(token), None) => check_token(name, &token).map(|()| Some(token)),
+        (None, Some(path)) => {
+            if path.is_empty() {
+                return Err(invalid(file_name, "", "expected the path of a file".into()));
+            }
+            let token = read_token_file(file_name, Path::new(&path))?;
+            check_token(name, &token).map_err(|e| match e {
+                Error::InvalidSetting { reason, .. } => Error::InvalidSetting {
+                    variable: file_name,
+                    value: path.clone(),
+                    reason: format!("the token in the file {reason}"),
+                },
+                other => other,
+            })?;
+            Ok(Some(token))
+        }
+    }
+}
+
+/// The longest token file read; anything longer is not a token (and `/dev/zero` must
+/// not take the process's memory).
+const TOKEN_FILE_LIMIT: u64 = 4096;
+
+/// Reads a token file, dropping one trailing newline (`\n` or `\r\n`).
+fn read_token_file(variable: &'static str, path: &Path) -> Result<String, Error> {
+    use std::io::Read;
+    let error = |source| Error::TokenFile {
+        variable,
+        path: path.to_owned(),
+        source,
+    };
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(TOKEN_FILE_LIMIT + 1).read_to_end(&mut bytes))
+        .map_err(error)?;
+    if bytes.len() as u64 > TOKEN_FILE_LIMIT {
+        return Err(error(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("longer than {TOKEN_FILE_LIMIT} bytes: not a token"),
+        )));
+    }
+    let mut token = String::from_utf8(bytes).map_err(|_| {
+        error(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            "not UTF-8: not a token",
+        ))
+    })?;
+    if token.ends_with('\n') {
+        token.pop();
+        if token.ends_with('\r') {
+            token.pop();
+        }
+    }
+    Ok(token)
+}
+
+/// Refuses a token that no `Authorization: Bearer` header can carry: empty, or with
+/// anything but visible ASCII (whitespace and control characters, a trailing newline
+/// included). The error shows where the bad character is, never the token.
+pub(crate) fn check_token(variable: &'static str, token: &str) -> Result<(), Error> {
+    if token.is_empty() {
+        return Err(invalid(
+            variable,
+            "",
+            "a token must not be empty; unset the variable instead".into(),
+        ));
+    }
+    if let Some((at, c)) = token.char_indices().find(|(_, c)| !c.is_ascii_graphic()) {
+        let what = match c {
+            '\n' | '\r' => "a line break (a trailing newline from a file?)",
+            c if c.is_whitespace() => "whitespace",
+            c if c.is_control() => "a control character",
+            _ => "a character outside visible ASCII",
+        };
+        return Err(Error::InvalidSetting {
+            variable,
+            value: format!("<{} characters, not shown>", token.chars().count()),
+            reason: format!(
+                "contains {what} ({c:?}) at byte {at}; a bearer token is visible ASCII only, so it could never match"
+            ),
+        });
+    }
+    Ok(())
 }
 
 fn invalid(variable: &'static str, value: &str, reason: String) -> Error {
@@ -490,6 +739,19 @@ mod tests {
             ("MCP_ALERT_EVALUATION_INTERVAL", "15x"),
             ("MCP_ALERT_FOR", "soon"),
             ("MCP_ALERT_MIN_SAMPLES", "-3"),
+            ("MCP_ALERT_MIN_SAMPLES", "0"),
+            ("MCP_RESOURCE_INTERVAL", "0.000001ms"),
+            ("MCP_RESOURCE_INTERVAL", "100ms"),
+            ("MCP_ALERT_EVALUATION_INTERVAL", "1ms"),
+            ("MCP_METRICS_WINDOW", "10ms"),
+            ("MCP_HTTP_HEADER_TIMEOUT", "0"),
+            ("MCP_HTTP_BODY_TIMEOUT", "soon"),
+            ("MCP_HTTP_IDLE_TIMEOUT", "1ns"),
+            ("MCP_SHUTDOWN_TIMEOUT", "0"),
+            ("MCP_HTTP_BUCKETS", "1e20"),
+            ("MCP_HTTP_BUCKETS", "2e19"),
+            ("MCP_DB_BUCKETS", "1e300"),
+            ("MCP_WORKFLOW_BUCKETS", "0.1,1e-300"),
             ("MCP_ALERT_HISTORY_LIMIT", "0"),
             ("MCP_METRICS_RETENTION", "daily"),
             ("MCP_RESOURCE_INTERVAL", "5"),
@@ -554,6 +816,157 @@ mod tests {
             ]
         );
         assert_eq!(s.external_url.as_deref(), Some("https://api-7.example.com"));
+    }
+
+    #[test]
+    fn tokens_that_a_header_cannot_carry_are_refused_without_being_shown() {
+        for (name, token) in [
+            ("MCP_METRICS_TOKEN", "s3cret\n"),
+            ("MCP_METRICS_TOKEN", " adm1n"),
+            ("MCP_ADMIN_TOKEN", "adm1n "),
+            ("MCP_ADMIN_TOKEN", "qwz rty"),
+            ("MCP_ADMIN_TOKEN", "xqj\tvvk"),
+            ("MCP_ADMIN_TOKEN", "bzzt\u{7}"),
+            ("MCP_ADMIN_TOKEN", "caf\u{e9}"),
+        ] {
+            let msg = err(&[(name, token)]);
+            assert!(msg.contains(name), "{token:?}: {msg}");
+            assert!(msg.contains("not shown"), "{token:?}: {msg}");
+            let word = token
+                .trim()
+                .split(|c: char| !c.is_ascii_alphanumeric())
+                .next()
+                .unwrap();
+            assert!(
+                !msg.contains(word),
+                "{token:?}: the token leaked into {msg}"
+            );
+        }
+        let ok = with(&[("MCP_ADMIN_TOKEN", "Zm9v-bar_baz~+/=")]).unwrap();
+        assert_eq!(ok.admin_token.as_deref(), Some("Zm9v-bar_baz~+/="));
+    }
+
+    fn temp_file(name: &str, contents: &str) -> std::path::PathBuf {
+        let path = std::env::temp_dir().join(format!("mcp-settings-{}-{name}", std::process::id()));
+        std::fs::write(&path, contents).unwrap();
+        path
+    }
+
+    #[test]
+    fn token_files_drop_one_trailing_newline() {
+        for (contents, token) in [
+            ("s3cret\n", "s3cret"),
+            ("s3cret\r\n", "s3cret"),
+            ("s3cret", "s3cret"),
+        ] {
+            let path = temp_file("ok", contents);
+            let p = path.to_str().unwrap();
+            let s = with(&[("MCP_METRICS_TOKEN_FILE", p), ("MCP_ADMIN_TOKEN_FILE", p)]).unwrap();
+            assert_eq!(s.metrics_token.as_deref(), Some(token), "{contents:?}");
+            assert_eq!(s.admin_token.as_deref(), Some(token), "{contents:?}");
+            std::fs::remove_file(path).unwrap();
+        }
+        // Two newlines: the second is part of the token, which is refused.
+        let path = temp_file("two", "s3cret\n\n");
+        let p = path.to_str().unwrap();
+        let msg = err(&[("MCP_ADMIN_TOKEN_FILE", p)]);
+        assert!(
+            msg.contains("MCP_ADMIN_TOKEN_FILE") && msg.contains(p),
+            "{msg}"
+        );
+        assert!(
+            msg.contains("line break") && !msg.contains("s3cret"),
+            "{msg}"
+        );
+        std::fs::remove_file(path).unwrap();
+    }
+
+    #[test]
+    fn a_token_file_that_cannot_be_read_is_named_with_its_error() {
+        let missing = std::env::temp_dir().join("mcp-settings-no-such-file");
+        let p = missing.to_str().unwrap();
+        let e = with(&[("MCP_METRICS_TOKEN_FILE", p)]).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                Error::TokenFile {
+                    variable: "MCP_METRICS_TOKEN_FILE",
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
+        let msg = e.to_string();
+        assert!(
+            msg.contains("MCP_METRICS_TOKEN_FILE") && msg.contains(p),
+            "{msg}"
+        );
+        assert!(std::error::Error::source(&e).is_some());
+        // Endless, or too long to be a token: refused after reading a few KiB.
+        let msg = err(&[("MCP_METRICS_TOKEN_FILE", "/dev/zero")]);
+        assert!(
+            msg.contains("/dev/zero") && msg.contains("longer than"),
+            "{msg}"
+        );
+        // A variable and its file together: ambiguous.
+        let path = temp_file("both", "x");
+        let msg = err(&[
+            ("MCP_ADMIN_TOKEN", "x"),
+            ("MCP_ADMIN_TOKEN_FILE", path.to_str().unwrap()),
+        ]);
+        assert!(
+            msg.contains("MCP_ADMIN_TOKEN_FILE") && msg.contains("only one"),
+            "{msg}"
+        );
+        std::fs::remove_file(path).unwrap();
+    }
+
+    #[test]
+    fn unknown_variables_are_found_with_the_closest_known_name() {
+        let found = Settings::unknown_variables(&[
+            "MCP_CPU_TRESHOLD",
+            "MCP_CPU_THRESHOLD",
+            "PATH",
+            "MCP_ADMIN_TOKEN_FLIE",
+            "MCP_SOMETHING_ELSE_ENTIRELY",
+            "MCP_METRIC_WINDOW",
+        ]);
+        let pairs: Vec<(&str, Option<&str>)> = found
+            .iter()
+            .map(|u| (u.name.as_str(), u.suggestion))
+            .collect();
+        assert_eq!(
+            pairs,
+            [
+                ("MCP_ADMIN_TOKEN_FLIE", Some("MCP_ADMIN_TOKEN_FILE")),
+                ("MCP_CPU_TRESHOLD", Some("MCP_CPU_THRESHOLD")),
+                ("MCP_METRIC_WINDOW", Some("MCP_METRICS_WINDOW")),
+                ("MCP_SOMETHING_ELSE_ENTIRELY", None),
+            ]
+        );
+        assert_eq!(
+            found[1].to_string(),
+            "unknown variable MCP_CPU_TRESHOLD (did you mean MCP_CPU_THRESHOLD?)"
+        );
+        assert!(Settings::unknown_variables(VARIABLES).is_empty());
+    }
+
+    #[test]
+    fn timeouts_parse() {
+        let s = with(&[
+            ("MCP_HTTP_HEADER_TIMEOUT", "2s"),
+            ("MCP_HTTP_BODY_TIMEOUT", "1m"),
+            ("MCP_HTTP_IDLE_TIMEOUT", "500ms"),
+            ("MCP_SHUTDOWN_TIMEOUT", "3s"),
+        ])
+        .unwrap();
+        assert_eq!(s.http_header_timeout, Duration::from_secs(2));
+        assert_eq!(s.http_body_timeout, Duration::from_secs(60));
+        assert_eq!(s.http_idle_timeout, Duration::from_millis(500));
+        assert_eq!(s.shutdown_timeout, Duration::from_secs(3));
+        let d = Settings::default();
+        assert_eq!(d.shutdown_timeout, Duration::from_secs(10));
+        assert_eq!(d.http_header_timeout, Duration::from_secs(10));
     }
 
     #[test]

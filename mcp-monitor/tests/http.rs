@@ -396,9 +396,17 @@ async fn reset_needs_the_admin_token_and_keeps_prometheus_monotonic() {
 
     let res = call(&app, "POST", "/api/v1/metrics/reset", None).await;
     assert_eq!(res.status(), 401);
-    assert_eq!(res.headers()["www-authenticate"], "Bearer");
+    assert_eq!(
+        res.headers()["www-authenticate"],
+        r#"Bearer realm="mcp-monitor""#
+    );
     let res = call(&app, "POST", "/api/v1/metrics/reset", Some("wrong")).await;
-    assert_eq!(res.status(), 403);
+    assert_eq!(res.status(), 401);
+    let challenge = res.headers()["www-authenticate"].to_str().unwrap();
+    assert!(
+        challenge.contains(r#"error="invalid_token""#),
+        "{challenge}"
+    );
     let res = call(&app, "POST", "/api/v1/metrics/reset", Some("s3cret")).await;
     assert_eq!(res.status(), 200);
 
@@ -428,8 +436,11 @@ async fn reads_can_require_the_metrics_token() {
     ] {
         let res = call(&app, "GET", path, None).await;
         assert_eq!(res.status(), 401, "{path}");
-        assert_eq!(res.headers()["www-authenticate"], "Bearer");
-        assert_eq!(call(&app, "GET", path, Some("nope")).await.status(), 403);
+        assert_eq!(
+            res.headers()["www-authenticate"],
+            r#"Bearer realm="mcp-monitor""#
+        );
+        assert_eq!(call(&app, "GET", path, Some("nope")).await.status(), 401);
         assert_eq!(call(&app, "GET", path, Some("reader")).await.status(), 200);
     }
     // The application's own routes are untouched.

@@ -309,7 +309,7 @@ test("with a metrics token the page asks for it, keeps it for the tab only, and 
   await page.fill("#token", "not-the-token");
   await page.click('#auth-form button[type="submit"]');
   await page.waitForFunction(() => /refused/.test(document.getElementById("auth-msg").textContent));
-  assert.match(await page.textContent("#auth-msg"), /403/);
+  assert.match(await page.textContent("#auth-msg"), /401/); // RFC 6750: a wrong token is 401 invalid_token
   assert.ok(await page.isHidden("#live"));
   await shot(page, "token-refused");
 

@@ -10,6 +10,9 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use mcp_monitor::{Monitor, MonitorBuilder};
+
+pub(crate) mod process;
+pub(crate) mod raw_http;
 use serde_json::Value;
 
 /// Every wait of the tests ends by then.
