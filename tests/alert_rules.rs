@@ -105,14 +105,16 @@ fn every_alert_type_is_unit_tested() {
 fn any_thresholds_give_the_same_rules_and_the_shipped_tests_pass() {
     let default = prometheus_rules(&settings(&[]));
     // A fleet member run with other thresholds: the same file.
-    let strict = prometheus_rules(&settings(&[
+    let mut strict = settings(&[
         ("MCP_CPU_THRESHOLD", "1%"),
         ("MCP_ERROR_RATE_THRESHOLD", "0.5%"),
         ("MCP_REQUEST_LATENCY_THRESHOLD", "250ms"),
         ("MCP_ALERT_CRITICAL_FACTOR", "1.05"),
-        ("MCP_ALERT_MIN_SAMPLES", "0"),
         ("MCP_DB_POOL_THRESHOLD", "50%"),
-    ]));
+    ]);
+    // No sample minimum: refused from the environment, but a builder may set it.
+    strict.alert_min_samples = 0;
+    let strict = prometheus_rules(&strict);
     assert!(strict == default, "thresholds leaked into the rules file");
 
     let custom = prometheus_rules(&settings(&[
