@@ -51,7 +51,10 @@ async fn wait_for(am: &Server, severities: &[&str], what: &str) -> Vec<Value> {
 
 /// The next event of `HIGH_CPU_USAGE` (the only alert this test can raise).
 async fn next(events: &mut AlertSubscription) -> AlertEvent {
-    let e = events.recv().await.expect("an event");
+    let e = tokio::time::timeout(common::DEADLINE, events.recv())
+        .await
+        .expect("an alert event within the deadline")
+        .expect("an event");
     assert_eq!(e.alert.kind, AlertType::HighCpuUsage, "{e:?}");
     e
 }
@@ -114,9 +117,10 @@ async fn alerts_reach_a_real_alertmanager_with_prometheus_notifier_semantics() {
         .expect("monitor");
     let mut events = m.subscribe_alerts();
     m.spawn_tasks();
-    // The sampling task samples once at start; after that our sample stays.
-    eventually("the first resource sample", || async {
-        m.resources().memory.map(|_| ())
+    // The sampling task samples at start and again 200 ms later (the first sample with
+    // a CPU figure); after that, with an hour's interval, our sample stays.
+    eventually("the first CPU sample", || async {
+        m.resources().cpu.map(|_| ())
     })
     .await;
 

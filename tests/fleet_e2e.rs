@@ -50,8 +50,10 @@ async fn instance(name: &'static str, cpu_threshold: f64, am: String) -> TestSer
         s.system_load_threshold = 1e9;
     }))
     .await;
-    eventually("the first resource sample", || async {
-        s.monitor.resources().memory.map(|_| ())
+    // The sampling task samples at start and again 200 ms later (the first sample with
+    // a CPU figure); after that, with an hour's interval, the test's samples stay.
+    eventually("the first CPU sample", || async {
+        s.monitor.resources().cpu.map(|_| ())
     })
     .await;
     s
