@@ -105,12 +105,7 @@ pub(crate) fn expand(kind: Kind, labels: &Labels, item: ItemFn) -> syn::Result<T
         }
     } else {
         let arrow = ret_ty.map(|ty| quote!(-> #ty));
-        let body = quote_spanned!(body_span=> move || #arrow #block);
-        if kind == Kind::Workflow {
-            quote_spanned!(body_span=> ::mcp_monitor::__private::Guard::call_in_run(&#guard, #body))
-        } else {
-            quote_spanned!(body_span=> ::mcp_monitor::__private::Guard::call(&#guard, #body))
-        }
+        call_body(kind, &guard, body_span, &block, arrow)
     };
 
     if is_never(&sig.output) {
@@ -118,15 +113,7 @@ pub(crate) fn expand(kind: Kind, labels: &Labels, item: ItemFn) -> syn::Result<T
         // records a panic as it unwinds. The guard is still named so that it is dropped
         // only then, and its name starts with `_` because nothing else reads it.
         let guard = Ident::new("_guard", Span::mixed_site());
-        let run_body = if kind == Kind::Workflow {
-            quote_spanned! {body_span=>
-                ::mcp_monitor::__private::Guard::call_in_run(&#guard, move || -> ! #block)
-            }
-        } else {
-            quote_spanned! {body_span=>
-                ::mcp_monitor::__private::Guard::call(&#guard, move || -> ! #block)
-            }
-        };
+        let run_body = call_body(kind, &guard, body_span, &block, Some(quote!(-> !)));
         let start = start_guard(kind, &guard, &site_ty, values);
         return Ok(quote! {
             #(#attrs)*
@@ -317,12 +304,7 @@ fn expand_future_fn(
     };
     let make_fut = |ret: Option<&Type>| {
         let arrow = ret.map(|ty| quote!(-> #ty));
-        let body = quote_spanned!(body_span=> move || #arrow #block);
-        if kind == Kind::Workflow {
-            quote_spanned!(body_span=> ::mcp_monitor::__private::Guard::call_in_run(&#guard, #body))
-        } else {
-            quote_spanned!(body_span=> ::mcp_monitor::__private::Guard::call(&#guard, #body))
-        }
+        call_body(kind, &guard, body_span, &block, arrow)
     };
     let ret_ty = match &sig.output {
         ReturnType::Type(_, ty) => Some(&**ty),
@@ -349,6 +331,26 @@ fn expand_future_fn(
             #start
             #tail
         }
+    }
+}
+
+/// The synchronous call of a body, inside the guard's span: `Guard::call(&guard, move
+/// || <arrow> { body })`, or `Guard::call_in_run` for a run, so that its steps do not
+/// count it twice. The `FnOnce` closure captures `return` and `?`; `arrow` is the
+/// declared return type where it can be written (`-> T`, `-> !`), absent for
+/// `impl Trait`.
+fn call_body(
+    kind: Kind,
+    guard: &Ident,
+    body_span: Span,
+    block: &syn::Block,
+    arrow: Option<TokenStream>,
+) -> TokenStream {
+    let body = quote_spanned!(body_span=> move || #arrow #block);
+    if kind == Kind::Workflow {
+        quote_spanned!(body_span=> ::mcp_monitor::__private::Guard::call_in_run(&#guard, #body))
+    } else {
+        quote_spanned!(body_span=> ::mcp_monitor::__private::Guard::call(&#guard, #body))
     }
 }
 
