@@ -11,63 +11,12 @@
 //! for a subscriber; a subscriber that falls more than [`SUBSCRIPTION_CAPACITY`] events
 //! behind loses the oldest ones, and [`AlertSubscription::recv`] says how many.
 
-use std::time::SystemTime;
-
 use tokio::sync::broadcast;
 
-use crate::alerts::{Alert, Severity};
+pub use crate::alerts::{AlertEvent, AlertEventKind};
 
 /// Events a subscriber may fall behind by before it loses the oldest.
 pub const SUBSCRIPTION_CAPACITY: usize = 1024;
-
-/// What happened to an alert.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum AlertEventKind {
-    /// The condition held for `MCP_ALERT_FOR`: the alert is firing.
-    Fired,
-    /// A firing `warning` crossed the critical level: it is now `critical`.
-    Escalated,
-    /// A firing `critical` fell back under the critical level: it is now a `warning`.
-    DeEscalated,
-    /// The condition cleared, or a reset (`POST /api/v1/metrics/reset`, the retention
-    /// period) ended the alert.
-    Resolved,
-}
-
-impl AlertEventKind {
-    /// `fired`, `escalated`, `de-escalated`, `resolved`.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            AlertEventKind::Fired => "fired",
-            AlertEventKind::Escalated => "escalated",
-            AlertEventKind::DeEscalated => "de-escalated",
-            AlertEventKind::Resolved => "resolved",
-        }
-    }
-}
-
-/// One change of one alert.
-#[derive(Debug, Clone, PartialEq)]
-#[non_exhaustive]
-pub struct AlertEvent {
-    /// What happened.
-    pub kind: AlertEventKind,
-    /// The alert after the change: for [`Escalated`](AlertEventKind::Escalated) its new
-    /// severity, for [`Resolved`](AlertEventKind::Resolved) its `resolved_at`.
-    pub alert: Alert,
-    /// The severity before an escalation or de-escalation.
-    pub previous_severity: Option<Severity>,
-    /// `MCP_INSTANCE` of the monitor that raised it.
-    pub instance: String,
-    /// When the alert fired (unchanged by escalation).
-    pub fired_at: SystemTime,
-    /// When this change happened.
-    pub at: SystemTime,
-    /// Whether a reset (the endpoint, or the retention period) rather than the
-    /// condition clearing ended the alert.
-    pub reset: bool,
-}
 
 /// A subscription to alert events; see [`Monitor::subscribe_alerts`](crate::Monitor::subscribe_alerts).
 #[derive(Debug)]

@@ -45,7 +45,7 @@ pub use crate::alert_events::{
 };
 pub use crate::alerts::{Alert, AlertType, Severity};
 pub use crate::caches::CacheMonitor;
-pub use crate::endpoints::{PROMETHEUS_CONTENT_TYPE, ROUTES};
+pub use crate::endpoints::PROMETHEUS_CONTENT_TYPE;
 pub use crate::error::Error;
 pub use crate::grafana::grafana_dashboard;
 pub use crate::histogram::Buckets;

@@ -147,7 +147,7 @@ impl MonitorBuilder {
             alerts: Mutex::default(),
             samples: Mutex::default(),
             sampler: Mutex::new(None),
-            excluded: crate::endpoints::ROUTES
+            excluded: crate::names::ROUTES
                 .iter()
                 .map(|p| (*p).to_owned())
                 .collect(),
@@ -410,52 +410,6 @@ impl Monitor {
     /// How long since the last reset (or since the monitor was built).
     pub fn since_reset(&self) -> Duration {
         self.lock_summary().reset_at().elapsed()
-    }
-
-    /// The endpoints: `/metrics`, `/metrics/summary`, `/api/v1/metrics/report`,
-    /// `/api/v1/metrics/dashboard`, `POST /api/v1/metrics/reset` and their `/metrics/...`
-    /// aliases; the page at `/metrics/ui` (alias `/api/v1/metrics/ui`) and its
-    /// `/api/v1/metrics/history`. Merge it into the application's router.
-    pub fn router<S>(&self) -> axum::Router<S>
-    where
-        S: Clone + Send + Sync + 'static,
-    {
-        crate::endpoints::router(self.clone()).with_state(())
-    }
-
-    /// The application's router merged with the monitor's endpoints
-    /// ([`router`](Self::router)) and wrapped by the HTTP layer ([`layer`](Self::layer))
-    /// last, so that the layer sees every route and its matched template: the way to
-    /// serve an application.
-    ///
-    /// Why last: axum applies a `Router::layer` only to the routes added before it.
-    /// `Router::new().layer(monitor.layer()).route("/a", ..)` leaves `/a` unrecorded,
-    /// without any error; so does merging routes (or the monitor's router) after the
-    /// layer. Layers the application adds before calling this (a timeout, a body
-    /// limit, CORS) run inside the HTTP layer, which so records the response they
-    /// make: a `tower_http` timeout's `408` is recorded as `408`. A layer wrapped
-    /// around the returned router (or around the whole service, outside axum) runs
-    /// outside it: a request it cuts short is recorded as `499`, as a client that
-    /// went away would be.
-    ///
-    /// ```
-    /// use axum::{routing::get, Router};
-    ///
-    /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
-    /// let monitor = mcp_monitor::Monitor::builder().build()?;
-    /// let app = Router::new().route("/users", get(|| async { "[]" }));
-    /// let app = monitor.instrument(app); // + /metrics, /metrics/summary, ...
-    /// let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    /// # drop(listener); let _: Router = app;
-    /// // axum::serve(listener, app).await?;
-    /// # Ok(())
-    /// # }
-    /// ```
-    pub fn instrument<S>(&self, app: axum::Router<S>) -> axum::Router<S>
-    where
-        S: Clone + Send + Sync + 'static,
-    {
-        app.merge(self.router()).layer(self.layer())
     }
 
     pub(crate) fn inner_http(&self) -> &HttpStore {

@@ -57,3 +57,27 @@ pub(crate) fn op_names(kind: OpKind) -> &'static OpNames {
         },
     }
 }
+
+/// The gauge of every threshold in force.
+pub(crate) const ALERT_THRESHOLD: &str = "mcp_alert_threshold";
+/// The gauge of `MCP_ALERT_MIN_SAMPLES`.
+pub(crate) const ALERT_MIN_SAMPLES: &str = "mcp_alert_min_samples";
+
+/// Every route the monitor serves (excluded from the HTTP metrics by default).
+pub const ROUTES: &[&str] = &[
+    "/metrics",
+    "/metrics/summary",
+    "/metrics/report",
+    "/metrics/dashboard",
+    "/metrics/reset",
+    "/api/v1/metrics/report",
+    "/api/v1/metrics/dashboard",
+    "/api/v1/metrics/reset",
+    "/metrics/ui",
+    "/metrics/ui/page.css",
+    "/metrics/ui/page.js",
+    "/api/v1/metrics/ui",
+    "/api/v1/metrics/ui/page.css",
+    "/api/v1/metrics/ui/page.js",
+    "/api/v1/metrics/history",
+];

@@ -13,11 +13,13 @@ use metrics_exporter_prometheus::formatting::{
     write_help_line, write_metric_line, write_type_line,
 };
 
+use crate::alerts::{AlertType, Severity};
 use crate::histogram::{AtomicHistogram, Buckets, Exemplar, HistogramSnapshot};
-use crate::names::{op_names, ACTIVE_WORKFLOWS};
+use crate::names::{op_names, ACTIVE_WORKFLOWS, ALERT_MIN_SAMPLES, ALERT_THRESHOLD};
 use crate::openmetrics::append_exemplar;
 use crate::outcome::Status;
 use crate::registry::{registry, OpKind};
+use crate::settings::Settings;
 
 /// Quotes a label pair as the exposition wants it.
 pub(crate) fn label(key: &str, value: &str) -> String {
@@ -412,10 +414,44 @@ pub(crate) fn render_all(monitor: &crate::Monitor, out: &mut String, format: For
             );
         }
     }
-    crate::rules::render_thresholds(monitor.settings(), out);
+    render_thresholds(monitor.settings(), out);
     if let Some(n) = &monitor.inner_notifier() {
         n.render(out);
     }
+}
+
+/// `mcp_alert_threshold{alertname,severity}` (every threshold in force, a critical
+/// level only where it can be reached) and `mcp_alert_min_samples`: what the rules of
+/// [`prometheus_rules`](crate::prometheus_rules) compare each instance with, so that one rules file serves a
+/// fleet whose instances run with different settings.
+pub(crate) fn render_thresholds(s: &Settings, out: &mut String) {
+    family(
+        out,
+        ALERT_THRESHOLD,
+        "gauge",
+        "Alert thresholds of this instance (seconds for latency, ratios for shares, load per core).",
+    );
+    for kind in AlertType::ALL {
+        for (severity, t) in [
+            (Severity::Warning, Some(kind.threshold(s))),
+            (Severity::Critical, kind.critical_threshold(s)),
+        ] {
+            if let Some(t) = t {
+                let labels = [
+                    label("alertname", kind.as_str()),
+                    label("severity", severity.as_str()),
+                ];
+                line(out, ALERT_THRESHOLD, &labels, format_float(t));
+            }
+        }
+    }
+    family(
+        out,
+        ALERT_MIN_SAMPLES,
+        "gauge",
+        "Fewest samples in the window for a rate or latency alert of this instance.",
+    );
+    line(out, ALERT_MIN_SAMPLES, &[], s.alert_min_samples);
 }
 
 #[cfg(test)]
@@ -482,5 +518,32 @@ mod tests {
             );
         }
         assert_eq!(lines.len(), 2, "{text}");
+    }
+
+    #[test]
+    fn the_threshold_gauges_are_the_settings() {
+        let mut out = String::new();
+        let s = Settings {
+            cpu_threshold: 0.5,
+            ..Settings::default()
+        };
+        render_thresholds(&s, &mut out);
+        let has = |l: &str| out.lines().any(|x| x == l);
+        assert!(
+            has("mcp_alert_threshold{alertname=\"HIGH_CPU_USAGE\",severity=\"warning\"} 0.5"),
+            "{out}"
+        );
+        assert!(
+            has("mcp_alert_threshold{alertname=\"HIGH_CPU_USAGE\",severity=\"critical\"} 0.6"),
+            "{out}"
+        );
+        assert!(
+            has("mcp_alert_threshold{alertname=\"HIGH_REQUEST_LATENCY\",severity=\"warning\"} 1"),
+            "{out}"
+        );
+        // 90% × 1.2 is above 100%: no critical pool level.
+        assert!(has("mcp_alert_threshold{alertname=\"HIGH_DB_POOL_UTILIZATION\",severity=\"warning\"} 0.9"), "{out}");
+        assert!(!out.contains("alertname=\"HIGH_DB_POOL_UTILIZATION\",severity=\"critical\""));
+        assert!(has("mcp_alert_min_samples 20"), "{out}");
     }
 }

@@ -24,7 +24,8 @@ use std::time::Duration;
 
 use crate::alerts::{AlertType, Severity};
 use crate::names::{
-    DB_OPERATIONS_TOTAL, HTTP_REQUESTS_TOTAL, HTTP_REQUEST_DURATION, WORKFLOW_STEPS_TOTAL,
+    ALERT_MIN_SAMPLES, ALERT_THRESHOLD, DB_OPERATIONS_TOTAL, HTTP_REQUESTS_TOTAL,
+    HTTP_REQUEST_DURATION, WORKFLOW_STEPS_TOTAL,
 };
 use crate::settings::Settings;
 
@@ -71,51 +72,6 @@ pub fn prometheus_rules(settings: &Settings) -> String {
     out
 }
 
-/// `mcp_alert_threshold{alertname,severity}` (every threshold in force, a critical
-/// level only where it can be reached) and `mcp_alert_min_samples`: what the rules of
-/// [`prometheus_rules`] compare each instance with, so that one rules file serves a
-/// fleet whose instances run with different settings.
-pub(crate) fn render_thresholds(s: &Settings, out: &mut String) {
-    use crate::render::{family, label, line};
-    family(
-        out,
-        THRESHOLD_METRIC,
-        "gauge",
-        "Alert thresholds of this instance (seconds for latency, ratios for shares, load per core).",
-    );
-    for kind in AlertType::ALL {
-        for (severity, t) in [
-            (Severity::Warning, Some(kind.threshold(s))),
-            (Severity::Critical, kind.critical_threshold(s)),
-        ] {
-            if let Some(t) = t {
-                let labels = [
-                    label("alertname", kind.as_str()),
-                    label("severity", severity.as_str()),
-                ];
-                line(
-                    out,
-                    THRESHOLD_METRIC,
-                    &labels,
-                    crate::render::format_float(t),
-                );
-            }
-        }
-    }
-    family(
-        out,
-        MIN_SAMPLES_METRIC,
-        "gauge",
-        "Fewest samples in the window for a rate or latency alert of this instance.",
-    );
-    line(out, MIN_SAMPLES_METRIC, &[], s.alert_min_samples);
-}
-
-/// The gauge of every threshold in force.
-pub(crate) const THRESHOLD_METRIC: &str = "mcp_alert_threshold";
-/// The gauge of `MCP_ALERT_MIN_SAMPLES`.
-pub(crate) const MIN_SAMPLES_METRIC: &str = "mcp_alert_min_samples";
-
 /// One alerting rule.
 #[derive(Debug)]
 struct Rule {
@@ -147,7 +103,7 @@ impl Ctx {
     ) -> String {
         let op = if kind.fires_below() { "<" } else { ">" };
         let threshold = format!(
-            "{op} on(instance, job) group_left()\n  {THRESHOLD_METRIC}{{alertname=\"{}\", severity=\"{}\"}}",
+            "{op} on(instance, job) group_left()\n  {ALERT_THRESHOLD}{{alertname=\"{}\", severity=\"{}\"}}",
             kind.as_str(),
             severity.as_str()
         );
@@ -162,7 +118,7 @@ impl Ctx {
         match count {
             None => compared,
             Some(count) => format!(
-                "{compared}\nand\n{} > 0\n  >= on(instance, job) group_left() {MIN_SAMPLES_METRIC}",
+                "{compared}\nand\n{} > 0\n  >= on(instance, job) group_left() {ALERT_MIN_SAMPLES}",
                 wrap(count)
             ),
         }
@@ -243,7 +199,7 @@ fn threshold_template(kind: AlertType, severity: Severity) -> String {
         _ => "humanizePercentage",
     };
     format!(
-        "{{{{ with printf \"{THRESHOLD_METRIC}{{alertname='{}',severity='{}',instance='%s',job='%s'}}\" \
+        "{{{{ with printf \"{ALERT_THRESHOLD}{{alertname='{}',severity='{}',instance='%s',job='%s'}}\" \
          $labels.instance $labels.job | query }}}}{{{{ . | first | value | {format} }}}}{{{{ end }}}}",
         kind.as_str(),
         severity.as_str()
@@ -615,29 +571,6 @@ mod tests {
         assert!(parse(&yaml).iter().all(|r| r[4] == "90s"));
         assert!(yaml.contains("    interval: 30s\n"));
         assert!(yaml.contains("[10m]") && !yaml.contains("[5m]"));
-    }
-
-    #[test]
-    fn the_threshold_gauges_are_the_settings() {
-        let mut out = String::new();
-        render_thresholds(&with(&[("MCP_CPU_THRESHOLD", "50%")]), &mut out);
-        let has = |l: &str| out.lines().any(|x| x == l);
-        assert!(
-            has("mcp_alert_threshold{alertname=\"HIGH_CPU_USAGE\",severity=\"warning\"} 0.5"),
-            "{out}"
-        );
-        assert!(
-            has("mcp_alert_threshold{alertname=\"HIGH_CPU_USAGE\",severity=\"critical\"} 0.6"),
-            "{out}"
-        );
-        assert!(
-            has("mcp_alert_threshold{alertname=\"HIGH_REQUEST_LATENCY\",severity=\"warning\"} 1"),
-            "{out}"
-        );
-        // 90% × 1.2 is above 100%: no critical pool level.
-        assert!(has("mcp_alert_threshold{alertname=\"HIGH_DB_POOL_UTILIZATION\",severity=\"warning\"} 0.9"), "{out}");
-        assert!(!out.contains("alertname=\"HIGH_DB_POOL_UTILIZATION\",severity=\"critical\""));
-        assert!(has("mcp_alert_min_samples 20"), "{out}");
     }
 
     #[test]
