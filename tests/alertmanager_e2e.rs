@@ -34,17 +34,22 @@ fn set_cpu(m: &Monitor, cpu: f64) {
     });
 }
 
+/// The severities of `alerts`, sorted.
+fn severities_of(alerts: &[Value]) -> Vec<&str> {
+    let mut got: Vec<&str> = alerts
+        .iter()
+        .map(|a| a["labels"]["severity"].as_str().unwrap_or(""))
+        .collect();
+    got.sort_unstable();
+    got
+}
+
 /// Waits until Alertmanager holds exactly the alerts of `alertname` with these
 /// severities (none: resolved).
 async fn wait_for(am: &Server, severities: &[&str], what: &str) -> Vec<Value> {
     eventually(what, || async {
         let alerts = am_alerts(am, &[("alertname", "HIGH_CPU_USAGE")]).await;
-        let mut got: Vec<&str> = alerts
-            .iter()
-            .map(|a| a["labels"]["severity"].as_str().unwrap_or(""))
-            .collect();
-        got.sort_unstable();
-        (got == severities).then(|| alerts.clone())
+        (severities_of(&alerts) == severities).then(|| alerts.clone())
     })
     .await
 }
@@ -65,11 +70,7 @@ async fn poll_fast(am: &Server, severities: &[&str]) -> Vec<Value> {
     let start = std::time::Instant::now();
     loop {
         let alerts = am_alerts(am, &[("alertname", "HIGH_CPU_USAGE")]).await;
-        let mut got: Vec<&str> = alerts
-            .iter()
-            .map(|a| a["labels"]["severity"].as_str().unwrap_or(""))
-            .collect();
-        got.sort_unstable();
+        let got = severities_of(&alerts);
         if got == severities {
             return alerts;
         }
