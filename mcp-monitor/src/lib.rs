@@ -1,67 +1,46 @@
 #![doc = include_str!("../../README.md")]
 
-mod alert_events;
 mod alerts;
-mod caches;
-mod clock;
-mod endpoints;
-mod error;
-mod exporter;
-mod format;
-mod forward;
-mod grafana;
-mod histogram;
-mod history;
-mod http_store;
-mod json;
-mod middleware;
+mod base;
+mod calls;
+mod facade;
+mod fleet;
+mod http;
 mod monitor;
-mod mount;
-mod names;
-mod notify;
-mod openmetrics;
-mod outcome;
-mod pools;
-mod registry;
-mod render;
-mod resources;
-mod route_cache;
-mod rules;
-mod secret;
-mod server;
+mod output;
 mod settings;
-mod site;
-mod span;
+mod sources;
 mod summary;
-pub mod trace;
-mod ui;
+
+#[doc(inline)]
+pub use crate::base::trace;
 
 #[doc(hidden)]
 #[path = "private.rs"]
 pub mod __private;
 
-pub use crate::alert_events::{
+pub use crate::alerts::engine::{Alert, AlertType, Severity};
+pub use crate::alerts::events::{
     AlertEvent, AlertEventKind, AlertSubscription, SUBSCRIPTION_CAPACITY,
 };
-pub use crate::alerts::{Alert, AlertType, Severity};
-pub use crate::caches::CacheMonitor;
-pub use crate::endpoints::PROMETHEUS_CONTENT_TYPE;
-pub use crate::error::Error;
-pub use crate::grafana::grafana_dashboard;
-pub use crate::histogram::Buckets;
-pub use crate::http_store::{OVERFLOW_PATH, UNMATCHED_PATH};
-pub use crate::json::Stats;
-pub use crate::middleware::{HttpMetrics, HttpMetricsLayer, ResponseFuture, STATUS_CLIENT_CLOSED};
+pub use crate::base::error::Error;
+pub use crate::base::histogram::Buckets;
+pub use crate::base::names::*;
+pub use crate::calls::outcome::{MonitoredError, Status};
+pub use crate::fleet::grafana::grafana_dashboard;
+pub use crate::fleet::rules::prometheus_rules;
+pub use crate::http::layer::{HttpMetrics, HttpMetricsLayer, ResponseFuture, STATUS_CLIENT_CLOSED};
+pub use crate::http::mount::{Mounted, MountedFuture, RouterExt};
+pub use crate::http::server::{bind, serve, ServerTimeouts};
+pub use crate::http::store::{OVERFLOW_PATH, UNMATCHED_PATH};
 pub use crate::monitor::{install, Monitor, MonitorBuilder};
-pub use crate::mount::{Mounted, MountedFuture, RouterExt};
-pub use crate::names::*;
-pub use crate::openmetrics::OPENMETRICS_CONTENT_TYPE;
-pub use crate::outcome::{MonitoredError, Status};
-pub use crate::pools::PoolStats;
-pub use crate::resources::ResourceSample;
-pub use crate::rules::prometheus_rules;
-pub use crate::server::{bind, serve, ServerTimeouts};
+pub use crate::output::json::Stats;
+pub use crate::output::openmetrics::OPENMETRICS_CONTENT_TYPE;
+pub use crate::output::router::PROMETHEUS_CONTENT_TYPE;
 pub use crate::settings::{Settings, UnknownVariable, VARIABLES};
+pub use crate::sources::caches::CacheMonitor;
+pub use crate::sources::pools::PoolStats;
+pub use crate::sources::resources::ResourceSample;
 
 #[doc(inline)]
 pub use mcp_monitor_macros::{monitor_db_operation, monitor_workflow, monitor_workflow_step};

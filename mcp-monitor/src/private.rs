@@ -5,13 +5,13 @@
 /// "workflow" "step")`, `call_span!(run "workflow")`. A `tracing::span!` with the
 /// `tracing` feature, a zero-sized [`CallSpan`] without it.
 pub use crate::__mcp_monitor_call_span as call_span;
-pub use crate::outcome::{OutcomeOfAny, OutcomeOfClassified, OutcomeOfResult, Probe};
-pub use crate::site::{
+pub use crate::calls::outcome::{OutcomeOfAny, OutcomeOfClassified, OutcomeOfResult, Probe};
+pub use crate::calls::site::{
     CheckHiddenFuture, CheckNoFuture, DbSite, FutureProbe, Guard, InRun, Monitored, RunSite,
     StepSite,
 };
-pub use crate::span::CallSpan;
+pub use crate::calls::span::CallSpan;
 #[cfg(feature = "tracing")]
-pub use crate::span::InSpan;
+pub use crate::calls::span::InSpan;
 #[cfg(feature = "tracing")]
 pub use tracing;

@@ -1,0 +1,497 @@
+//! Fixed-bucket latency histograms made of atomics.
+//!
+//! A histogram is a slice of per-bucket counters (not cumulative; the exposition
+//! accumulates) plus a sum in nanoseconds. Recording is one pass over a handful of
+//! bounds and two relaxed atomic adds: no lock, no allocation, no clock read.
+//!
+//! A histogram can be striped: each thread then adds to its own cache-line-aligned
+//! copy of the counters and a snapshot sums the copies, so threads recording into one
+//! series at the same time do not bounce a cache line between cores on every call. The
+//! macros' call sites use this: they are few (bounded by the program's source) and hot.
+//! HTTP label sets, which can number in the tens of thousands, keep a single copy.
+//!
+//! A sample recorded while a trace context is current ([`crate::base::trace`]) is also kept
+//! as its bucket's exemplar (the latest one per bucket), for the OpenMetrics
+//! exposition. Without a trace context that costs one thread-local read.
+
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
+use std::sync::{LazyLock, Mutex, OnceLock, PoisonError};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use crate::base::trace::TraceContext;
+
+/// Alignment of each stripe, in counters: two cache lines, so that the adjacent-line
+/// prefetcher does not make neighbouring stripes share either.
+const STRIPE_ALIGN_WORDS: usize = 16;
+
+/// Stripes of a striped histogram: the available parallelism rounded up to a power of
+/// two, at most 16.
+static STRIPES: LazyLock<usize> = LazyLock::new(|| {
+    std::thread::available_parallelism()
+        .map_or(4, |n| n.get())
+        .next_power_of_two()
+        .min(16)
+});
+
+static NEXT_THREAD: AtomicUsize = AtomicUsize::new(0);
+
+thread_local! {
+    /// This thread's number, handed out in order; its stripe is this modulo the count.
+    static THREAD: usize = NEXT_THREAD.fetch_add(1, Relaxed);
+}
+
+/// Upper bounds of a histogram's buckets, in ascending order (the `+Inf` bucket is implied).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Buckets {
+    bounds_ns: Vec<u64>,
+    bounds_s: Vec<f64>,
+}
+
+/// The smallest bucket bound, in seconds: one nanosecond.
+const MIN_BOUND_S: f64 = 1e-9;
+/// The largest bucket bound, in seconds: `u64::MAX` nanoseconds, rounded down.
+const MAX_BOUND_S: f64 = 18_446_744_073.0;
+
+impl Buckets {
+    /// Builds buckets from upper bounds in seconds.
+    ///
+    /// # Errors
+    ///
+    /// Returns a message if the list is empty, has a bound that is not a positive
+    /// finite number or lies outside 1 ns ..= 584 years (the range a histogram counts
+    /// in nanoseconds), or is not strictly increasing to the nanosecond.
+    pub fn from_seconds(bounds: &[f64]) -> Result<Self, String> {
+        if bounds.is_empty() {
+            return Err("a bucket list needs at least one bound".into());
+        }
+        let mut bounds_ns = Vec::with_capacity(bounds.len());
+        for (i, &b) in bounds.iter().enumerate() {
+            if !(b.is_finite() && b > 0.0) {
+                return Err(format!(
+                    "bucket bound {b} is not a positive number of seconds"
+                ));
+            }
+            // Durations are counted in whole nanoseconds in a u64 (up to 584 years).
+            if !(MIN_BOUND_S..=MAX_BOUND_S).contains(&b) {
+                return Err(format!(
+                    "bucket bound {b} is out of range: bounds are from 1 ns (1e-9) to {MAX_BOUND_S} s"
+                ));
+            }
+            if i > 0 && b <= bounds[i - 1] {
+                return Err(format!(
+                    "bucket bounds must increase strictly, but {b} follows {}",
+                    bounds[i - 1]
+                ));
+            }
+            let ns = Duration::from_secs_f64(b).as_nanos() as u64;
+            if ns == 0 || bounds_ns.last() == Some(&ns) {
+                return Err(format!(
+                    "bucket bound {b} is not distinct from the one before it (or from 0) to the nanosecond"
+                ));
+            }
+            bounds_ns.push(ns);
+        }
+        Ok(Self {
+            bounds_ns,
+            bounds_s: bounds.to_vec(),
+        })
+    }
+
+    /// The default buckets for HTTP request latency: 1 ms to 10 s.
+    pub fn http_default() -> Self {
+        Self::from_seconds(&[
+            0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+        ])
+        .expect("static buckets are valid")
+    }
+
+    /// The default buckets for database operations: 100 µs to 5 s.
+    pub fn db_default() -> Self {
+        Self::from_seconds(&[
+            0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0,
+        ])
+        .expect("static buckets are valid")
+    }
+
+    /// The default buckets for workflow steps and runs: 1 ms to 2 min.
+    pub fn workflow_default() -> Self {
+        Self::from_seconds(&[
+            0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0,
+        ])
+        .expect("static buckets are valid")
+    }
+
+    /// The upper bounds in seconds.
+    pub fn bounds(&self) -> &[f64] {
+        &self.bounds_s
+    }
+
+    #[inline]
+    fn index(&self, ns: u64) -> usize {
+        // Prometheus buckets are `le`: a sample equal to a bound belongs to that bucket.
+        // Counting the bounds below the sample has no data-dependent branch or chain of
+        // dependent loads, unlike a binary search; the list is a dozen entries.
+        self.bounds_ns.iter().map(|&b| usize::from(b < ns)).sum()
+    }
+}
+
+/// A histogram of durations whose every part is an atomic counter.
+///
+/// Its samples can be split into a few categories (a series' outcomes): one bucket
+/// counter per category and bucket, so that a sample counts both for its bucket and
+/// for its category with a single atomic add. The histogram is the sum over categories.
+#[derive(Debug)]
+pub(crate) struct AtomicHistogram {
+    buckets: Buckets,
+    /// Per stripe: the sum in nanoseconds, then the bucket counts (`+Inf` last) of
+    /// each category in turn. Stripe `s` starts at `first + s * stride`.
+    cells: Box<[AtomicU64]>,
+    first: usize,
+    stride: usize,
+    /// Stripe count minus one (the count is a power of two; 0 when not striped).
+    mask: usize,
+    categories: usize,
+    /// The latest traced sample of each bucket.
+    exemplars: Exemplars,
+}
+
+/// One traced sample: the trace it belongs to, its value, when it was recorded and its
+/// category (a series' outcome).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Exemplar {
+    pub(crate) trace: TraceContext,
+    pub(crate) ns: u64,
+    pub(crate) unix_ms: u64,
+    pub(crate) category: usize,
+}
+
+/// The latest traced sample of each bucket (`+Inf` last), allocated with the first
+/// one: nothing for a histogram that never sees a trace context, one slot per bucket
+/// after that. A slot being written by another thread is skipped, never waited for.
+#[derive(Debug, Default)]
+struct Exemplars {
+    slots: OnceLock<Box<[Mutex<Option<Exemplar>>]>>,
+}
+
+impl AtomicHistogram {
+    /// A histogram with one copy of its counters, shared by all threads.
+    pub(crate) fn new(buckets: Buckets) -> Self {
+        Self::build(buckets, 1, 1)
+    }
+
+    /// A striped histogram whose samples fall in `categories` categories, see
+    /// [`Self::record_ns_in`].
+    pub(crate) fn striped(buckets: Buckets, categories: usize) -> Self {
+        Self::build(buckets, categories, *STRIPES)
+    }
+
+    fn build(buckets: Buckets, categories: usize, stripes: usize) -> Self {
+        let words = 1 + categories * (buckets.bounds_ns.len() + 1);
+        let (stride, pad) = if stripes == 1 {
+            (words, 0)
+        } else {
+            (
+                words.next_multiple_of(STRIPE_ALIGN_WORDS),
+                STRIPE_ALIGN_WORDS - 1,
+            )
+        };
+        let cells: Box<[AtomicU64]> = (0..stride * stripes + pad)
+            .map(|_| AtomicU64::new(0))
+            .collect();
+        // Start the first stripe on a `STRIPE_ALIGN_WORDS` boundary.
+        let addr = cells.as_ptr().addr();
+        let align = STRIPE_ALIGN_WORDS * size_of::<AtomicU64>();
+        let first = if pad == 0 {
+            0
+        } else {
+            (addr.next_multiple_of(align) - addr) / size_of::<AtomicU64>()
+        };
+        Self {
+            buckets,
+            cells,
+            first,
+            stride,
+            mask: stripes - 1,
+            categories,
+            exemplars: Exemplars::default(),
+        }
+    }
+
+    /// Counters per category: the finite buckets and `+Inf`.
+    #[inline]
+    fn row(&self) -> usize {
+        self.buckets.bounds_ns.len() + 1
+    }
+
+    /// The total of `word` over all stripes.
+    fn total(&self, word: usize) -> u64 {
+        (0..=self.mask)
+            .map(|s| self.cells[self.first + s * self.stride + word].load(Relaxed))
+            .fold(0, u64::wrapping_add)
+    }
+
+    /// Records one duration given in nanoseconds.
+    #[inline]
+    pub(crate) fn record_ns(&self, ns: u64) {
+        self.record_ns_in(ns, 0);
+    }
+
+    /// Records one duration, given in nanoseconds, in category `category`.
+    #[inline]
+    pub(crate) fn record_ns_in(&self, ns: u64, category: usize) {
+        debug_assert!(category < self.categories);
+        let stripe = if self.mask == 0 {
+            0
+        } else {
+            THREAD.with(|t| *t) & self.mask
+        };
+        let base = self.first + stripe * self.stride;
+        let bucket = 1 + category * self.row() + self.buckets.index(ns);
+        self.cells[base].fetch_add(ns, Relaxed);
+        self.cells[base + bucket].fetch_add(1, Relaxed);
+        if let Some(trace) = crate::base::trace::current() {
+            self.record_exemplar(trace, ns, category);
+        }
+    }
+
+    /// Keeps the sample as its bucket's exemplar.
+    #[cold]
+    fn record_exemplar(&self, trace: TraceContext, ns: u64, category: usize) {
+        let row = self.row();
+        let slots = self
+            .exemplars
+            .slots
+            .get_or_init(|| (0..row).map(|_| Mutex::new(None)).collect());
+        let unix_ms = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+        if let Ok(mut slot) = slots[self.buckets.index(ns)].try_lock() {
+            *slot = Some(Exemplar {
+                trace,
+                ns,
+                unix_ms,
+                category,
+            });
+        }
+    }
+
+    /// The exemplar of each bucket (`+Inf` last); `None` if there never was one.
+    pub(crate) fn exemplars(&self) -> Option<Vec<Option<Exemplar>>> {
+        let slots = self.exemplars.slots.get()?;
+        Some(
+            slots
+                .iter()
+                .map(|s| *s.lock().unwrap_or_else(PoisonError::into_inner))
+                .collect(),
+        )
+    }
+
+    /// The number of samples in category `category`.
+    pub(crate) fn category_count(&self, category: usize) -> u64 {
+        debug_assert!(category < self.categories);
+        let first = 1 + category * self.row();
+        (first..first + self.row())
+            .map(|w| self.total(w))
+            .fold(0, u64::wrapping_add)
+    }
+
+    /// Copies the current values.
+    pub(crate) fn snapshot(&self) -> HistogramSnapshot {
+        let row = self.row();
+        HistogramSnapshot {
+            counts: (0..row)
+                .map(|i| {
+                    (0..self.categories)
+                        .map(|c| self.total(1 + c * row + i))
+                        .fold(0, u64::wrapping_add)
+                })
+                .collect(),
+            sum_ns: self.total(0),
+        }
+    }
+
+    pub(crate) fn buckets(&self) -> &Buckets {
+        &self.buckets
+    }
+}
+
+/// The values of a histogram at one moment: per-bucket counts (the last is `+Inf`)
+/// and the sum of all samples in nanoseconds.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct HistogramSnapshot {
+    pub(crate) counts: Vec<u64>,
+    pub(crate) sum_ns: u64,
+}
+
+impl HistogramSnapshot {
+    /// Number of samples.
+    pub(crate) fn count(&self) -> u64 {
+        self.counts.iter().sum()
+    }
+
+    /// What was recorded since `earlier` (a snapshot of the same histogram).
+    pub(crate) fn since(&self, earlier: &HistogramSnapshot) -> HistogramSnapshot {
+        if earlier.counts.len() != self.counts.len() {
+            return self.clone();
+        }
+        HistogramSnapshot {
+            counts: self
+                .counts
+                .iter()
+                .zip(&earlier.counts)
+                .map(|(a, b)| a.saturating_sub(*b))
+                .collect(),
+            sum_ns: self.sum_ns.saturating_sub(earlier.sum_ns),
+        }
+    }
+
+    /// Mean sample in seconds, or `None` without samples.
+    pub(crate) fn mean_seconds(&self) -> Option<f64> {
+        let n = self.count();
+        (n > 0).then(|| self.sum_ns as f64 / 1e9 / n as f64)
+    }
+
+    /// The `q` quantile in seconds, interpolated linearly inside its bucket as
+    /// PromQL's `histogram_quantile` does; `None` without samples. A quantile that
+    /// falls in the `+Inf` bucket is reported as the highest finite bound.
+    pub(crate) fn quantile_seconds(&self, buckets: &Buckets, q: f64) -> Option<f64> {
+        let total = self.count();
+        if total == 0 {
+            return None;
+        }
+        let rank = q.clamp(0.0, 1.0) * total as f64;
+        let mut below = 0u64;
+        for (i, &c) in self.counts.iter().enumerate() {
+            let upto = below + c;
+            if (upto as f64) >= rank && c > 0 {
+                let Some(&upper) = buckets.bounds_s.get(i) else {
+                    return buckets.bounds_s.last().copied();
+                };
+                let lower = if i == 0 { 0.0 } else { buckets.bounds_s[i - 1] };
+                let frac = (rank - below as f64) / c as f64;
+                return Some(lower + (upper - lower) * frac.clamp(0.0, 1.0));
+            }
+            below = upto;
+        }
+        buckets.bounds_s.last().copied()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn out_of_range_bounds_are_errors_not_panics() {
+        for bounds in [
+            &[1e20][..],
+            &[2e19],
+            &[1e300],
+            &[0.1, f64::MAX],
+            &[1e-12],
+            &[1e-9, 1.1e-9],
+            &[f64::NAN],
+            &[f64::INFINITY],
+            &[-1.0],
+            &[0.0],
+        ] {
+            let e = Buckets::from_seconds(bounds).unwrap_err();
+            assert!(!e.is_empty(), "{bounds:?}");
+        }
+        let b = Buckets::from_seconds(&[1e-9, 2e-9, MAX_BOUND_S]).unwrap();
+        assert_eq!(b.bounds_ns, [1, 2, 18_446_744_073_000_000_000]);
+    }
+
+    #[test]
+    fn le_semantics_and_inf_bucket() {
+        let h = AtomicHistogram::new(Buckets::from_seconds(&[0.001, 0.01]).unwrap());
+        h.record_ns(1_000_000); // exactly 1 ms: first bucket
+        h.record_ns(1_000_001);
+        h.record_ns(20_000_000); // +Inf
+        let s = h.snapshot();
+        assert_eq!(s.counts, vec![1, 1, 1]);
+        assert_eq!(s.sum_ns, 22_000_001);
+        assert_eq!(s.count(), 3);
+    }
+
+    #[test]
+    fn threads_and_categories_add_up() {
+        let h = AtomicHistogram::striped(Buckets::from_seconds(&[0.001]).unwrap(), 3);
+        if *STRIPES > 1 {
+            let first = h.cells[h.first..].as_ptr().addr();
+            assert_eq!(first % (STRIPE_ALIGN_WORDS * 8), 0);
+        }
+        std::thread::scope(|s| {
+            for _ in 0..4 {
+                s.spawn(|| {
+                    for _ in 0..1000 {
+                        h.record_ns_in(10, 2);
+                    }
+                });
+            }
+        });
+        h.record_ns(2_000_000);
+        h.record_ns_in(2_000_000, 1);
+        let snap = h.snapshot();
+        assert_eq!(snap.counts, vec![4000, 2]);
+        assert_eq!(snap.sum_ns, 40_000 + 4_000_000);
+        assert_eq!([0, 1, 2].map(|c| h.category_count(c)), [1, 1, 4000]);
+    }
+
+    #[test]
+    fn bucket_index_is_the_first_bound_not_below() {
+        let b = Buckets::db_default();
+        for &bound in &b.bounds_ns {
+            for ns in [0, 1, bound - 1, bound, bound + 1, u64::MAX] {
+                assert_eq!(
+                    b.index(ns),
+                    b.bounds_ns.partition_point(|&x| x < ns),
+                    "{ns}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn bad_buckets_are_rejected() {
+        assert!(Buckets::from_seconds(&[]).is_err());
+        assert!(Buckets::from_seconds(&[0.1, 0.1]).is_err());
+        assert!(Buckets::from_seconds(&[-1.0]).is_err());
+        assert!(Buckets::from_seconds(&[f64::NAN]).is_err());
+    }
+
+    #[test]
+    fn quantile_interpolates_like_promql() {
+        let b = Buckets::from_seconds(&[0.1, 0.2, 0.4]).unwrap();
+        let s = HistogramSnapshot {
+            counts: vec![0, 10, 0, 0],
+            sum_ns: 1_500_000_000,
+        };
+        // All ten samples in (0.1, 0.2]: p50 is the middle of the bucket.
+        let p50 = s.quantile_seconds(&b, 0.5).unwrap();
+        assert!((p50 - 0.15).abs() < 1e-9, "{p50}");
+        let p95 = s.quantile_seconds(&b, 0.95).unwrap();
+        assert!((p95 - 0.195).abs() < 1e-9, "{p95}");
+        assert_eq!(s.mean_seconds(), Some(0.15));
+        assert_eq!(HistogramSnapshot::default().quantile_seconds(&b, 0.5), None);
+    }
+
+    #[test]
+    fn since_subtracts() {
+        let a = HistogramSnapshot {
+            counts: vec![1, 2],
+            sum_ns: 10,
+        };
+        let b = HistogramSnapshot {
+            counts: vec![3, 2],
+            sum_ns: 30,
+        };
+        assert_eq!(
+            b.since(&a),
+            HistogramSnapshot {
+                counts: vec![2, 0],
+                sum_ns: 20
+            }
+        );
+    }
+}

@@ -1,0 +1,600 @@
+//! The alert rules as a Prometheus rules file, for fleets that alert in Prometheus and
+//! Alertmanager as well as (or rather than) in-process.
+//!
+//! One group, `mcp-monitor`, evaluated every `MCP_ALERT_EVALUATION_INTERVAL`. Every
+//! [`AlertType`] is an alert of the same name with a `warning` and a `critical` rule,
+//! both holding for `MCP_ALERT_FOR`. **The thresholds are not in the file**: each
+//! instance exports its own as `mcp_alert_threshold{alertname,severity}` (a critical
+//! level only where it can be reached) and `mcp_alert_min_samples`, and each rule
+//! compares an instance with its own (`> on(instance, job) group_left()
+//! mcp_alert_threshold{..}`). One file so serves a fleet whose instances run with
+//! different settings, and its `promtool test rules` holds for any thresholds.
+//! `HIGH_ERROR_RATE` has one pair of rules per component (`http`, `database`,
+//! `workflows`), as the in-process engine does. Rates and latencies are taken over
+//! `MCP_METRICS_WINDOW`. Each alert is per scrape target: the sums drop only the
+//! series' own labels (`sum without (...)`), so `instance`, `job` and whatever target
+//! labels the fleet adds are kept. `INSTANCE_DOWN` fires for a target that exported
+//! `mcp_build_info` in the last day and is no longer scraped.
+//!
+//! The YAML is written by hand: every expression is a literal block scalar and every
+//! other string a single-quoted scalar, so nothing in them needs escaping beyond `'`.
+
+use std::fmt::Write as _;
+use std::time::Duration;
+
+use crate::alerts::engine::{AlertType, Severity};
+use crate::base::names::{
+    ALERT_MIN_SAMPLES, ALERT_THRESHOLD, DB_OPERATIONS_TOTAL, HTTP_REQUESTS_TOTAL,
+    HTTP_REQUEST_DURATION, WORKFLOW_STEPS_TOTAL,
+};
+use crate::settings::Settings;
+
+/// Renders the alerts of the in-process engine as a Prometheus rules file (YAML) that
+/// `promtool check rules` accepts: the same alert names, severities, `for` duration and
+/// window, as PromQL over the `mcp_` series of `/metrics`, comparing each instance with
+/// the thresholds and minimum sample count it exports (`mcp_alert_threshold`,
+/// `mcp_alert_min_samples`); plus `INSTANCE_DOWN`. Thresholds do not change the file.
+///
+/// ```
+/// let yaml = mcp_monitor::prometheus_rules(&mcp_monitor::Settings::default());
+/// assert!(yaml.contains("- alert: HIGH_CPU_USAGE"));
+/// ```
+///
+/// `cargo run --example alert-rules > docs/prometheus/alerts.yml` writes it from the
+/// `MCP_*` environment.
+pub fn prometheus_rules(settings: &Settings) -> String {
+    let rules = rules(settings);
+    let mut out = String::with_capacity(16 * 1024);
+    header(&mut out, settings);
+    out.push_str("groups:\n");
+    out.push_str("  - name: mcp-monitor\n");
+    let _ = writeln!(
+        out,
+        "    interval: {}",
+        prom_duration(settings.alert_evaluation_interval)
+    );
+    out.push_str("    rules:\n");
+    let for_ = prom_duration(settings.alert_for);
+    for r in &rules {
+        let _ = writeln!(out, "      - alert: {}", r.name);
+        out.push_str("        expr: |-\n");
+        for line in r.expr.lines() {
+            let _ = writeln!(out, "          {line}");
+        }
+        let _ = writeln!(out, "        for: {for_}");
+        out.push_str("        labels:\n");
+        let _ = writeln!(out, "          severity: {}", r.severity.as_str());
+        let _ = writeln!(out, "          component: {}", quote(&r.component));
+        out.push_str("        annotations:\n");
+        let _ = writeln!(out, "          summary: {}", quote(&r.summary));
+        let _ = writeln!(out, "          description: {}", quote(&r.description));
+    }
+    out
+}
+
+/// One alerting rule.
+#[derive(Debug)]
+struct Rule {
+    name: &'static str,
+    severity: Severity,
+    /// The `component` label, as the in-process engine names it (may be a template).
+    component: String,
+    expr: String,
+    summary: String,
+    description: String,
+}
+
+/// What every expression is built from.
+struct Ctx {
+    /// The window as a PromQL duration, `5m`.
+    w: String,
+}
+
+impl Ctx {
+    /// `value` (one or more lines) compared with the instance's own threshold, and
+    /// guarded by `count` (one or more lines) when given: more than 0 and at least the
+    /// instance's `mcp_alert_min_samples`.
+    fn expr(
+        &self,
+        kind: AlertType,
+        severity: Severity,
+        value: &str,
+        count: Option<&str>,
+    ) -> String {
+        let op = if kind.fires_below() { "<" } else { ">" };
+        let threshold = format!(
+            "{op} on(instance, job) group_left()\n  {ALERT_THRESHOLD}{{alertname=\"{}\", severity=\"{}\"}}",
+            kind.as_str(),
+            severity.as_str()
+        );
+        let wrap = |v: &str| {
+            if v.contains('\n') {
+                format!("(\n{}\n)", indent(v))
+            } else {
+                v.to_owned()
+            }
+        };
+        let compared = format!("{} {threshold}", wrap(value));
+        match count {
+            None => compared,
+            Some(count) => format!(
+                "{compared}\nand\n{} > 0\n  >= on(instance, job) group_left() {ALERT_MIN_SAMPLES}",
+                wrap(count)
+            ),
+        }
+    }
+}
+
+fn indent(s: &str) -> String {
+    s.lines()
+        .map(|l| format!("  {l}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Every rule: two per alert type and component, and `INSTANCE_DOWN`.
+fn rules(s: &Settings) -> Vec<Rule> {
+    let c = Ctx {
+        w: prom_duration(s.metrics_window),
+    };
+    let mut rules = Vec::new();
+    for kind in AlertType::ALL {
+        for part in parts(&c, kind) {
+            for severity in [Severity::Warning, Severity::Critical] {
+                let (op_word, times) = if kind.fires_below() {
+                    ("below", "÷")
+                } else {
+                    ("above", "×")
+                };
+                let t = threshold_template(kind, severity);
+                let level = match severity {
+                    Severity::Warning => format!("the threshold of {t} ({})", part.setting),
+                    Severity::Critical => format!(
+                        "the critical threshold of {t} ({} {times} MCP_ALERT_CRITICAL_FACTOR)",
+                        part.setting,
+                    ),
+                };
+                let value = value_template(kind);
+                rules.push(Rule {
+                    name: kind.as_str(),
+                    severity,
+                    component: part.component.clone(),
+                    expr: c.expr(kind, severity, &part.value, part.count.as_deref()),
+                    summary: format!(
+                        "{} on {{{{ $labels.instance }}}}: {value} {op_word} {t}",
+                        part.what
+                    ),
+                    description: format!(
+                        "{} is {value}, {op_word} {level}.{}",
+                        part.description,
+                        part.note(),
+                    ),
+                });
+            }
+        }
+    }
+    rules.push(Rule {
+        name: INSTANCE_DOWN,
+        severity: Severity::Critical,
+        component: "instance".into(),
+        expr: "up == 0\nand on(instance, job)\npresent_over_time(mcp_build_info[1d])".into(),
+        summary: "{{ $labels.instance }} is down".into(),
+        description: "Prometheus cannot scrape {{ $labels.instance }} (job {{ $labels.job }}), \
+                      which served mcp-monitor metrics within the last day: it is down or \
+                      unreachable, and its own alerts can no longer fire."
+            .into(),
+    });
+    rules
+}
+
+/// The alert that fires for an instance Prometheus can no longer scrape.
+pub(crate) const INSTANCE_DOWN: &str = "INSTANCE_DOWN";
+
+/// The instance's own threshold, read back from `mcp_alert_threshold` by a template
+/// query, formatted as the value is.
+fn threshold_template(kind: AlertType, severity: Severity) -> String {
+    let format = match kind {
+        AlertType::HighRequestLatency => "humanizeDuration",
+        AlertType::HighSystemLoad => "printf \"%.2f\"",
+        _ => "humanizePercentage",
+    };
+    format!(
+        "{{{{ with printf \"{ALERT_THRESHOLD}{{alertname='{}',severity='{}',instance='%s',job='%s'}}\" \
+         $labels.instance $labels.job | query }}}}{{{{ . | first | value | {format} }}}}{{{{ end }}}}",
+        kind.as_str(),
+        severity.as_str()
+    )
+}
+
+/// One component's quantity for an alert type.
+struct Part {
+    component: String,
+    /// Short name of the quantity, for the summary.
+    what: String,
+    /// Long name of the quantity, for the description.
+    description: String,
+    /// PromQL of the value.
+    value: String,
+    /// PromQL of the number of samples in the window, for rates and latencies.
+    count: Option<String>,
+    /// The setting that holds the threshold.
+    setting: &'static str,
+}
+
+impl Part {
+    /// The sample guard, for the description.
+    fn note(&self) -> String {
+        match self.count {
+            Some(_) => " Needs at least MCP_ALERT_MIN_SAMPLES samples in the window.".into(),
+            None => String::new(),
+        }
+    }
+}
+
+fn parts(c: &Ctx, kind: AlertType) -> Vec<Part> {
+    let w = &c.w;
+    const HTTP_BY: &str = "method, path, status";
+    let http_count = sum_without(HTTP_BY, "increase", HTTP_REQUESTS_TOTAL, "", w);
+    let over = |what: &str| format!("{what} over the last {w}");
+    // The share of calls matching `failed` among all calls, per target.
+    let share = |metric: &str, failed: &str, by: &str| {
+        format!(
+            "{}\n  /\n{}",
+            sum_without(by, "rate", metric, failed, w),
+            sum_without(by, "rate", metric, "", w),
+        )
+    };
+    let errors = |component: &str, what: &str, description: &str, metric: &str, by, failed| Part {
+        component: component.into(),
+        what: what.into(),
+        description: over(description),
+        value: share(metric, failed, by),
+        count: Some(sum_without(by, "increase", metric, "", w)),
+        setting: "MCP_ERROR_RATE_THRESHOLD",
+    };
+    match kind {
+        AlertType::HighRequestLatency => vec![Part {
+            component: "http".into(),
+            what: "HTTP p95 latency".into(),
+            description: over("The 95th percentile of HTTP request latency"),
+            value: format!(
+                "histogram_quantile(0.95, {})",
+                sum_without(
+                    HTTP_BY,
+                    "rate",
+                    &format!("{HTTP_REQUEST_DURATION}_bucket"),
+                    "",
+                    w
+                )
+            ),
+            count: Some(http_count),
+            setting: "MCP_REQUEST_LATENCY_THRESHOLD",
+        }],
+        AlertType::HighErrorRate => vec![
+            errors(
+                "http",
+                "HTTP 5xx share",
+                "The share of HTTP responses with a 5xx status",
+                HTTP_REQUESTS_TOTAL,
+                HTTP_BY,
+                "status=~\"5..\"",
+            ),
+            errors(
+                "database",
+                "Database failure share",
+                "The share of database operations that failed",
+                DB_OPERATIONS_TOTAL,
+                "operation, table, status",
+                "status=\"failure\"",
+            ),
+            errors(
+                "workflows",
+                "Workflow step failure share",
+                "The share of workflow steps that failed",
+                WORKFLOW_STEPS_TOTAL,
+                "workflow, step, status",
+                "status=\"failure\"",
+            ),
+        ],
+        AlertType::HighMemoryUsage => vec![gauge(
+            "mcp_system_memory_usage_ratio",
+            "Memory use",
+            "Memory in use (over the container's limit, if any)",
+            "MCP_MEMORY_THRESHOLD",
+        )],
+        AlertType::HighCpuUsage => vec![gauge(
+            "mcp_system_cpu_usage_ratio",
+            "CPU use",
+            "CPU in use across all cores",
+            "MCP_CPU_THRESHOLD",
+        )],
+        AlertType::HighSystemLoad => vec![gauge(
+            "mcp_system_load1_per_core",
+            "Load per core",
+            "The 1-minute load average per core",
+            "MCP_SYSTEM_LOAD_THRESHOLD",
+        )],
+        AlertType::LowCacheHitRatio => {
+            // Hits and misses carry the same labels: they match one to one.
+            let (hits, misses) = ("mcp_cache_hits_total", "mcp_cache_misses_total");
+            vec![Part {
+                component: "cache:{{ $labels.cache }}".into(),
+                what: "Cache {{ $labels.cache }} hit ratio".into(),
+                description: over("The hit ratio of cache {{ $labels.cache }}"),
+                value: format!("rate({hits}[{w}])\n  /\n(rate({hits}[{w}]) + rate({misses}[{w}]))"),
+                count: Some(format!("increase({hits}[{w}]) + increase({misses}[{w}])")),
+                setting: "MCP_CACHE_HIT_RATIO_THRESHOLD",
+            }]
+        }
+        AlertType::HighDbPoolUtilization => vec![Part {
+            component: "db_pool:{{ $labels.pool }}".into(),
+            what: "Pool {{ $labels.pool }} utilization".into(),
+            description: "The share of the connections of pool {{ $labels.pool }} in use".into(),
+            value: "mcp_db_pool_utilization_ratio".into(),
+            count: None,
+            setting: "MCP_DB_POOL_THRESHOLD",
+        }],
+    }
+}
+
+/// `sum without (<labels>) (<func>(<metric>{<matcher>}[<window>]))`: one value per
+/// scrape target, whatever target labels the fleet adds.
+fn sum_without(labels: &str, func: &str, metric: &str, matcher: &str, window: &str) -> String {
+    let selector = if matcher.is_empty() {
+        metric.to_owned()
+    } else {
+        format!("{metric}{{{matcher}}}")
+    };
+    format!("sum without ({labels}) ({func}({selector}[{window}]))")
+}
+
+fn gauge(metric: &str, what: &str, description: &str, setting: &'static str) -> Part {
+    Part {
+        component: "system".into(),
+        what: what.into(),
+        description: description.into(),
+        value: metric.into(),
+        count: None,
+        setting,
+    }
+}
+
+/// How the annotations show the current value.
+fn value_template(kind: AlertType) -> &'static str {
+    match kind {
+        AlertType::HighRequestLatency => "{{ $value | humanizeDuration }}",
+        AlertType::HighSystemLoad => "{{ $value | printf \"%.2f\" }}",
+        _ => "{{ $value | humanizePercentage }}",
+    }
+}
+
+fn header(out: &mut String, s: &Settings) {
+    let lines = [
+        "Prometheus alerting rules for mcp-monitor, generated from its settings.".to_owned(),
+        "Do not edit: regenerate with".to_owned(),
+        "  cargo run --example alert-rules > docs/prometheus/alerts.yml".to_owned(),
+        String::new(),
+        "The thresholds are not in this file: every instance exports its own as".to_owned(),
+        "mcp_alert_threshold{alertname,severity} and mcp_alert_min_samples, and each rule"
+            .to_owned(),
+        "compares an instance with them (on(instance, job)), so this one file serves".to_owned(),
+        "instances run with different MCP_*_THRESHOLD settings. What it does take from".to_owned(),
+        format!(
+            "the settings: window {} (MCP_METRICS_WINDOW), for {} (MCP_ALERT_FOR),",
+            prom_duration(s.metrics_window),
+            prom_duration(s.alert_for),
+        ),
+        format!(
+            "evaluation every {} (MCP_ALERT_EVALUATION_INTERVAL).",
+            prom_duration(s.alert_evaluation_interval)
+        ),
+        String::new(),
+        "Past the critical threshold both the warning and the critical rule fire; the".to_owned(),
+        "inhibit rule of docs/alertmanager/alertmanager.yml notifies only the critical.".to_owned(),
+    ];
+    for l in &lines {
+        if l.is_empty() {
+            out.push_str("#\n");
+        } else {
+            let _ = writeln!(out, "# {l}");
+        }
+    }
+}
+
+/// A YAML single-quoted scalar.
+fn quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
+}
+
+/// A duration in Prometheus' format: `0s`, `250ms`, `90s`, `5m`, `24h`. Sub-millisecond
+/// parts, which Prometheus cannot express, are rounded up.
+fn prom_duration(d: Duration) -> String {
+    let ms = d.as_nanos().div_ceil(1_000_000);
+    if ms == 0 {
+        "0s".to_owned()
+    } else if ms % 1000 != 0 {
+        format!("{ms}ms")
+    } else {
+        let secs = ms / 1000;
+        if secs % 3600 == 0 {
+            format!("{}h", secs / 3600)
+        } else if secs % 60 == 0 {
+            format!("{}m", secs / 60)
+        } else {
+            format!("{secs}s")
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with(vars: &[(&str, &str)]) -> Settings {
+        let vars: Vec<(String, String)> = vars
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        Settings::from_lookup(&move |name| {
+            vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
+        })
+        .unwrap()
+    }
+
+    /// The rules as (alert, severity, component, expr, for) read back from the YAML.
+    fn parse(yaml: &str) -> Vec<[String; 5]> {
+        let mut out: Vec<[String; 5]> = Vec::new();
+        let mut in_expr = false;
+        for line in yaml.lines() {
+            if let Some(name) = line.strip_prefix("      - alert: ") {
+                out.push([
+                    name.to_owned(),
+                    String::new(),
+                    String::new(),
+                    String::new(),
+                    String::new(),
+                ]);
+                in_expr = false;
+                continue;
+            }
+            let Some(r) = out.last_mut() else { continue };
+            if line == "        expr: |-" {
+                in_expr = true;
+            } else if in_expr && line.starts_with("          ") {
+                r[3].push_str(line.trim_start());
+                r[3].push('\n');
+            } else {
+                in_expr = false;
+                if let Some(v) = line.strip_prefix("          severity: ") {
+                    r[1] = v.to_owned();
+                } else if let Some(v) = line.strip_prefix("          component: ") {
+                    r[2] = v.to_owned();
+                } else if let Some(v) = line.strip_prefix("        for: ") {
+                    r[4] = v.to_owned();
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn one_group_with_every_alert_type_and_severity() {
+        let yaml = prometheus_rules(&Settings::default());
+        assert!(yaml.starts_with("# Prometheus alerting rules"));
+        assert_eq!(yaml.matches("\n  - name: ").count(), 1);
+        assert!(yaml.contains("\n  - name: mcp-monitor\n    interval: 15s\n    rules:\n"));
+        assert!(!yaml.contains('\t'));
+        let rules = parse(&yaml);
+        for kind in AlertType::ALL {
+            let of: Vec<_> = rules.iter().filter(|r| r[0] == kind.as_str()).collect();
+            assert!(of.iter().any(|r| r[1] == "warning"), "{kind}");
+            // Every critical rule is there: an instance whose critical level cannot
+            // be reached exports no critical threshold, and its rule never matches.
+            assert!(of.iter().any(|r| r[1] == "critical"), "{kind}");
+        }
+        // warning + critical for 7 types (error rate: 3 components), and INSTANCE_DOWN.
+        assert_eq!(rules.len(), 2 * 9 + 1);
+        for r in &rules {
+            assert_eq!(r[4], "1m", "{r:?}");
+            assert!(!r[3].is_empty() && !r[2].is_empty(), "{r:?}");
+            assert_eq!(
+                r[3].matches('(').count(),
+                r[3].matches(')').count(),
+                "{r:?}"
+            );
+        }
+        let components: Vec<_> = rules
+            .iter()
+            .filter(|r| r[0] == "HIGH_ERROR_RATE" && r[1] == "warning")
+            .map(|r| r[2].as_str())
+            .collect();
+        assert_eq!(components, ["'http'", "'database'", "'workflows'"]);
+        let down = rules.iter().find(|r| r[0] == INSTANCE_DOWN).unwrap();
+        assert_eq!(down[1], "critical");
+        assert!(down[3].starts_with("up == 0\n"), "{down:?}");
+    }
+
+    #[test]
+    fn each_instance_is_compared_with_its_own_thresholds() {
+        let yaml = prometheus_rules(&Settings::default());
+        let rules = parse(&yaml);
+        let expr = |alert: &str, severity: &str| {
+            rules
+                .iter()
+                .find(|r| r[0] == alert && r[1] == severity)
+                .map(|r| r[3].clone())
+                .unwrap()
+        };
+        assert_eq!(
+            expr("HIGH_CPU_USAGE", "warning"),
+            concat!(
+                "mcp_system_cpu_usage_ratio > on(instance, job) group_left()\n",
+                "mcp_alert_threshold{alertname=\"HIGH_CPU_USAGE\", severity=\"warning\"}\n"
+            )
+        );
+        assert_eq!(
+            expr("HIGH_REQUEST_LATENCY", "critical"),
+            concat!(
+                "histogram_quantile(0.95, sum without (method, path, status) ",
+                "(rate(mcp_http_request_duration_seconds_bucket[5m]))) > on(instance, job) group_left()\n",
+                "mcp_alert_threshold{alertname=\"HIGH_REQUEST_LATENCY\", severity=\"critical\"}\n",
+                "and\n",
+                "sum without (method, path, status) (increase(mcp_http_requests_total[5m])) > 0\n",
+                ">= on(instance, job) group_left() mcp_alert_min_samples\n",
+            )
+        );
+        assert!(expr("LOW_CACHE_HIT_RATIO", "warning").contains(") < on(instance, job)"));
+        assert!(expr("HIGH_ERROR_RATE", "warning").contains("status=~\"5..\""));
+        assert!(yaml.contains("above the threshold of {{ with printf"));
+        assert!(yaml.contains("(MCP_CPU_THRESHOLD × MCP_ALERT_CRITICAL_FACTOR)"));
+        assert!(yaml.contains("{{ $value | humanizePercentage }}"));
+    }
+
+    #[test]
+    fn thresholds_are_not_in_the_file_but_window_and_for_are() {
+        let default = prometheus_rules(&Settings::default());
+        // No sample minimum: refused from the environment, but a builder may set it.
+        let mut strict = with(&[
+            ("MCP_CPU_THRESHOLD", "1%"),
+            ("MCP_ALERT_CRITICAL_FACTOR", "1.1"),
+            ("MCP_REQUEST_LATENCY_THRESHOLD", "250ms"),
+        ]);
+        strict.alert_min_samples = 0;
+        let thresholds = prometheus_rules(&strict);
+        assert_eq!(default, thresholds);
+        let s = with(&[
+            ("MCP_ALERT_FOR", "90s"),
+            ("MCP_METRICS_WINDOW", "10m"),
+            ("MCP_ALERT_EVALUATION_INTERVAL", "30s"),
+        ]);
+        let yaml = prometheus_rules(&s);
+        assert!(parse(&yaml).iter().all(|r| r[4] == "90s"));
+        assert!(yaml.contains("    interval: 30s\n"));
+        assert!(yaml.contains("[10m]") && !yaml.contains("[5m]"));
+    }
+
+    #[test]
+    fn strings_are_quoted() {
+        assert_eq!(quote("it's {{ $value }}"), "'it''s {{ $value }}'");
+        let yaml = prometheus_rules(&Settings::default());
+        for line in yaml.lines() {
+            let t = line.trim_start();
+            for key in ["summary: ", "description: ", "component: "] {
+                if let Some(v) = t.strip_prefix(key) {
+                    assert!(v.starts_with('\'') && v.ends_with('\''), "{line}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn durations_and_numbers() {
+        assert_eq!(prom_duration(Duration::ZERO), "0s");
+        assert_eq!(prom_duration(Duration::from_millis(250)), "250ms");
+        assert_eq!(prom_duration(Duration::from_millis(1500)), "1500ms");
+        assert_eq!(prom_duration(Duration::from_micros(1)), "1ms");
+        assert_eq!(prom_duration(Duration::from_secs(90)), "90s");
+        assert_eq!(prom_duration(Duration::from_secs(300)), "5m");
+        assert_eq!(prom_duration(Duration::from_secs(86400)), "24h");
+    }
+}

@@ -1,0 +1,261 @@
+//! The HTTP series of one monitor: a latency histogram per `(method, path, status)`.
+//!
+//! `mcp_http_requests_total` is each histogram's count, so a request costs one bucket
+//! and one sum increment. Label sets are bounded three ways: `path` is a route template
+//! (or `unmatched`), methods outside the standard set share `OTHER`, and past
+//! `max_series` label sets every new one is counted under `path="overflow"` (with
+//! `mcp_http_series_overflow_total` saying how many requests went there).
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicI64, AtomicU64, AtomicUsize, Ordering::Relaxed};
+use std::sync::{Arc, PoisonError, RwLock};
+
+use http::Method;
+
+use crate::base::histogram::{AtomicHistogram, Buckets};
+
+/// `path` of requests that matched no route.
+pub const UNMATCHED_PATH: &str = "unmatched";
+/// `path` of label sets created after the cap was reached.
+pub const OVERFLOW_PATH: &str = "overflow";
+
+/// The `method` label: the standard methods, everything else `OTHER`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(crate) enum MethodLabel {
+    Get,
+    Head,
+    Post,
+    Put,
+    Delete,
+    Connect,
+    Options,
+    Trace,
+    Patch,
+    Other,
+}
+
+impl MethodLabel {
+    pub(crate) fn of(m: &Method) -> Self {
+        match *m {
+            Method::GET => Self::Get,
+            Method::HEAD => Self::Head,
+            Method::POST => Self::Post,
+            Method::PUT => Self::Put,
+            Method::DELETE => Self::Delete,
+            Method::CONNECT => Self::Connect,
+            Method::OPTIONS => Self::Options,
+            Method::TRACE => Self::Trace,
+            Method::PATCH => Self::Patch,
+            _ => Self::Other,
+        }
+    }
+
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Self::Get => "GET",
+            Self::Head => "HEAD",
+            Self::Post => "POST",
+            Self::Put => "PUT",
+            Self::Delete => "DELETE",
+            Self::Connect => "CONNECT",
+            Self::Options => "OPTIONS",
+            Self::Trace => "TRACE",
+            Self::Patch => "PATCH",
+            Self::Other => "OTHER",
+        }
+    }
+}
+
+/// One label set's histogram.
+#[derive(Debug)]
+pub(crate) struct HttpSeries {
+    pub(crate) method: MethodLabel,
+    pub(crate) path: Arc<str>,
+    pub(crate) status: u16,
+    pub(crate) histogram: AtomicHistogram,
+}
+
+/// The path map hashes with FxHash (`rustc-hash`). Its keys are route templates,
+/// chosen by the application and bounded by the cap, never by clients, so the keyed
+/// SipHash of `std` buys no protection here; on the request path FxHash is a few
+/// instructions where SipHash is about two hundred.
+type PathMap = HashMap<Arc<str>, Vec<Arc<HttpSeries>>, rustc_hash::FxBuildHasher>;
+
+/// All HTTP series of a monitor; see the module docs.
+#[derive(Debug)]
+pub(crate) struct HttpStore {
+    by_path: RwLock<PathMap>,
+    len: AtomicUsize,
+    max_series: usize,
+    buckets: Buckets,
+    overflowed: AtomicU64,
+    in_flight: AtomicI64,
+}
+
+impl HttpStore {
+    pub(crate) fn new(buckets: Buckets, max_series: usize) -> Self {
+        Self {
+            by_path: RwLock::default(),
+            len: AtomicUsize::new(0),
+            max_series,
+            buckets,
+            overflowed: AtomicU64::new(0),
+            in_flight: AtomicI64::new(0),
+        }
+    }
+
+    /// Records one finished request.
+    #[inline]
+    pub(crate) fn record(&self, method: MethodLabel, path: &str, status: u16, ns: u64) {
+        {
+            // Two relaxed adds under the read lock: cheaper than cloning the series'
+            // `Arc` out of it (two more atomic read-modify-writes).
+            let map = self.by_path.read().unwrap_or_else(PoisonError::into_inner);
+            if let Some(s) = map
+                .get(path)
+                .and_then(|v| v.iter().find(|s| s.method == method && s.status == status))
+            {
+                s.histogram.record_ns(ns);
+                return;
+            }
+        }
+        self.record_new(method, path, status, ns);
+    }
+
+    #[cold]
+    fn record_new(&self, method: MethodLabel, path: &str, status: u16, ns: u64) {
+        match self.series_for(method, path, status) {
+            Some(series) => series.histogram.record_ns(ns),
+            None => self.record_overflow(method, status, ns),
+        }
+    }
+
+    /// Records a request whose label set the cap refused (see [`Self::series_for`])
+    /// under `path="overflow"`, and counts it in `mcp_http_series_overflow_total`.
+    pub(crate) fn record_overflow(&self, method: MethodLabel, status: u16, ns: u64) {
+        self.overflowed.fetch_add(1, Relaxed);
+        self.series_for(method, OVERFLOW_PATH, status)
+            .expect("overflow label sets are never refused")
+            .histogram
+            .record_ns(ns);
+    }
+
+    /// The series of exactly this label set, created if it is new and the cap allows;
+    /// `None` for a new label set past the cap (record it with
+    /// [`Self::record_overflow`]). Series are never removed, so the result stays valid.
+    /// Past the cap this takes only the read lock.
+    pub(crate) fn series_for(
+        &self,
+        method: MethodLabel,
+        path: &str,
+        status: u16,
+    ) -> Option<Arc<HttpSeries>> {
+        let find = |map: &PathMap| {
+            map.get(path)
+                .and_then(|v| v.iter().find(|s| s.method == method && s.status == status))
+                .cloned()
+        };
+        {
+            let map = self.by_path.read().unwrap_or_else(PoisonError::into_inner);
+            if let Some(s) = find(&map) {
+                return Some(s);
+            }
+            // Exact: only a writer adds label sets, and `len` never goes down.
+            if self.len.load(Relaxed) >= self.max_series && path != OVERFLOW_PATH {
+                return None;
+            }
+        }
+        let mut map = self.by_path.write().unwrap_or_else(PoisonError::into_inner);
+        if let Some(s) = find(&map) {
+            return Some(s);
+        }
+        if self.len.load(Relaxed) >= self.max_series && path != OVERFLOW_PATH {
+            return None;
+        }
+        // The series of one path share its key's allocation.
+        let key: Arc<str> = match map.get_key_value(path) {
+            Some((k, _)) => k.clone(),
+            None => Arc::from(path),
+        };
+        let series = Arc::new(HttpSeries {
+            method,
+            path: key.clone(),
+            status,
+            histogram: AtomicHistogram::new(self.buckets.clone()),
+        });
+        map.entry(key).or_default().push(series.clone());
+        self.len.fetch_add(1, Relaxed);
+        Some(series)
+    }
+
+    /// Every series, sorted by path, method and status.
+    pub(crate) fn series(&self) -> Vec<Arc<HttpSeries>> {
+        let map = self.by_path.read().unwrap_or_else(PoisonError::into_inner);
+        let mut v: Vec<_> = map.values().flatten().cloned().collect();
+        v.sort_by(|a, b| (&a.path, a.method, a.status).cmp(&(&b.path, b.method, b.status)));
+        v
+    }
+
+    /// Requests counted under `path="overflow"` because the cap was reached.
+    pub(crate) fn overflowed(&self) -> u64 {
+        self.overflowed.load(Relaxed)
+    }
+
+    /// Number of label sets.
+    pub(crate) fn len(&self) -> usize {
+        self.len.load(Relaxed)
+    }
+
+    pub(crate) fn buckets(&self) -> &Buckets {
+        &self.buckets
+    }
+
+    pub(crate) fn in_flight_inc(&self) {
+        self.in_flight.fetch_add(1, Relaxed);
+    }
+
+    pub(crate) fn in_flight_dec(&self) {
+        self.in_flight.fetch_sub(1, Relaxed);
+    }
+
+    pub(crate) fn in_flight(&self) -> i64 {
+        self.in_flight.load(Relaxed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn methods_outside_the_standard_set_share_other() {
+        assert_eq!(MethodLabel::of(&Method::GET).as_str(), "GET");
+        let custom = Method::from_bytes(b"PURGE").unwrap();
+        assert_eq!(MethodLabel::of(&custom).as_str(), "OTHER");
+    }
+
+    #[test]
+    fn the_cap_holds_and_overflow_is_counted() {
+        let store = HttpStore::new(Buckets::http_default(), 3);
+        for i in 0..1000 {
+            store.record(MethodLabel::Get, &format!("/p{i}"), 200, 1);
+        }
+        // Three real label sets, then one overflow set.
+        assert_eq!(store.len(), 4);
+        assert_eq!(store.overflowed(), 997);
+        let total: u64 = store
+            .series()
+            .iter()
+            .map(|s| s.histogram.snapshot().count())
+            .sum();
+        assert_eq!(total, 1000);
+        // Known label sets keep recording under their own path.
+        store.record(MethodLabel::Get, "/p0", 200, 1);
+        let p0 = store
+            .series()
+            .into_iter()
+            .find(|s| &*s.path == "/p0")
+            .unwrap();
+        assert_eq!(p0.histogram.snapshot().count(), 2);
+    }
+}
