@@ -21,7 +21,16 @@ pub const WORKFLOW_RUN_DURATION: &str = "mcp_workflow_run_duration_seconds";
 /// `mcp_active_workflows{workflow}`
 pub const ACTIVE_WORKFLOWS: &str = "mcp_active_workflows";
 
-use crate::calls::registry::OpKind;
+/// Which family of operations a series belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum OpKind {
+    /// `#[monitor_db_operation]`: labels `operation`, `table`.
+    Db,
+    /// `#[monitor_workflow_step]`: labels `workflow`, `step`.
+    Step,
+    /// `#[monitor_workflow]`: label `workflow` (the second is empty).
+    Run,
+}
 
 /// Names, label keys and help texts of one operation family.
 pub(crate) struct OpNames {

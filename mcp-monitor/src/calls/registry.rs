@@ -13,18 +13,8 @@ use std::sync::atomic::{AtomicI64, Ordering::Relaxed};
 use std::sync::{LazyLock, PoisonError, RwLock};
 
 use crate::base::histogram::{AtomicHistogram, Buckets, HistogramSnapshot};
+use crate::base::names::OpKind;
 use crate::calls::outcome::Status;
-
-/// Which family of operations a series belongs to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub(crate) enum OpKind {
-    /// `#[monitor_db_operation]`: labels `operation`, `table`.
-    Db,
-    /// `#[monitor_workflow_step]`: labels `workflow`, `step`.
-    Step,
-    /// `#[monitor_workflow]`: label `workflow` (the second is empty).
-    Run,
-}
 
 /// Counts by outcome and a latency histogram for one label set.
 #[derive(Debug)]

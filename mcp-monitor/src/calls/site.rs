@@ -18,10 +18,11 @@ use std::sync::OnceLock;
 use std::task::{Context, Poll};
 
 use crate::base::clock::Start;
+use crate::base::names::OpKind;
+use crate::calls::forward::{forwarding, Forward};
 use crate::calls::outcome::Status;
-use crate::calls::registry::{registry, ActiveGauge, OpKind, OpSeries};
+use crate::calls::registry::{registry, ActiveGauge, OpSeries};
 use crate::calls::span::{self, CallSpan};
-use crate::facade::forward::{forwarding, Forward};
 
 /// A monitored function's call site: its literal labels and cached series.
 pub(crate) struct Site {

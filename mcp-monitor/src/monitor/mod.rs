@@ -11,7 +11,7 @@ use crate::alerts::events::{AlertEvent, AlertSubscription, SUBSCRIPTION_CAPACITY
 use crate::alerts::notify::Notifier;
 use crate::base::error::Error;
 use crate::calls::registry::{registry, OpBuckets};
-use crate::facade::exporter::{set_global, FacadeExporter, MonitorRecorder};
+use crate::facade::{set_global, FacadeExporter, MonitorRecorder};
 use crate::http::layer::HttpMetricsLayer;
 use crate::http::store::HttpStore;
 use crate::settings::Settings;

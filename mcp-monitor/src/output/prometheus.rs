@@ -15,9 +15,10 @@ use metrics_exporter_prometheus::formatting::{
 
 use crate::alerts::engine::{AlertType, Severity};
 use crate::base::histogram::{AtomicHistogram, Buckets, Exemplar, HistogramSnapshot};
+use crate::base::names::OpKind;
 use crate::base::names::{op_names, ACTIVE_WORKFLOWS, ALERT_MIN_SAMPLES, ALERT_THRESHOLD};
 use crate::calls::outcome::Status;
-use crate::calls::registry::{registry, OpKind};
+use crate::calls::registry::registry;
 use crate::output::openmetrics::append_exemplar;
 use crate::settings::Settings;
 

@@ -16,7 +16,8 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use crate::base::histogram::{Buckets, HistogramSnapshot};
-use crate::calls::registry::{registry, OpKind, OpSeries, OpSnapshot};
+use crate::base::names::OpKind;
+use crate::calls::registry::{registry, OpSeries, OpSnapshot};
 use crate::http::store::{HttpSeries, HttpStore};
 use crate::sources::caches::CacheRegistry;
 

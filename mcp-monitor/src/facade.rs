@@ -13,7 +13,7 @@ use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle, Prometheu
 
 use crate::base::error::Error;
 use crate::base::histogram::Buckets;
-use crate::facade::forward::set_own_recorder_installed;
+use crate::calls::forward::set_own_recorder_installed;
 
 /// The recorder [`install`](crate::Monitor) sets as the global `metrics` recorder.
 #[derive(Debug)]

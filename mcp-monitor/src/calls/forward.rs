@@ -14,9 +14,9 @@ use std::sync::{PoisonError, RwLock};
 
 use metrics::{Counter, Gauge, Histogram, Key, Label, Recorder};
 
+use crate::base::names::OpKind;
 use crate::base::names::{op_names, ACTIVE_WORKFLOWS};
 use crate::calls::outcome::Status;
-use crate::calls::registry::OpKind;
 
 static OWN_RECORDER_INSTALLED: AtomicBool = AtomicBool::new(false);
 
