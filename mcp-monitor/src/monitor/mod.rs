@@ -1,17 +1,15 @@
 //! The monitor: what `install` returns and what every part hangs off.
 
-use std::sync::{Arc, Mutex, PoisonError, Weak};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use std::time::Duration;
 
 use tokio::time::Instant;
 
 use crate::alerts::engine::{observe, Alert, AlertEngine, AlertStatus};
-use crate::alerts::events::{AlertEvent, AlertSubscription, SUBSCRIPTION_CAPACITY};
+use crate::alerts::events::{AlertEvent, AlertSubscription};
 use crate::alerts::notify::Notifier;
-use crate::base::error::Error;
-use crate::calls::registry::{registry, OpBuckets};
-use crate::facade::{set_global, FacadeExporter, MonitorRecorder};
+use crate::facade::FacadeExporter;
 use crate::http::layer::HttpMetricsLayer;
 use crate::http::store::HttpStore;
 use crate::settings::Settings;
@@ -21,21 +19,10 @@ use crate::sources::resources::{ResourceSample, ResourceSampler};
 use crate::summary::history::{History, Peaks, Point};
 use crate::summary::store::{Snapshot, SummaryStore, View};
 
-/// Reads the settings from the environment and installs the monitor: the global
-/// `metrics` recorder, and the background tasks (summary upkeep, alert evaluation,
-/// resource sampling, retention reset).
-///
-/// Call it once, early in `main`, inside the Tokio runtime.
-///
-/// # Errors
-///
-/// [`Error::InvalidSetting`] naming the first bad `MCP_*` variable, or
-/// [`Error::AlreadyInstalled`] when a global recorder is already set.
-pub fn install() -> Result<Monitor, Error> {
-    Monitor::builder()
-        .with_settings(Settings::from_env()?)
-        .install()
-}
+mod builder;
+mod tasks;
+
+pub use builder::{install, MonitorBuilder};
 
 /// A handle to the monitor. Cheap to clone; the background tasks stop when the last
 /// clone is dropped.
@@ -60,132 +47,6 @@ pub(crate) struct Inner {
     excluded: Vec<String>,
     events: tokio::sync::broadcast::Sender<AlertEvent>,
     notifier: Option<Notifier>,
-}
-
-/// Configures a [`Monitor`]; finish with [`build`](Self::build) or [`install`](Self::install).
-#[derive(Debug, Clone, Default)]
-#[must_use]
-pub struct MonitorBuilder {
-    settings: Settings,
-}
-
-impl MonitorBuilder {
-    /// Replaces every setting (for instance with [`Settings::from_env`]).
-    pub fn with_settings(mut self, settings: Settings) -> Self {
-        self.settings = settings;
-        self
-    }
-
-    /// Changes settings in place: `.configure(|s| s.cpu_threshold = 0.9)`.
-    pub fn configure(mut self, f: impl FnOnce(&mut Settings)) -> Self {
-        f(&mut self.settings);
-        self
-    }
-
-    /// Requires `Authorization: Bearer <token>` for `POST /api/v1/metrics/reset`.
-    pub fn with_admin_token(mut self, token: impl Into<String>) -> Self {
-        self.settings.admin_token = Some(token.into());
-        self
-    }
-
-    /// Requires `Authorization: Bearer <token>` to read `/metrics` and the JSON endpoints.
-    pub fn with_metrics_token(mut self, token: impl Into<String>) -> Self {
-        self.settings.metrics_token = Some(token.into());
-        self
-    }
-
-    /// Sets the sliding window of rates, means and p95.
-    pub fn with_window(mut self, window: Duration) -> Self {
-        self.settings.metrics_window = window;
-        self
-    }
-
-    fn parts(self) -> Result<(MonitorRecorder, Monitor), Error> {
-        crate::base::clock::init();
-        let s = self.settings;
-        for (variable, token) in [
-            ("MCP_ADMIN_TOKEN", &s.admin_token),
-            ("MCP_METRICS_TOKEN", &s.metrics_token),
-        ] {
-            if let Some(t) = token {
-                crate::settings::check_token(variable, t)?;
-            }
-        }
-        if s.metrics_window.is_zero() {
-            return Err(Error::InvalidSetting {
-                variable: "MCP_METRICS_WINDOW",
-                value: "0".into(),
-                reason: "must be greater than zero".into(),
-            });
-        }
-        let existing = registry().set_buckets(OpBuckets {
-            db: s.db_buckets.clone(),
-            workflow: s.workflow_buckets.clone(),
-        });
-        if existing > 0 {
-            tracing::debug!(
-                series = existing,
-                "monitored functions ran before the monitor was configured; their histograms keep the buckets they started with"
-            );
-        }
-        let (recorder, facade) = FacadeExporter::build(&s.http_buckets)?;
-        let http = Arc::new(HttpStore::new(s.http_buckets.clone(), s.http_max_series));
-        let caches = CacheRegistry::default();
-        let now = Instant::now();
-        let summary = SummaryStore::new(s.metrics_window, Snapshot::take(&http, &caches, now));
-        let notifier = Notifier::new(&s)?;
-        let inner = Inner {
-            events: tokio::sync::broadcast::channel(SUBSCRIPTION_CAPACITY).0,
-            notifier,
-            started: now,
-            http,
-            caches,
-            pools: PoolRegistry::default(),
-            facade,
-            summary: Mutex::new(summary),
-            history: Mutex::new(History::new(s.metrics_window)),
-            alerts: Mutex::default(),
-            samples: Mutex::default(),
-            sampler: Mutex::new(None),
-            excluded: crate::base::names::ROUTES
-                .iter()
-                .map(|p| (*p).to_owned())
-                .collect(),
-            settings: s,
-        };
-        Ok((
-            recorder,
-            Monitor {
-                inner: Arc::new(inner),
-            },
-        ))
-    }
-
-    /// Builds a monitor without touching the global `metrics` recorder and without
-    /// starting background tasks (start them with [`Monitor::spawn_tasks`]). For tests,
-    /// and for applications that install another recorder.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::Exporter`] or [`Error::InvalidSetting`] if the configuration is refused.
-    pub fn build(self) -> Result<Monitor, Error> {
-        Ok(self.parts()?.1)
-    }
-
-    /// Builds the monitor, installs its recorder as the global `metrics` recorder and
-    /// starts the background tasks (on the current Tokio runtime, or on a thread of
-    /// their own when there is none).
-    ///
-    /// # Errors
-    ///
-    /// [`Error::AlreadyInstalled`] if a global recorder is already set (a second
-    /// install included); the configuration errors of [`build`](Self::build).
-    pub fn install(self) -> Result<Monitor, Error> {
-        let (recorder, monitor) = self.parts()?;
-        set_global(recorder)?;
-        monitor.spawn_tasks();
-        Ok(monitor)
-    }
 }
 
 impl Monitor {
@@ -455,101 +316,5 @@ impl Monitor {
         let mut out = String::with_capacity(text.len() + 1024);
         crate::output::openmetrics::from_text(&text, &mut out);
         out
-    }
-
-    /// Starts the background tasks: summary upkeep, alert evaluation, resource sampling
-    /// and the retention reset. [`MonitorBuilder::install`] calls it; call it yourself
-    /// after [`MonitorBuilder::build`] if you want them. They run on the current Tokio
-    /// runtime, or on a thread of their own when there is none, and stop when the last
-    /// clone of the monitor is dropped.
-    pub fn spawn_tasks(&self) {
-        let weak = Arc::downgrade(&self.inner);
-        let s = &self.inner.settings;
-        let (resource, evaluation, retention) = (
-            s.resource_interval,
-            s.alert_evaluation_interval,
-            s.metrics_retention,
-        );
-        let tick = self.lock_summary().tick_interval();
-        let notifier_tasks = self
-            .inner
-            .notifier
-            .as_ref()
-            .and_then(Notifier::tasks)
-            .unwrap_or_default();
-        let tasks = async move {
-            let mut jobs = vec![
-                tokio::spawn(every(weak.clone(), tick, true, Monitor::tick)),
-                tokio::spawn(sample_resources(weak.clone(), resource)),
-                tokio::spawn(every(
-                    weak.clone(),
-                    evaluation,
-                    true,
-                    Monitor::evaluate_alerts,
-                )),
-            ];
-            if let Some(retention) = retention {
-                jobs.push(tokio::spawn(every(weak, retention, true, Monitor::reset)));
-            }
-            for task in notifier_tasks {
-                jobs.push(tokio::spawn(task));
-            }
-            for j in jobs {
-                let _ = j.await;
-            }
-        };
-        match tokio::runtime::Handle::try_current() {
-            Ok(handle) => {
-                handle.spawn(tasks);
-            }
-            Err(_) => {
-                let spawned = std::thread::Builder::new()
-                    .name("mcp-monitor".into())
-                    .spawn(move || {
-                        match tokio::runtime::Builder::new_current_thread()
-                            .enable_time()
-                            .build()
-                        {
-                            Ok(rt) => rt.block_on(tasks),
-                            Err(e) => {
-                                tracing::error!(error = %e, "cannot start the monitor's runtime");
-                            }
-                        }
-                    });
-                if let Err(e) = spawned {
-                    tracing::error!(error = %e, "cannot start the monitor's thread");
-                }
-            }
-        }
-    }
-}
-
-/// Samples the resources every `period` while the monitor is alive. CPU use is a
-/// difference between two readings, so the first sample (at start) has none; a second
-/// one follows as soon as `sysinfo` can measure, so that CPU shows within a second of
-/// start rather than after a whole period.
-async fn sample_resources(weak: Weak<Inner>, period: Duration) {
-    let Some(inner) = weak.upgrade() else { return };
-    Monitor { inner }.sample_resources();
-    let soon = sysinfo::MINIMUM_CPU_UPDATE_INTERVAL;
-    if period > soon {
-        tokio::time::sleep(soon).await;
-        let Some(inner) = weak.upgrade() else { return };
-        Monitor { inner }.sample_resources();
-    }
-    every(weak, period, true, Monitor::sample_resources).await;
-}
-
-/// Runs `f` every `period` while the monitor is alive.
-async fn every(weak: Weak<Inner>, period: Duration, skip_first: bool, f: impl Fn(&Monitor)) {
-    let mut interval = tokio::time::interval(period);
-    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    if skip_first {
-        interval.tick().await;
-    }
-    loop {
-        interval.tick().await;
-        let Some(inner) = weak.upgrade() else { break };
-        f(&Monitor { inner });
     }
 }

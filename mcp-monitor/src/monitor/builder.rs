@@ -1,0 +1,162 @@
+//! `install()` and the builder that configures a [`Monitor`].
+
+use super::{Inner, Monitor};
+use std::sync::{Arc, Mutex};
+
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use crate::alerts::events::SUBSCRIPTION_CAPACITY;
+use crate::alerts::notify::Notifier;
+use crate::base::error::Error;
+use crate::calls::registry::{registry, OpBuckets};
+use crate::facade::{set_global, FacadeExporter, MonitorRecorder};
+use crate::http::store::HttpStore;
+use crate::settings::Settings;
+use crate::sources::caches::CacheRegistry;
+use crate::sources::pools::PoolRegistry;
+use crate::summary::history::History;
+use crate::summary::store::{Snapshot, SummaryStore};
+
+/// Reads the settings from the environment and installs the monitor: the global
+/// `metrics` recorder, and the background tasks (summary upkeep, alert evaluation,
+/// resource sampling, retention reset).
+///
+/// Call it once, early in `main`, inside the Tokio runtime.
+///
+/// # Errors
+///
+/// [`Error::InvalidSetting`] naming the first bad `MCP_*` variable, or
+/// [`Error::AlreadyInstalled`] when a global recorder is already set.
+pub fn install() -> Result<Monitor, Error> {
+    Monitor::builder()
+        .with_settings(Settings::from_env()?)
+        .install()
+}
+
+/// Configures a [`Monitor`]; finish with [`build`](Self::build) or [`install`](Self::install).
+#[derive(Debug, Clone, Default)]
+#[must_use]
+pub struct MonitorBuilder {
+    settings: Settings,
+}
+
+impl MonitorBuilder {
+    /// Replaces every setting (for instance with [`Settings::from_env`]).
+    pub fn with_settings(mut self, settings: Settings) -> Self {
+        self.settings = settings;
+        self
+    }
+
+    /// Changes settings in place: `.configure(|s| s.cpu_threshold = 0.9)`.
+    pub fn configure(mut self, f: impl FnOnce(&mut Settings)) -> Self {
+        f(&mut self.settings);
+        self
+    }
+
+    /// Requires `Authorization: Bearer <token>` for `POST /api/v1/metrics/reset`.
+    pub fn with_admin_token(mut self, token: impl Into<String>) -> Self {
+        self.settings.admin_token = Some(token.into());
+        self
+    }
+
+    /// Requires `Authorization: Bearer <token>` to read `/metrics` and the JSON endpoints.
+    pub fn with_metrics_token(mut self, token: impl Into<String>) -> Self {
+        self.settings.metrics_token = Some(token.into());
+        self
+    }
+
+    /// Sets the sliding window of rates, means and p95.
+    pub fn with_window(mut self, window: Duration) -> Self {
+        self.settings.metrics_window = window;
+        self
+    }
+
+    fn parts(self) -> Result<(MonitorRecorder, Monitor), Error> {
+        crate::base::clock::init();
+        let s = self.settings;
+        for (variable, token) in [
+            ("MCP_ADMIN_TOKEN", &s.admin_token),
+            ("MCP_METRICS_TOKEN", &s.metrics_token),
+        ] {
+            if let Some(t) = token {
+                crate::settings::check_token(variable, t)?;
+            }
+        }
+        if s.metrics_window.is_zero() {
+            return Err(Error::InvalidSetting {
+                variable: "MCP_METRICS_WINDOW",
+                value: "0".into(),
+                reason: "must be greater than zero".into(),
+            });
+        }
+        let existing = registry().set_buckets(OpBuckets {
+            db: s.db_buckets.clone(),
+            workflow: s.workflow_buckets.clone(),
+        });
+        if existing > 0 {
+            tracing::debug!(
+                series = existing,
+                "monitored functions ran before the monitor was configured; their histograms keep the buckets they started with"
+            );
+        }
+        let (recorder, facade) = FacadeExporter::build(&s.http_buckets)?;
+        let http = Arc::new(HttpStore::new(s.http_buckets.clone(), s.http_max_series));
+        let caches = CacheRegistry::default();
+        let now = Instant::now();
+        let summary = SummaryStore::new(s.metrics_window, Snapshot::take(&http, &caches, now));
+        let notifier = Notifier::new(&s)?;
+        let inner = Inner {
+            events: tokio::sync::broadcast::channel(SUBSCRIPTION_CAPACITY).0,
+            notifier,
+            started: now,
+            http,
+            caches,
+            pools: PoolRegistry::default(),
+            facade,
+            summary: Mutex::new(summary),
+            history: Mutex::new(History::new(s.metrics_window)),
+            alerts: Mutex::default(),
+            samples: Mutex::default(),
+            sampler: Mutex::new(None),
+            excluded: crate::base::names::ROUTES
+                .iter()
+                .map(|p| (*p).to_owned())
+                .collect(),
+            settings: s,
+        };
+        Ok((
+            recorder,
+            Monitor {
+                inner: Arc::new(inner),
+            },
+        ))
+    }
+
+    /// Builds a monitor without touching the global `metrics` recorder and without
+    /// starting background tasks (start them with [`Monitor::spawn_tasks`]). For tests,
+    /// and for applications that install another recorder.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Exporter`] or [`Error::InvalidSetting`] if the configuration is refused.
+    pub fn build(self) -> Result<Monitor, Error> {
+        Ok(self.parts()?.1)
+    }
+
+    /// Builds the monitor, installs its recorder as the global `metrics` recorder and
+    /// starts the background tasks (on the current Tokio runtime, or on a thread of
+    /// their own when there is none).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::AlreadyInstalled`] if a global recorder is already set (a second
+    /// install included); the configuration errors of [`build`](Self::build).
+    pub fn install(self) -> Result<Monitor, Error> {
+        let (recorder, monitor) = self.parts()?;
+        set_global(recorder)?;
+        monitor.spawn_tasks();
+        Ok(monitor)
+    }
+}

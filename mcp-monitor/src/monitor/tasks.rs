@@ -1,0 +1,107 @@
+//! The background tasks: summary upkeep, resource sampling, alert evaluation and the
+//! retention reset, each holding the monitor weakly.
+
+use super::{Inner, Monitor};
+use std::sync::{Arc, Weak};
+
+use std::time::Duration;
+
+use crate::alerts::notify::Notifier;
+
+impl Monitor {
+    /// Starts the background tasks: summary upkeep, alert evaluation, resource sampling
+    /// and the retention reset. [`MonitorBuilder::install`] calls it; call it yourself
+    /// after [`MonitorBuilder::build`] if you want them. They run on the current Tokio
+    /// runtime, or on a thread of their own when there is none, and stop when the last
+    /// clone of the monitor is dropped.
+    pub fn spawn_tasks(&self) {
+        let weak = Arc::downgrade(&self.inner);
+        let s = &self.inner.settings;
+        let (resource, evaluation, retention) = (
+            s.resource_interval,
+            s.alert_evaluation_interval,
+            s.metrics_retention,
+        );
+        let tick = self.lock_summary().tick_interval();
+        let notifier_tasks = self
+            .inner
+            .notifier
+            .as_ref()
+            .and_then(Notifier::tasks)
+            .unwrap_or_default();
+        let tasks = async move {
+            let mut jobs = vec![
+                tokio::spawn(every(weak.clone(), tick, true, Monitor::tick)),
+                tokio::spawn(sample_resources(weak.clone(), resource)),
+                tokio::spawn(every(
+                    weak.clone(),
+                    evaluation,
+                    true,
+                    Monitor::evaluate_alerts,
+                )),
+            ];
+            if let Some(retention) = retention {
+                jobs.push(tokio::spawn(every(weak, retention, true, Monitor::reset)));
+            }
+            for task in notifier_tasks {
+                jobs.push(tokio::spawn(task));
+            }
+            for j in jobs {
+                let _ = j.await;
+            }
+        };
+        match tokio::runtime::Handle::try_current() {
+            Ok(handle) => {
+                handle.spawn(tasks);
+            }
+            Err(_) => {
+                let spawned = std::thread::Builder::new()
+                    .name("mcp-monitor".into())
+                    .spawn(move || {
+                        match tokio::runtime::Builder::new_current_thread()
+                            .enable_time()
+                            .build()
+                        {
+                            Ok(rt) => rt.block_on(tasks),
+                            Err(e) => {
+                                tracing::error!(error = %e, "cannot start the monitor's runtime");
+                            }
+                        }
+                    });
+                if let Err(e) = spawned {
+                    tracing::error!(error = %e, "cannot start the monitor's thread");
+                }
+            }
+        }
+    }
+}
+
+/// Samples the resources every `period` while the monitor is alive. CPU use is a
+/// difference between two readings, so the first sample (at start) has none; a second
+/// one follows as soon as `sysinfo` can measure, so that CPU shows within a second of
+/// start rather than after a whole period.
+async fn sample_resources(weak: Weak<Inner>, period: Duration) {
+    let Some(inner) = weak.upgrade() else { return };
+    Monitor { inner }.sample_resources();
+    let soon = sysinfo::MINIMUM_CPU_UPDATE_INTERVAL;
+    if period > soon {
+        tokio::time::sleep(soon).await;
+        let Some(inner) = weak.upgrade() else { return };
+        Monitor { inner }.sample_resources();
+    }
+    every(weak, period, true, Monitor::sample_resources).await;
+}
+
+/// Runs `f` every `period` while the monitor is alive.
+async fn every(weak: Weak<Inner>, period: Duration, skip_first: bool, f: impl Fn(&Monitor)) {
+    let mut interval = tokio::time::interval(period);
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    if skip_first {
+        interval.tick().await;
+    }
+    loop {
+        interval.tick().await;
+        let Some(inner) = weak.upgrade() else { break };
+        f(&Monitor { inner });
+    }
+}
