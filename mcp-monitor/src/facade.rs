@@ -15,7 +15,7 @@ use crate::base::error::Error;
 use crate::base::histogram::Buckets;
 use crate::calls::forward::set_own_recorder_installed;
 
-/// The recorder [`install`](crate::Monitor) sets as the global `metrics` recorder.
+/// The recorder [`install`](crate::install) sets as the global `metrics` recorder.
 #[derive(Debug)]
 pub(crate) struct MonitorRecorder {
     inner: PrometheusRecorder,
@@ -53,7 +53,7 @@ impl FacadeExporter {
     pub(crate) fn build(buckets: &Buckets) -> Result<(MonitorRecorder, Self), Error> {
         let recorder = PrometheusBuilder::new()
             .set_buckets(buckets.bounds())
-            .map_err(|e| Error::Exporter(e.to_string()))?
+            .map_err(Error::Exporter)?
             .build_recorder();
         let handle = recorder.handle();
         Ok((

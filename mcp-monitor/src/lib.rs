@@ -24,7 +24,7 @@ pub use crate::alerts::events::{
     AlertEvent, AlertEventKind, AlertSubscription, SUBSCRIPTION_CAPACITY,
 };
 pub use crate::base::error::Error;
-pub use crate::base::histogram::Buckets;
+pub use crate::base::histogram::{Buckets, BucketsError};
 pub use crate::base::names::*;
 pub use crate::calls::outcome::{MonitoredError, Status};
 pub use crate::fleet::grafana::grafana_dashboard;

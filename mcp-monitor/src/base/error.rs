@@ -1,6 +1,18 @@
 //! The crate's error type.
 
 /// Everything that can go wrong while configuring or installing the monitor.
+///
+/// ```
+/// use mcp_monitor::{Error, Settings};
+///
+/// let env = |name: &str| (name == "MCP_CPU_THRESHOLD").then(|| "lots".to_owned());
+/// match Settings::from_lookup(&env) {
+///     Err(Error::InvalidSetting { variable, value, .. }) => {
+///         assert_eq!((variable, value.as_str()), ("MCP_CPU_THRESHOLD", "lots"));
+///     }
+///     other => panic!("{other:?}"),
+/// }
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -39,7 +51,8 @@ pub enum Error {
     /// A global `metrics` recorder is already installed (ours or another).
     #[error("a global metrics recorder is already installed; install the monitor once, before any other recorder")]
     AlreadyInstalled,
-    /// The Prometheus exporter refused its configuration.
+    /// The Prometheus exporter behind the application's own `metrics` series refused
+    /// its configuration (the error of `metrics-exporter-prometheus`, kept as the source).
     #[error("prometheus exporter: {0}")]
-    Exporter(String),
+    Exporter(#[from] metrics_exporter_prometheus::BuildError),
 }

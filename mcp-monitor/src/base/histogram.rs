@@ -52,42 +52,92 @@ const MIN_BOUND_S: f64 = 1e-9;
 /// The largest bucket bound, in seconds: `u64::MAX` nanoseconds, rounded down.
 const MAX_BOUND_S: f64 = 18_446_744_073.0;
 
+/// Why [`Buckets::from_seconds`] refused a list of bounds.
+///
+/// ```
+/// use mcp_monitor::{Buckets, BucketsError};
+///
+/// assert_eq!(Buckets::from_seconds(&[]), Err(BucketsError::Empty));
+/// assert_eq!(
+///     Buckets::from_seconds(&[0.5, 0.1]),
+///     Err(BucketsError::NotIncreasing { bound: 0.1, previous: 0.5 }),
+/// );
+/// ```
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum BucketsError {
+    /// The list has no bound.
+    #[error("a bucket list needs at least one bound")]
+    Empty,
+    /// A bound is zero, negative, infinite or not a number.
+    #[error("bucket bound {bound} is not a positive number of seconds")]
+    NotPositive {
+        /// The bound.
+        bound: f64,
+    },
+    /// A bound lies outside 1 ns ..= `u64::MAX` ns (584 years), the range a histogram
+    /// counts in nanoseconds.
+    #[error(
+        "bucket bound {bound} is out of range: bounds are from 1 ns (1e-9) to {MAX_BOUND_S} s"
+    )]
+    OutOfRange {
+        /// The bound.
+        bound: f64,
+    },
+    /// A bound is not greater than the one before it.
+    #[error("bucket bounds must increase strictly, but {bound} follows {previous}")]
+    NotIncreasing {
+        /// The bound.
+        bound: f64,
+        /// The bound before it.
+        previous: f64,
+    },
+    /// A bound is greater than the one before it, but not by a whole nanosecond.
+    #[error(
+        "bucket bound {bound} is not distinct from the one before it (or from 0) to the nanosecond"
+    )]
+    NotDistinct {
+        /// The bound.
+        bound: f64,
+    },
+}
+
 impl Buckets {
     /// Builds buckets from upper bounds in seconds.
     ///
+    /// ```
+    /// let buckets = mcp_monitor::Buckets::from_seconds(&[0.005, 0.05, 0.5, 5.0])?;
+    /// assert_eq!(buckets.bounds(), [0.005, 0.05, 0.5, 5.0]);
+    /// # Ok::<(), mcp_monitor::BucketsError>(())
+    /// ```
+    ///
     /// # Errors
     ///
-    /// Returns a message if the list is empty, has a bound that is not a positive
+    /// A [`BucketsError`] if the list is empty, has a bound that is not a positive
     /// finite number or lies outside 1 ns ..= 584 years (the range a histogram counts
     /// in nanoseconds), or is not strictly increasing to the nanosecond.
-    pub fn from_seconds(bounds: &[f64]) -> Result<Self, String> {
+    pub fn from_seconds(bounds: &[f64]) -> Result<Self, BucketsError> {
         if bounds.is_empty() {
-            return Err("a bucket list needs at least one bound".into());
+            return Err(BucketsError::Empty);
         }
         let mut bounds_ns = Vec::with_capacity(bounds.len());
-        for (i, &b) in bounds.iter().enumerate() {
-            if !(b.is_finite() && b > 0.0) {
-                return Err(format!(
-                    "bucket bound {b} is not a positive number of seconds"
-                ));
+        for (i, &bound) in bounds.iter().enumerate() {
+            if !(bound.is_finite() && bound > 0.0) {
+                return Err(BucketsError::NotPositive { bound });
             }
             // Durations are counted in whole nanoseconds in a u64 (up to 584 years).
-            if !(MIN_BOUND_S..=MAX_BOUND_S).contains(&b) {
-                return Err(format!(
-                    "bucket bound {b} is out of range: bounds are from 1 ns (1e-9) to {MAX_BOUND_S} s"
-                ));
+            if !(MIN_BOUND_S..=MAX_BOUND_S).contains(&bound) {
+                return Err(BucketsError::OutOfRange { bound });
             }
-            if i > 0 && b <= bounds[i - 1] {
-                return Err(format!(
-                    "bucket bounds must increase strictly, but {b} follows {}",
-                    bounds[i - 1]
-                ));
+            if i > 0 && bound <= bounds[i - 1] {
+                return Err(BucketsError::NotIncreasing {
+                    bound,
+                    previous: bounds[i - 1],
+                });
             }
-            let ns = Duration::from_secs_f64(b).as_nanos() as u64;
+            let ns = Duration::from_secs_f64(bound).as_nanos() as u64;
             if ns == 0 || bounds_ns.last() == Some(&ns) {
-                return Err(format!(
-                    "bucket bound {b} is not distinct from the one before it (or from 0) to the nanosecond"
-                ));
+                return Err(BucketsError::NotDistinct { bound });
             }
             bounds_ns.push(ns);
         }
@@ -396,7 +446,16 @@ mod tests {
             &[0.0],
         ] {
             let e = Buckets::from_seconds(bounds).unwrap_err();
-            assert!(!e.is_empty(), "{bounds:?}");
+            assert!(!e.to_string().is_empty(), "{bounds:?}");
+            assert!(
+                matches!(
+                    e,
+                    BucketsError::NotPositive { .. }
+                        | BucketsError::OutOfRange { .. }
+                        | BucketsError::NotDistinct { .. }
+                ),
+                "{bounds:?}: {e:?}"
+            );
         }
         let b = Buckets::from_seconds(&[1e-9, 2e-9, MAX_BOUND_S]).unwrap();
         assert_eq!(b.bounds_ns, [1, 2, 18_446_744_073_000_000_000]);
@@ -458,6 +517,34 @@ mod tests {
         assert!(Buckets::from_seconds(&[0.1, 0.1]).is_err());
         assert!(Buckets::from_seconds(&[-1.0]).is_err());
         assert!(Buckets::from_seconds(&[f64::NAN]).is_err());
+        assert_eq!(Buckets::from_seconds(&[]), Err(BucketsError::Empty));
+        assert_eq!(
+            Buckets::from_seconds(&[0.1, 0.1]),
+            Err(BucketsError::NotIncreasing {
+                bound: 0.1,
+                previous: 0.1
+            })
+        );
+        assert_eq!(
+            Buckets::from_seconds(&[-1.0]),
+            Err(BucketsError::NotPositive { bound: -1.0 })
+        );
+        assert_eq!(
+            Buckets::from_seconds(&[1e20]),
+            Err(BucketsError::OutOfRange { bound: 1e20 })
+        );
+        assert_eq!(
+            Buckets::from_seconds(&[1e-9, 1.1e-9]),
+            Err(BucketsError::NotDistinct { bound: 1.1e-9 })
+        );
+        assert_eq!(
+            BucketsError::NotIncreasing {
+                bound: 1.0,
+                previous: 2.0
+            }
+            .to_string(),
+            "bucket bounds must increase strictly, but 1 follows 2"
+        );
     }
 
     #[test]

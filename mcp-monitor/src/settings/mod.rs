@@ -599,7 +599,7 @@ fn parse_buckets(v: &str) -> Result<Buckets, String> {
                 .map_err(|_| format!("bucket bound {b:?} is not a number of seconds"))
         })
         .collect::<Result<Vec<_>, _>>()?;
-    Buckets::from_seconds(&bounds)
+    Buckets::from_seconds(&bounds).map_err(|e| e.to_string())
 }
 
 /// The host name, or `localhost` when the system does not tell.
