@@ -20,7 +20,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let rules = mcp_monitor::prometheus_rules(&settings);
+    let rules = mcp_monitor::fleet::prometheus_rules(&settings);
     let mut out = std::io::stdout().lock();
     if let Err(e) = out.write_all(rules.as_bytes()).and_then(|()| out.flush()) {
         eprintln!("alert-rules: cannot write the rules: {e}");

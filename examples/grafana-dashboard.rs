@@ -19,7 +19,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let dashboard = mcp_monitor::grafana_dashboard(&settings);
+    let dashboard = mcp_monitor::fleet::grafana_dashboard(&settings);
     let mut out = std::io::stdout().lock();
     if let Err(e) = out
         .write_all(dashboard.as_bytes())

@@ -48,7 +48,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     });
 
     // A bind failure names MCP_ADDR and the address.
-    let listener = mcp_monitor::bind(monitor.settings()).await?;
+    let listener = mcp_monitor::http::bind(monitor.settings()).await?;
     let base = format!("http://{}", listener.local_addr()?);
     println!("mcp-monitor demo listening on {base}");
     println!("  try:       curl -s -XPOST {base}/users -H 'content-type: application/json' -d '{{\"name\":\"Ada\",\"email\":\"ada@example.com\"}}'");

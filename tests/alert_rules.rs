@@ -15,7 +15,8 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use mcp_monitor::{prometheus_rules, Settings};
+use mcp_monitor::fleet::prometheus_rules;
+use mcp_monitor::Settings;
 
 const RULES: &str = "docs/prometheus/alerts.yml";
 const RULE_TESTS: &str = "docs/prometheus/alerts.test.yml";
@@ -68,7 +69,7 @@ fn promtool_checks_and_tests_the_committed_rules() {
     let check = promtool(&[Path::new("check"), Path::new("rules"), Path::new(RULES)]);
     assert!(check.contains("SUCCESS"), "{check}");
     // Every alert type of the in-process engine has its rules.
-    for kind in mcp_monitor::AlertType::ALL {
+    for kind in mcp_monitor::alerts::AlertType::ALL {
         let yaml = std::fs::read_to_string(root().join(RULES)).expect("read the rules");
         assert!(
             yaml.contains(&format!("- alert: {}\n", kind.as_str())),
@@ -82,14 +83,14 @@ fn promtool_checks_and_tests_the_committed_rules() {
 #[test]
 fn every_alert_type_is_unit_tested() {
     let tests = std::fs::read_to_string(root().join(RULE_TESTS)).expect("read the rule tests");
-    for kind in mcp_monitor::AlertType::ALL {
+    for kind in mcp_monitor::alerts::AlertType::ALL {
         let name = kind.as_str();
         assert!(
             tests.contains(&format!("alertname: {name}\n")),
             "{RULE_TESTS} does not test {name}"
         );
         for severity in ["warning", "critical"] {
-            let pool = kind == mcp_monitor::AlertType::HighDbPoolUtilization;
+            let pool = kind == mcp_monitor::alerts::AlertType::HighDbPoolUtilization;
             if severity == "critical" && pool {
                 continue; // 90% × 1.2 is above 100%: no critical pool level by default
             }

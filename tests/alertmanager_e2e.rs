@@ -20,9 +20,8 @@ use std::time::Duration;
 
 use common::fleet::{alertmanager, am_alerts, am_config_with_shipped_inhibit_rules, Server};
 use common::{eventually, free_port, Exposition};
-use mcp_monitor::{
-    AlertEvent, AlertEventKind, AlertSubscription, AlertType, Monitor, ResourceSample, Severity,
-};
+use mcp_monitor::alerts::{AlertEvent, AlertEventKind, AlertSubscription, AlertType, Severity};
+use mcp_monitor::{Monitor, ResourceSample};
 use serde_json::Value;
 
 const RESEND: Duration = Duration::from_secs(1);

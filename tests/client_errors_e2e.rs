@@ -7,7 +7,8 @@
 mod common;
 
 use common::start;
-use mcp_monitor::{AlertType, Monitor};
+use mcp_monitor::alerts::AlertType;
+use mcp_monitor::Monitor;
 use serde_json::json;
 
 #[tokio::test]

@@ -26,7 +26,8 @@ use std::time::Duration;
 
 use common::fleet::{alertmanager, am_alerts, am_config_with_shipped_inhibit_rules, prometheus};
 use common::{eventually, start, TestServer};
-use mcp_monitor::{prometheus_rules, Monitor, ResourceSample};
+use mcp_monitor::fleet::prometheus_rules;
+use mcp_monitor::{Monitor, ResourceSample};
 use serde_json::Value;
 
 fn set_cpu(s: &TestServer, cpu: f64) {

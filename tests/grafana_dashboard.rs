@@ -17,9 +17,9 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use axum::routing::get;
 use axum::Router;
+use mcp_monitor::fleet::grafana_dashboard;
 use mcp_monitor::{
-    grafana_dashboard, monitor_db_operation, monitor_workflow, monitor_workflow_step, Monitor,
-    PoolStats, Settings,
+    monitor_db_operation, monitor_workflow, monitor_workflow_step, Monitor, PoolStats, Settings,
 };
 use serde_json::Value;
 use tower::ServiceExt as _;

@@ -21,7 +21,8 @@ use axum::body::Body;
 use axum::routing::get;
 use axum::Router;
 use http::{header, HeaderValue, Method, Request, StatusCode, Uri};
-use mcp_monitor::{Monitor, PoolStats, ResourceSample, Settings, VARIABLES};
+use mcp_monitor::settings::VARIABLES;
+use mcp_monitor::{Monitor, PoolStats, ResourceSample, Settings};
 use tower::ServiceExt;
 
 fn runtime() -> &'static tokio::runtime::Runtime {
@@ -81,8 +82,8 @@ pub fn settings(data: &[u8]) {
                 );
             }
             // What the settings feed must take them.
-            let _ = mcp_monitor::prometheus_rules(&s);
-            let _ = mcp_monitor::grafana_dashboard(&s);
+            let _ = mcp_monitor::fleet::prometheus_rules(&s);
+            let _ = mcp_monitor::fleet::grafana_dashboard(&s);
             if let Err(e) = Monitor::builder().with_settings(s).build() {
                 panic!("settings accepted, monitor refused: {e}");
             }

@@ -1,43 +1,50 @@
 #![doc = include_str!("../../README.md")]
 
-mod alerts;
+pub mod alerts;
 mod base;
 mod calls;
 mod facade;
-mod fleet;
-mod http;
+pub mod fleet;
+pub mod http;
 mod monitor;
 mod output;
-mod settings;
+pub mod settings;
 mod sources;
 mod summary;
 
 #[doc(inline)]
 pub use crate::base::trace;
 
+pub mod names {
+    //! The names the monitor's outputs are fixed to: metric names, the monitor's routes,
+    //! and the content types of the expositions `/metrics` answers with.
+    //!
+    //! ```
+    //! use mcp_monitor::names;
+    //!
+    //! assert_eq!(names::HTTP_REQUESTS_TOTAL, "mcp_http_requests_total");
+    //! assert!(names::ROUTES.contains(&"/metrics"));
+    //! assert!(names::PROMETHEUS_CONTENT_TYPE.starts_with("text/plain"));
+    //! ```
+
+    // Every public name of the module, as it grows.
+    pub use crate::base::names::*;
+    pub use crate::output::openmetrics::OPENMETRICS_CONTENT_TYPE;
+    pub use crate::output::router::PROMETHEUS_CONTENT_TYPE;
+}
+
 #[doc(hidden)]
 #[path = "private.rs"]
 pub mod __private;
 
-pub use crate::alerts::engine::{Alert, AlertType, Severity};
-pub use crate::alerts::events::{
-    AlertEvent, AlertEventKind, AlertSubscription, SUBSCRIPTION_CAPACITY,
-};
 pub use crate::base::error::Error;
 pub use crate::base::histogram::{Buckets, BucketsError};
-pub use crate::base::names::*;
 pub use crate::calls::outcome::{MonitoredError, Status};
-pub use crate::fleet::grafana::grafana_dashboard;
-pub use crate::fleet::rules::prometheus_rules;
-pub use crate::http::layer::{HttpMetrics, HttpMetricsLayer, ResponseFuture, STATUS_CLIENT_CLOSED};
-pub use crate::http::mount::{Mounted, MountedFuture, RouterExt};
-pub use crate::http::server::{bind, serve, ServerTimeouts};
-pub use crate::http::store::{OVERFLOW_PATH, UNMATCHED_PATH};
+#[doc(inline)]
+pub use crate::http::{serve, HttpMetricsLayer, RouterExt, ServerTimeouts};
 pub use crate::monitor::{install, Monitor, MonitorBuilder};
-pub use crate::output::json::Stats;
-pub use crate::output::openmetrics::OPENMETRICS_CONTENT_TYPE;
-pub use crate::output::router::PROMETHEUS_CONTENT_TYPE;
-pub use crate::settings::{Settings, UnknownVariable, VARIABLES};
+#[doc(inline)]
+pub use crate::settings::Settings;
 pub use crate::sources::caches::CacheMonitor;
 pub use crate::sources::pools::PoolStats;
 pub use crate::sources::resources::ResourceSample;

@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use axum::routing::get;
 use axum::Router;
-use mcp_monitor::{AlertType, Monitor, PoolStats, ResourceSample, Settings, Severity};
+use mcp_monitor::alerts::{AlertType, Severity};
+use mcp_monitor::{Monitor, PoolStats, ResourceSample, Settings};
 
 fn monitor(settings: Settings) -> Monitor {
     Monitor::builder().with_settings(settings).build().unwrap()

@@ -7,7 +7,8 @@ use axum::body::Body;
 use axum::routing::get;
 use axum::Router;
 use http::{Request, StatusCode};
-use mcp_monitor::{monitor_db_operation, AlertType, Monitor};
+use mcp_monitor::alerts::AlertType;
+use mcp_monitor::{monitor_db_operation, Monitor};
 use tower::ServiceExt;
 
 fn active(m: &Monitor) -> Vec<(AlertType, String)> {

@@ -9,7 +9,7 @@ use axum::body::Body;
 use axum::routing::get;
 use axum::Router;
 use http::{Request, StatusCode};
-use mcp_monitor::AlertType;
+use mcp_monitor::alerts::AlertType;
 use tower::ServiceExt;
 
 #[tokio::test(start_paused = true)]

@@ -266,7 +266,7 @@ async fn metrics_endpoint_serves_prometheus_text() {
     assert_eq!(res.status(), 200);
     assert_eq!(
         res.headers()["content-type"],
-        mcp_monitor::PROMETHEUS_CONTENT_TYPE
+        mcp_monitor::names::PROMETHEUS_CONTENT_TYPE
     );
     let body = res.into_body().collect().await.unwrap().to_bytes();
     let text = String::from_utf8(body.to_vec()).unwrap();

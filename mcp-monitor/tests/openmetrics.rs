@@ -14,7 +14,8 @@ use std::process::{Command, Stdio};
 use axum::routing::get;
 use axum::Router;
 use common::serve;
-use mcp_monitor::{monitor_db_operation, Monitor, OPENMETRICS_CONTENT_TYPE};
+use mcp_monitor::names::OPENMETRICS_CONTENT_TYPE;
+use mcp_monitor::{monitor_db_operation, Monitor};
 
 const TRACE: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
 const PARENT: &str = "00f067aa0ba902b7";
@@ -126,7 +127,7 @@ async fn openmetrics_carries_the_requests_trace_on_http_and_db_series() {
         .unwrap();
     assert_eq!(
         res.headers()["content-type"],
-        mcp_monitor::PROMETHEUS_CONTENT_TYPE
+        mcp_monitor::names::PROMETHEUS_CONTENT_TYPE
     );
     let text = res.text().await.unwrap();
     assert!(!text.contains(" # {") && !text.contains("# EOF"), "{text}");

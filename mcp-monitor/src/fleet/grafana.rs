@@ -53,7 +53,7 @@ const PANELS: [(u64, &str, AlertType); 11] = [
 /// as `mcp_alert_threshold` leaves out such a critical level.
 ///
 /// ```
-/// use mcp_monitor::{grafana_dashboard, Settings};
+/// use mcp_monitor::{fleet::grafana_dashboard, Settings};
 ///
 /// let json = grafana_dashboard(&Settings::default());
 /// let dashboard: serde_json::Value = serde_json::from_str(&json).unwrap();

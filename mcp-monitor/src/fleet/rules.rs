@@ -36,7 +36,7 @@ use crate::settings::Settings;
 /// `mcp_alert_min_samples`); plus `INSTANCE_DOWN`. Thresholds do not change the file.
 ///
 /// ```
-/// let yaml = mcp_monitor::prometheus_rules(&mcp_monitor::Settings::default());
+/// let yaml = mcp_monitor::fleet::prometheus_rules(&mcp_monitor::Settings::default());
 /// assert!(yaml.contains("- alert: HIGH_CPU_USAGE"));
 /// ```
 ///

@@ -1,21 +1,5 @@
-//! The HTTP middleware: a tower [`Layer`] that records every request.
-//!
-//! Apply it with `Router::layer` so that it runs after routing and sees axum's
-//! [`MatchedPath`]; requests that matched no route (the fallback) are labelled
-//! `path="unmatched"`, and those answered by a service nested with
-//! [`RouterExt::monitored_nest_service`](crate::RouterExt::monitored_nest_service)
-//! (`nest_service` gives them no `MatchedPath`) by its mount, `/assets/{*path}`. An
-//! unmatched request that is answered with a success is logged once as a warning: it
-//! is the sign of a service nested without its label. The request is recorded exactly
-//! once, by a guard, when its
-//! response head is ready (so a streaming body counts once, with the time to its
-//! head). Statuses:
-//!
-//! - the response's status code;
-//! - `500` when the inner service returns an error or panics (a panic unwinds through
-//!   the guard, which records it, then continues unchanged);
-//! - `499` when the request is dropped before a response (the client disconnected or a
-//!   timeout above us cancelled it), as nginx reports it.
+//! The HTTP middleware: a tower `Layer` that records every request, and its service and
+//! response future. What it records is on [`HttpMetricsLayer`].
 
 use std::future::Future;
 use std::pin::Pin;
@@ -42,6 +26,43 @@ pub const STATUS_CLIENT_CLOSED: u16 = 499;
 
 /// Records `mcp_http_requests_total`, `mcp_http_request_duration_seconds` and
 /// `mcp_http_requests_in_flight`. Made by [`Monitor::layer`](crate::Monitor::layer).
+///
+/// Apply it with `Router::layer` after every route, so that it runs after routing and
+/// sees axum's `MatchedPath`: the `path` label is the route template (`/users/{id}`),
+/// never the raw path. [`Monitor::instrument`](crate::Monitor::instrument) does that
+/// for you. Requests that matched no route (the fallback) are labelled
+/// `path="unmatched"` ([`UNMATCHED_PATH`]), and those answered by a service nested with
+/// [`RouterExt::monitored_nest_service`](crate::RouterExt::monitored_nest_service) by
+/// its mount, `/assets/{*path}`. An unmatched request that is answered with a success is
+/// logged once as a warning: it is the sign of a service nested without its label.
+///
+/// Each request is recorded exactly once, when its response head is ready (so a
+/// streaming body counts once, with the time to its head), with the status:
+///
+/// - the response's status code;
+/// - `500` when the inner service returns an error or panics (a panic unwinds through
+///   the layer, which records it, then continues unchanged);
+/// - `499` ([`STATUS_CLIENT_CLOSED`]) when the request is dropped before a response
+///   (the client disconnected or a timeout above the layer cancelled it), as nginx
+///   reports it.
+///
+/// The monitor's own endpoints are not recorded unless asked for with
+/// [`include_monitor_endpoints`](Self::include_monitor_endpoints).
+///
+/// ```
+/// use axum::{routing::get, Router};
+///
+/// # fn main() -> Result<(), mcp_monitor::Error> {
+/// let monitor = mcp_monitor::Monitor::builder().build()?;
+/// let layer = monitor.layer().exclude(&["/health"]);
+/// let app: Router = Router::new()
+///     .route("/users/{id}", get(|| async { "a user" }))
+///     .route("/health", get(|| async { "ok" }))
+///     .merge(monitor.router())
+///     .layer(layer); // last: axum layers only the routes added before it
+/// # let _ = app;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 pub struct HttpMetricsLayer {
     shared: Arc<Shared>,

@@ -1,33 +1,5 @@
 //! A server for an axum `Router` with the timeouts a service facing real clients needs,
-//! and a graceful shutdown that loses no request.
-//!
-//! `axum::serve` has neither: a client that sends half a request head, a body that never
-//! ends, or an idle keep-alive connection holds its socket (and keeps a shutting-down
-//! process alive) for as long as the client likes; and on shutdown, responses in flight
-//! do not say `Connection: close` (hyper's `graceful_shutdown` only closes the socket
-//! after them), so a keep-alive client sends its next request into a closing socket.
-//!
-//! [`serve`] runs each connection through hyper's HTTP/1.1 server with a watchdog that
-//! knows where the connection is:
-//!
-//! - **idle** (accepted, or between keep-alive requests): closed after
-//!   [`ServerTimeouts::idle`];
-//! - **reading a request head** (from its first byte): closed after
-//!   [`ServerTimeouts::header`];
-//! - **serving a request**: no limit on the handler; the request body must arrive within
-//!   [`ServerTimeouts::body`] of the end of the head, or reading it fails (the
-//!   application answers as to any broken body; axum's extractors say 400) and the
-//!   response closes the connection.
-//!
-//! On shutdown it stops accepting (new connections are refused), answers every request
-//! in flight or arriving on an open connection with `Connection: close`, closes idle
-//! connections once they have been idle for a moment (1 s, at most half the shutdown
-//! timeout: so that a request already on its way is not cut off), and after [`ServerTimeouts::shutdown`] closes whatever is still
-//! open, slow clients included.
-//!
-//! When `accept` fails for lack of file descriptors (or memory), the error is logged (at
-//! most once a second, with the number of failures) and accepting resumes shortly; the
-//! idle timeout is what frees descriptors held by clients that went quiet.
+//! and a graceful shutdown that loses no request: [`serve`], whose docs say how.
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -100,15 +72,43 @@ impl ServerTimeouts {
 /// How long to wait before accepting again after `accept` failed for lack of resources.
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
 
-/// Serves `app` on `listener` until `shutdown` completes, then drains: see the module
-/// docs. Returns when every connection is closed, at most [`ServerTimeouts::shutdown`]
-/// after the signal.
+/// Serves `app` on `listener` until `shutdown` completes, then drains. Returns when
+/// every connection is closed, at most [`ServerTimeouts::shutdown`] after the signal.
+///
+/// Unlike `axum::serve`, it has timeouts and a drain that says `Connection: close`.
+/// Without them, a client that sends half a request head, a body that never
+/// ends, or an idle keep-alive connection holds its socket (and keeps a shutting-down
+/// process alive) for as long as the client likes; and on shutdown, responses in flight
+/// do not say `Connection: close` (hyper's `graceful_shutdown` only closes the socket
+/// after them), so a keep-alive client sends its next request into a closing socket.
+///
+/// `serve` runs each connection through hyper's HTTP/1.1 server with a watchdog that
+/// knows where the connection is:
+///
+/// - **idle** (accepted, or between keep-alive requests): closed after
+///   [`ServerTimeouts::idle`];
+/// - **reading a request head** (from its first byte): closed after
+///   [`ServerTimeouts::header`];
+/// - **serving a request**: no limit on the handler; the request body must arrive within
+///   [`ServerTimeouts::body`] of the end of the head, or reading it fails (the
+///   application answers as to any broken body; axum's extractors say 400) and the
+///   response closes the connection.
+///
+/// On shutdown it stops accepting (new connections are refused), answers every request
+/// in flight or arriving on an open connection with `Connection: close`, closes idle
+/// connections once they have been idle for a moment (1 s, at most half the shutdown
+/// timeout: so that a request already on its way is not cut off), and after
+/// [`ServerTimeouts::shutdown`] closes whatever is still open, slow clients included.
+///
+/// When `accept` fails for lack of file descriptors (or memory), the error is logged (at
+/// most once a second, with the number of failures) and accepting resumes shortly; the
+/// idle timeout is what frees descriptors held by clients that went quiet.
 ///
 /// ```no_run
 /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 /// let monitor = mcp_monitor::install()?;
-/// let app = axum::Router::new().merge(monitor.router()).layer(monitor.layer());
-/// let listener = mcp_monitor::bind(monitor.settings()).await?;
+/// let app = monitor.instrument(axum::Router::new());
+/// let listener = mcp_monitor::http::bind(monitor.settings()).await?;
 /// let timeouts = mcp_monitor::ServerTimeouts::from_settings(monitor.settings());
 /// mcp_monitor::serve(listener, app, timeouts, async {
 ///     let _ = tokio::signal::ctrl_c().await;

@@ -213,7 +213,7 @@ impl Monitor {
     /// Subscribes to alert events: every alert that fires, escalates, de-escalates or
     /// resolves from now on (a reset resolves every firing alert), to forward them
     /// to a channel of your own. The evaluation loop never waits for a subscriber; one
-    /// that falls [`SUBSCRIPTION_CAPACITY`](crate::SUBSCRIPTION_CAPACITY) events
+    /// that falls [`SUBSCRIPTION_CAPACITY`](crate::alerts::SUBSCRIPTION_CAPACITY) events
     /// behind skips the oldest.
     ///
     /// ```no_run
@@ -301,7 +301,7 @@ impl Monitor {
     /// The OpenMetrics 1.0 text exposition of every series (the application's facade
     /// metrics included), with exemplars: on each bucket of the HTTP, db-operation,
     /// workflow-step and workflow-run histograms, the latest sample recorded in a
-    /// trace (see [`trace`](crate::base::trace)), and on their counters the latest one of
+    /// trace (see [`trace`](crate::trace)), and on their counters the latest one of
     /// that label set. `GET /metrics` answers with it when the scraper asks for
     /// `application/openmetrics-text`, as Prometheus does.
     pub fn render_openmetrics(&self) -> String {

@@ -10,10 +10,10 @@ use crate::alerts::notify::Notifier;
 
 impl Monitor {
     /// Starts the background tasks: summary upkeep, alert evaluation, resource sampling
-    /// and the retention reset. [`MonitorBuilder::install`] calls it; call it yourself
-    /// after [`MonitorBuilder::build`] if you want them. They run on the current Tokio
-    /// runtime, or on a thread of their own when there is none, and stop when the last
-    /// clone of the monitor is dropped.
+    /// and the retention reset. [`MonitorBuilder::install`](crate::MonitorBuilder::install)
+    /// calls it; call it yourself after [`MonitorBuilder::build`](crate::MonitorBuilder::build)
+    /// if you want them. They run on the current Tokio runtime, or on a thread of their
+    /// own when there is none, and stop when the last clone of the monitor is dropped.
     pub fn spawn_tasks(&self) {
         let weak = Arc::downgrade(&self.inner);
         let s = &self.inner.settings;
