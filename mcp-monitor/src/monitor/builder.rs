@@ -25,6 +25,18 @@ use crate::summary::store::{Snapshot, SummaryStore};
 ///
 /// Call it once, early in `main`, inside the Tokio runtime.
 ///
+/// ```no_run
+/// #[tokio::main]
+/// async fn main() -> Result<(), mcp_monitor::Error> {
+///     let monitor = mcp_monitor::install()?;
+///     // Every `metrics::counter!` of the application now lands on `/metrics` too.
+///     metrics::counter!("signups_total").increment(1);
+///     let app: axum::Router = monitor.instrument(axum::Router::new());
+///     # let _ = app;
+///     Ok(())
+/// }
+/// ```
+///
 /// # Errors
 ///
 /// [`Error::InvalidSetting`] naming the first bad `MCP_*` variable, or
@@ -36,6 +48,31 @@ pub fn install() -> Result<Monitor, Error> {
 }
 
 /// Configures a [`Monitor`]; finish with [`build`](Self::build) or [`install`](Self::install).
+///
+/// Made by [`Monitor::builder`], from the default [`Settings`] (not the environment:
+/// start from [`Settings::from_env`] with [`with_settings`](Self::with_settings) for
+/// that).
+///
+/// ```
+/// use std::time::Duration;
+/// use mcp_monitor::Monitor;
+///
+/// # fn main() -> Result<(), mcp_monitor::Error> {
+/// let monitor = Monitor::builder()
+///     .configure(|s| {
+///         s.cpu_threshold = 0.9;
+///         s.alert_for = Duration::from_secs(30);
+///     })
+///     .with_window(Duration::from_secs(60))
+///     .with_admin_token("s3cret-admin")
+///     .build()?; // or .install()? to set the global `metrics` recorder too
+/// assert_eq!(monitor.settings().cpu_threshold, 0.9);
+///
+/// // A token that no `Authorization` header could carry is refused.
+/// let refused = Monitor::builder().with_metrics_token("two words").build();
+/// assert!(matches!(refused, Err(mcp_monitor::Error::InvalidSetting { .. })));
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, Default)]
 #[must_use]
 pub struct MonitorBuilder {

@@ -26,6 +26,29 @@ pub use builder::{install, MonitorBuilder};
 
 /// A handle to the monitor. Cheap to clone; the background tasks stop when the last
 /// clone is dropped.
+///
+/// Made by [`install`](crate::install) (from the environment, as the global `metrics`
+/// recorder, with its background tasks) or by [`Monitor::builder`]. It gives the HTTP
+/// layer and the endpoints, the counters of caches, the registration of pools, the
+/// alerts, and the expositions.
+///
+/// ```
+/// use axum::{routing::get, Router};
+///
+/// # fn main() -> Result<(), mcp_monitor::Error> {
+/// let monitor = mcp_monitor::Monitor::builder().build()?;
+///
+/// let users_cache = monitor.cache("users");
+/// users_cache.miss();
+///
+/// // Your routes, the monitor's endpoints, and the HTTP layer over both.
+/// let app: Router = monitor.instrument(Router::new().route("/", get(|| async { "hi" })));
+/// # let _ = app;
+///
+/// assert!(monitor.render().contains("mcp_cache_misses_total"));
+/// assert!(monitor.active_alerts().is_empty());
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 pub struct Monitor {
     inner: Arc<Inner>,
@@ -60,7 +83,22 @@ impl Monitor {
         &self.inner.settings
     }
 
-    /// The HTTP middleware. Apply it with `Router::layer`, after the routes.
+    /// The HTTP middleware. Apply it with `Router::layer`, after the routes (or let
+    /// [`instrument`](Self::instrument) do it); see [`HttpMetricsLayer`] for what it
+    /// records.
+    ///
+    /// ```
+    /// use axum::{routing::get, Router};
+    ///
+    /// # fn main() -> Result<(), mcp_monitor::Error> {
+    /// let monitor = mcp_monitor::Monitor::builder().build()?;
+    /// let app: Router = Router::new()
+    ///     .route("/users/{id}", get(|| async { "a user" }))
+    ///     .merge(monitor.router())
+    ///     .layer(monitor.layer()); // last, so that it wraps every route above
+    /// # let _ = app;
+    /// # Ok(()) }
+    /// ```
     pub fn layer(&self) -> HttpMetricsLayer {
         HttpMetricsLayer::new(self.inner.http.clone(), self.inner.excluded.clone())
     }

@@ -15,6 +15,32 @@ type Lookup<'a> = &'a dyn Fn(&str) -> Option<String>;
 
 /// Every setting of the monitor. [`Settings::default`] is the documented defaults;
 /// [`Settings::from_env`] reads the `MCP_*` variables over them.
+///
+/// Each field names its variable. Set fields in code through
+/// [`MonitorBuilder::configure`](crate::MonitorBuilder::configure), or change a value
+/// read from the environment before handing it to
+/// [`MonitorBuilder::with_settings`](crate::MonitorBuilder::with_settings):
+///
+/// ```
+/// use std::time::Duration;
+/// use mcp_monitor::{Buckets, Settings};
+///
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// // What `MCP_CPU_THRESHOLD=90%` and `MCP_METRICS_WINDOW=1m` would give.
+/// let env = |name: &str| match name {
+///     "MCP_CPU_THRESHOLD" => Some("90%".to_owned()),
+///     "MCP_METRICS_WINDOW" => Some("1m".to_owned()),
+///     _ => None,
+/// };
+/// let mut settings = Settings::from_lookup(&env)?; // or Settings::from_env()?
+/// assert_eq!(settings.cpu_threshold, 0.9);
+/// assert_eq!(settings.metrics_window, Duration::from_secs(60));
+///
+/// settings.http_buckets = Buckets::from_seconds(&[0.01, 0.1, 1.0])?;
+/// let monitor = mcp_monitor::Monitor::builder().with_settings(settings).build()?;
+/// assert_eq!(monitor.settings().error_rate_threshold, 0.05); // a default
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct Settings {
@@ -57,7 +83,8 @@ pub struct Settings {
     pub admin_token: Option<String>,
     /// `MCP_METRICS_TOKEN`: bearer token required to read `/metrics` and the JSON endpoints.
     pub metrics_token: Option<String>,
-    /// `MCP_ADDR`: listen address of the demo service. Default `127.0.0.1:8080`.
+    /// `MCP_ADDR`: the address [`http::bind`](crate::http::bind) listens on. Default
+    /// `127.0.0.1:8080`.
     pub addr: SocketAddr,
     /// `MCP_HTTP_BUCKETS`: comma-separated bucket bounds in seconds for HTTP latency.
     pub http_buckets: Buckets,
@@ -96,9 +123,8 @@ pub struct Settings {
     pub shutdown_timeout: Duration,
 }
 
-/// Every `MCP_*` variable the monitor and the demo read (the ones of the contract that
-/// other parts read included); any other `MCP_*` variable is reported at start-up by
-/// [`Settings::from_env`].
+/// Every `MCP_*` variable [`Settings::from_env`] reads; any other `MCP_*` variable is
+/// reported at start-up, with the closest of these.
 pub const VARIABLES: &[&str] = &[
     "MCP_REQUEST_LATENCY_THRESHOLD",
     "MCP_ERROR_RATE_THRESHOLD",

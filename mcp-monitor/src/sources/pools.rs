@@ -4,7 +4,45 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 /// What the monitor needs to know about a connection pool. Implement it for your pool
 /// and register it with [`Monitor::register_pool`](crate::Monitor::register_pool); with
-/// the `sqlx` feature, `sqlx::Pool` implements it already.
+/// the `sqlx` feature, `sqlx::Pool` implements it already, whatever its database.
+///
+/// The pool is read every `MCP_RESOURCE_INTERVAL` (and when a JSON endpoint needs it), so
+/// the methods should be cheap: a few atomic loads, no I/O. `in_use / max_size` is what
+/// `HIGH_DB_POOL_UTILIZATION` compares with `MCP_DB_POOL_THRESHOLD`.
+///
+/// ```
+/// use std::sync::atomic::{AtomicU32, Ordering::Relaxed};
+/// use std::sync::Arc;
+///
+/// /// A pool of your own that counts its connections.
+/// struct MyPool {
+///     open: AtomicU32,
+///     checked_out: AtomicU32,
+///     max: u32,
+/// }
+///
+/// struct MyPoolStats(Arc<MyPool>);
+///
+/// impl mcp_monitor::PoolStats for MyPoolStats {
+///     fn in_use(&self) -> u32 {
+///         self.0.checked_out.load(Relaxed)
+///     }
+///     fn idle(&self) -> u32 {
+///         self.0.open.load(Relaxed).saturating_sub(self.in_use())
+///     }
+///     fn max_size(&self) -> u32 {
+///         self.0.max
+///     }
+/// }
+///
+/// # fn main() -> Result<(), mcp_monitor::Error> {
+/// let pool = Arc::new(MyPool { open: AtomicU32::new(4), checked_out: AtomicU32::new(3), max: 10 });
+/// let monitor = mcp_monitor::Monitor::builder().build()?;
+/// monitor.register_pool("main", MyPoolStats(pool.clone()));
+/// monitor.sample_resources();
+/// assert!(monitor.render().contains(r#"pool="main""#));
+/// # Ok(()) }
+/// ```
 pub trait PoolStats: Send + Sync + 'static {
     /// Connections checked out and in use now.
     fn in_use(&self) -> u32;
