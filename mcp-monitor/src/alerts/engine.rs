@@ -23,7 +23,7 @@ use crate::sources::pools::PoolSample;
 use crate::sources::resources::ResourceSample;
 use crate::summary::store::View;
 
-/// The alert types of the contract.
+/// The kinds of threshold alert, each with its own `MCP_*` threshold setting.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum AlertType {
