@@ -19,9 +19,6 @@ use serde::Serialize;
 use tokio::time::Instant;
 
 use crate::settings::Settings;
-use crate::sources::pools::PoolSample;
-use crate::sources::resources::ResourceSample;
-use crate::summary::store::View;
 
 /// The alert types of the contract.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -167,62 +164,6 @@ pub(crate) struct Observation {
     pub(crate) kind: AlertType,
     pub(crate) component: String,
     pub(crate) value: f64,
-}
-
-/// Builds the observations of one evaluation. A quantity with no data, or (for rates
-/// and latencies) with fewer than `min_samples` samples in the window, yields none.
-pub(crate) fn observe(
-    view: &View,
-    resources: &ResourceSample,
-    pools: &[PoolSample],
-    min_samples: u64,
-) -> Vec<Observation> {
-    let mut out = Vec::new();
-    let mut push = |kind, component: &str, value: Option<f64>| {
-        if let Some(value) = value.filter(|v| v.is_finite()) {
-            out.push(Observation {
-                kind,
-                component: component.to_owned(),
-                value,
-            });
-        }
-    };
-    let enough = |n: u64| n > 0 && n >= min_samples;
-
-    let http = view.http_agg(true);
-    if enough(http.count) {
-        push(AlertType::HighRequestLatency, "http", http.p95_seconds);
-        push(AlertType::HighErrorRate, "http", http.error_rate());
-    }
-    let db = View::ops_agg(&view.db, true);
-    if enough(db.count) {
-        push(AlertType::HighErrorRate, "database", db.error_rate());
-    }
-    let steps = View::ops_agg(&view.steps, true);
-    if enough(steps.count) {
-        push(AlertType::HighErrorRate, "workflows", steps.error_rate());
-    }
-    for c in &view.caches {
-        let lookups = c.window[0] + c.window[1];
-        if enough(lookups) {
-            push(
-                AlertType::LowCacheHitRatio,
-                &format!("cache:{}", c.name),
-                Some(c.window[0] as f64 / lookups as f64),
-            );
-        }
-    }
-    push(AlertType::HighCpuUsage, "system", resources.cpu);
-    push(AlertType::HighMemoryUsage, "system", resources.memory);
-    push(AlertType::HighSystemLoad, "system", resources.load_per_core);
-    for p in pools {
-        push(
-            AlertType::HighDbPoolUtilization,
-            &format!("db_pool:{}", p.name),
-            p.utilization(),
-        );
-    }
-    out
 }
 
 #[derive(Debug, Clone)]

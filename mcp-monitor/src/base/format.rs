@@ -31,6 +31,16 @@ pub(crate) fn percent(ratio: f64) -> String {
     }
 }
 
+/// Now, RFC 3339 with the local offset, to the second.
+pub(crate) fn now_rfc3339() -> String {
+    chrono::Local::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
+}
+
+/// Hits over lookups; `None` without lookups.
+pub(crate) fn hit_ratio(hits: u64, misses: u64) -> Option<f64> {
+    (hits + misses > 0).then(|| hits as f64 / (hits + misses) as f64)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

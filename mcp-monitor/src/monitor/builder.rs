@@ -17,7 +17,8 @@ use crate::settings::Settings;
 use crate::sources::caches::CacheRegistry;
 use crate::sources::pools::PoolRegistry;
 use crate::summary::history::History;
-use crate::summary::store::{Snapshot, SummaryStore};
+use crate::summary::snapshot::Snapshot;
+use crate::summary::store::SummaryStore;
 
 /// Reads the settings from the environment and installs the monitor: the global
 /// `metrics` recorder, and the background tasks (summary upkeep, alert evaluation,
