@@ -60,7 +60,7 @@ fn op_entries(r: &Reading, kind: OpKind, keys: &[&str]) -> Vec<OpEntry> {
 
 /// `GET /metrics/summary`: every label set with its counts, failures, error rate, and
 /// latency (mean and p95), since the last reset (`total`) and over the window (`window`).
-pub(crate) fn summary(r: &Reading) -> serde_json::Value {
+pub(crate) fn summary_document(r: &Reading) -> serde_json::Value {
     let buckets = &r.http.buckets;
     let http: Vec<_> = r
         .http
@@ -127,7 +127,7 @@ pub(crate) fn summary(r: &Reading) -> serde_json::Value {
 
 /// `GET /api/v1/metrics/report`: key metrics over the window and since the last
 /// reset, resources, pools, and the active alerts.
-pub(crate) fn report(r: &Reading, s: &Settings) -> serde_json::Value {
+pub(crate) fn report_document(r: &Reading, s: &Settings) -> serde_json::Value {
     let res = &r.resources;
     let pools: Vec<_> = r
         .pools
@@ -203,7 +203,7 @@ struct DashboardAlerts {
 
 /// `GET /api/v1/metrics/dashboard`. Counts are since the last reset; a value with no
 /// data yet reads `"n/a"`.
-pub(crate) fn dashboard(r: &Reading, s: &Settings) -> Dashboard {
+pub(crate) fn dashboard_document(r: &Reading, s: &Settings) -> Dashboard {
     let res = &r.resources;
     let reset = &r.reset;
     let http = r.http_agg(reset);

@@ -238,7 +238,7 @@ async fn summary(State(e): EndpointsState, headers: HeaderMap) -> Response {
         return r;
     }
     let m = &e.monitor;
-    Json(crate::output::json::summary(&m.read())).into_response()
+    Json(crate::output::json::summary_document(&m.read())).into_response()
 }
 
 async fn report(State(e): EndpointsState, headers: HeaderMap) -> Response {
@@ -246,7 +246,11 @@ async fn report(State(e): EndpointsState, headers: HeaderMap) -> Response {
         return r;
     }
     let m = &e.monitor;
-    Json(crate::output::json::report(&m.read(), m.settings())).into_response()
+    Json(crate::output::json::report_document(
+        &m.read(),
+        m.settings(),
+    ))
+    .into_response()
 }
 
 async fn dashboard(State(e): EndpointsState, headers: HeaderMap) -> Response {
@@ -254,7 +258,11 @@ async fn dashboard(State(e): EndpointsState, headers: HeaderMap) -> Response {
         return r;
     }
     let m = &e.monitor;
-    Json(crate::output::json::dashboard(&m.read(), m.settings())).into_response()
+    Json(crate::output::json::dashboard_document(
+        &m.read(),
+        m.settings(),
+    ))
+    .into_response()
 }
 
 async fn reset(State(e): EndpointsState, headers: HeaderMap) -> Response {
@@ -286,7 +294,12 @@ async fn history(State(e): EndpointsState, headers: HeaderMap) -> Response {
         }
     }
     let m = &e.monitor;
-    Json(crate::output::ui::history(&m.read(), m.settings(), admin)).into_response()
+    Json(crate::output::ui::history_document(
+        &m.read(),
+        m.settings(),
+        admin,
+    ))
+    .into_response()
 }
 
 #[cfg(test)]

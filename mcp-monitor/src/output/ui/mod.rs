@@ -86,7 +86,7 @@ pub(crate) async fn js(headers: HeaderMap) -> Response {
 /// `GET /api/v1/metrics/history`: one point per summary tick over the window, the
 /// peaks since reset, the alert thresholds the charts draw, and what names the
 /// instance. `admin` says whether the caller presented the admin token.
-pub(crate) fn history(r: &Reading, s: &Settings, admin: bool) -> serde_json::Value {
+pub(crate) fn history_document(r: &Reading, s: &Settings, admin: bool) -> serde_json::Value {
     let (points, peaks) = &r.history;
     let threshold = |t: AlertType| t.threshold(s);
     serde_json::json!({
@@ -144,14 +144,14 @@ mod tests {
             .unwrap();
         m.tick();
         m.tick();
-        let h = history(&m.read(), m.settings(), false);
+        let h = history_document(&m.read(), m.settings(), false);
         assert_eq!(h["points"].as_array().map(Vec::len), Some(2));
         assert_eq!(h["thresholds"]["cpu"], 0.7);
         assert_eq!(h["points"][0]["requests"], 0);
         assert!(h["instance"].as_str().is_some_and(|s| !s.is_empty()));
         m.reset();
         assert_eq!(
-            history(&m.read(), m.settings(), false)["points"]
+            history_document(&m.read(), m.settings(), false)["points"]
                 .as_array()
                 .map(Vec::len),
             Some(0)
