@@ -18,6 +18,7 @@ use std::time::SystemTime;
 use serde::Serialize;
 use tokio::time::Instant;
 
+use crate::base::format::{hit_ratio, now_rfc3339};
 use crate::settings::Settings;
 use crate::sources::pools::PoolSample;
 use crate::sources::resources::ResourceSample;
@@ -203,12 +204,12 @@ pub(crate) fn observe(
         push(AlertType::HighErrorRate, "workflows", steps.error_rate());
     }
     for c in &view.caches {
-        let lookups = c.window[0] + c.window[1];
-        if enough(lookups) {
+        let [hits, misses] = c.window;
+        if enough(hits + misses) {
             push(
                 AlertType::LowCacheHitRatio,
                 &format!("cache:{}", c.name),
-                Some(c.window[0] as f64 / lookups as f64),
+                hit_ratio(hits, misses),
             );
         }
     }
@@ -252,10 +253,6 @@ pub(crate) struct AlertEngine {
     states: BTreeMap<(AlertType, String), (State, Severity)>,
     history: VecDeque<(u64, Alert)>,
     next_id: u64,
-}
-
-fn now_rfc3339() -> String {
-    chrono::Local::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
 }
 
 impl AlertEngine {

@@ -7,8 +7,6 @@
 //! format says. Counters are rendered for every status (zero included) so that `rate()`
 //! and `increase()` see a series from its first scrape.
 
-use std::fmt::Write as _;
-
 use metrics_exporter_prometheus::formatting::{
     write_help_line, write_metric_line, write_type_line,
 };
@@ -21,6 +19,8 @@ use crate::calls::outcome::Status;
 use crate::calls::registry::registry;
 use crate::output::openmetrics::append_exemplar;
 use crate::settings::Settings;
+
+pub(crate) use crate::base::format::format_float;
 
 /// Quotes a label pair as the exposition wants it.
 pub(crate) fn label(key: &str, value: &str) -> String {
@@ -118,13 +118,6 @@ pub(crate) fn write_histogram(
     let sum = snap.sum_ns as f64 / 1e9;
     write_metric_line::<&str, f64>(out, name, Some("sum"), labels, None, sum, None);
     write_metric_line::<&str, u64>(out, name, Some("count"), labels, None, cumulative, None);
-}
-
-/// Formats a float the way Prometheus clients do (`0.005`, `1`, `2.5`).
-pub(crate) fn format_float(v: f64) -> String {
-    let mut s = String::new();
-    let _ = write!(s, "{v}");
-    s
 }
 
 /// Renders every macro-recorded family.

@@ -268,7 +268,7 @@ async fn reset(State(e): EndpointsState, headers: HeaderMap) -> Response {
     e.monitor.reset();
     Json(serde_json::json!({
         "status": "reset",
-        "reset_at": chrono::Local::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, false),
+        "reset_at": crate::base::format::now_rfc3339(),
     }))
     .into_response()
 }

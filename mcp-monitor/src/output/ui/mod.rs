@@ -90,7 +90,7 @@ pub(crate) fn history(m: &Monitor, admin: bool) -> serde_json::Value {
     let (points, peaks) = m.history();
     let threshold = |t: AlertType| t.threshold(s);
     serde_json::json!({
-        "generated_at": chrono::Local::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, false),
+        "generated_at": crate::base::format::now_rfc3339(),
         "instance": s.instance,
         "version": env!("CARGO_PKG_VERSION"),
         "uptime_seconds": m.uptime().as_secs_f64(),
