@@ -23,6 +23,7 @@ use std::fmt::Write as _;
 use std::time::Duration;
 
 use crate::alerts::engine::{AlertType, Severity};
+use crate::alerts::levels::Direction;
 use crate::base::names::{
     ALERT_MIN_SAMPLES, ALERT_THRESHOLD, DB_OPERATIONS_TOTAL, HTTP_REQUESTS_TOTAL,
     HTTP_REQUEST_DURATION, WORKFLOW_STEPS_TOTAL,
@@ -101,7 +102,7 @@ impl Ctx {
         value: &str,
         count: Option<&str>,
     ) -> String {
-        let op = if kind.fires_below() { "<" } else { ">" };
+        let op = Direction::of(kind).operator();
         let threshold = format!(
             "{op} on(instance, job) group_left()\n  {ALERT_THRESHOLD}{{alertname=\"{}\", severity=\"{}\"}}",
             kind.as_str(),
@@ -141,11 +142,8 @@ fn rules(s: &Settings) -> Vec<Rule> {
     for kind in AlertType::ALL {
         for part in parts(&c, kind) {
             for severity in [Severity::Warning, Severity::Critical] {
-                let (op_word, times) = if kind.fires_below() {
-                    ("below", "÷")
-                } else {
-                    ("above", "×")
-                };
+                let direction = Direction::of(kind);
+                let (op_word, times) = (direction.word(), direction.factor_symbol());
                 let t = threshold_template(kind, severity);
                 let level = match severity {
                     Severity::Warning => format!("the threshold of {t} ({})", part.setting),

@@ -12,6 +12,7 @@ use metrics_exporter_prometheus::formatting::{
 };
 
 use crate::alerts::engine::{AlertType, Severity};
+use crate::alerts::levels::Levels;
 use crate::base::histogram::{AtomicHistogram, Buckets, Exemplar, HistogramSnapshot};
 use crate::base::names::OpKind;
 use crate::base::names::{op_names, ACTIVE_WORKFLOWS, ALERT_MIN_SAMPLES, ALERT_THRESHOLD};
@@ -426,11 +427,9 @@ pub(crate) fn render_thresholds(s: &Settings, out: &mut String) {
         "Alert thresholds of this instance (seconds for latency, ratios for shares, load per core).",
     );
     for kind in AlertType::ALL {
-        for (severity, t) in [
-            (Severity::Warning, Some(kind.threshold(s))),
-            (Severity::Critical, kind.critical_threshold(s)),
-        ] {
-            if let Some(t) = t {
+        let levels = Levels::of(kind, s);
+        for severity in [Severity::Warning, Severity::Critical] {
+            if let Some(t) = levels.level(severity) {
                 let labels = [
                     label("alertname", kind.as_str()),
                     label("severity", severity.as_str()),

@@ -13,6 +13,7 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 use crate::alerts::engine::AlertType;
+use crate::alerts::levels::Levels;
 use crate::monitor::Monitor;
 
 const PAGE_HTML: &str = include_str!("page.html");
@@ -88,7 +89,7 @@ pub(crate) async fn js(headers: HeaderMap) -> Response {
 pub(crate) fn history(m: &Monitor, admin: bool) -> serde_json::Value {
     let s = m.settings();
     let (points, peaks) = m.history();
-    let threshold = |t: AlertType| t.threshold(s);
+    let threshold = |t: AlertType| Levels::of(t, s).warning;
     serde_json::json!({
         "generated_at": crate::base::format::now_rfc3339(),
         "instance": s.instance,
