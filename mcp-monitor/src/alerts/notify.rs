@@ -30,6 +30,13 @@ use crate::alerts::engine::{Alert, AlertType, Severity};
 use crate::alerts::events::{AlertEvent, AlertEventKind};
 use crate::alerts::levels::Levels;
 use crate::base::error::Error;
+use crate::base::names::{
+    ALERT_EVENTS_DROPPED_TOTAL, ALERT_EVENTS_DROPPED_TOTAL_HELP, ALERT_NOTIFICATIONS_DROPPED_TOTAL,
+    ALERT_NOTIFICATIONS_DROPPED_TOTAL_HELP, ALERT_NOTIFICATIONS_ERRORS_TOTAL,
+    ALERT_NOTIFICATIONS_ERRORS_TOTAL_HELP, ALERT_NOTIFICATIONS_QUEUE_LENGTH,
+    ALERT_NOTIFICATIONS_QUEUE_LENGTH_HELP, ALERT_NOTIFICATIONS_SENT_TOTAL,
+    ALERT_NOTIFICATIONS_SENT_TOTAL_HELP,
+};
 use crate::settings::Settings;
 
 /// Most alerts in one `POST`.
@@ -193,45 +200,45 @@ impl Notifier {
         };
         per(
             out,
-            "mcp_alert_notifications_sent_total",
-            "Alerts accepted by each Alertmanager.",
+            ALERT_NOTIFICATIONS_SENT_TOTAL,
+            ALERT_NOTIFICATIONS_SENT_TOTAL_HELP,
             &|t| t.sent.load(Relaxed),
         );
         per(
             out,
-            "mcp_alert_notifications_errors_total",
-            "Alerts in batches that each Alertmanager did not accept after every retry.",
+            ALERT_NOTIFICATIONS_ERRORS_TOTAL,
+            ALERT_NOTIFICATIONS_ERRORS_TOTAL_HELP,
             &|t| t.failed.load(Relaxed),
         );
         per(
             out,
-            "mcp_alert_notifications_dropped_total",
-            "Alerts dropped from the full queue of each Alertmanager.",
+            ALERT_NOTIFICATIONS_DROPPED_TOTAL,
+            ALERT_NOTIFICATIONS_DROPPED_TOTAL_HELP,
             &|t| t.dropped.load(Relaxed),
         );
         family(
             out,
-            "mcp_alert_events_dropped_total",
+            ALERT_EVENTS_DROPPED_TOTAL,
             "counter",
-            "Alert events the notifier was too far behind to take.",
+            ALERT_EVENTS_DROPPED_TOTAL_HELP,
         );
         line(
             out,
-            "mcp_alert_events_dropped_total",
+            ALERT_EVENTS_DROPPED_TOTAL,
             &[],
             self.dropped_events.load(Relaxed),
         );
         family(
             out,
-            "mcp_alert_notifications_queue_length",
+            ALERT_NOTIFICATIONS_QUEUE_LENGTH,
             "gauge",
-            "Alerts waiting to be sent to each Alertmanager.",
+            ALERT_NOTIFICATIONS_QUEUE_LENGTH_HELP,
         );
         for t in targets {
             let len = t.queue.lock().unwrap_or_else(PoisonError::into_inner).len();
             line(
                 out,
-                "mcp_alert_notifications_queue_length",
+                ALERT_NOTIFICATIONS_QUEUE_LENGTH,
                 &[label("alertmanager", &t.name)],
                 len,
             );

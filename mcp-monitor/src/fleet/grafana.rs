@@ -168,6 +168,63 @@ fn number(v: f64) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::base::names::*;
+
+    #[test]
+    fn the_template_queries_only_families_named_in_names_rs() {
+        let known = [
+            HTTP_REQUESTS_TOTAL,
+            HTTP_REQUEST_DURATION,
+            HTTP_IN_FLIGHT,
+            DB_OPERATIONS_TOTAL,
+            DB_OPERATION_DURATION,
+            WORKFLOW_STEPS_TOTAL,
+            WORKFLOW_STEP_DURATION,
+            WORKFLOW_RUNS_TOTAL,
+            WORKFLOW_RUN_DURATION,
+            ACTIVE_WORKFLOWS,
+            BUILD_INFO,
+            UPTIME,
+            HTTP_SERIES_OVERFLOW_TOTAL,
+            CACHE_HITS_TOTAL,
+            CACHE_MISSES_TOTAL,
+            DB_POOL_CONNECTIONS,
+            DB_POOL_UTILIZATION,
+            SYSTEM_CPU_USAGE,
+            SYSTEM_MEMORY_USAGE,
+            SYSTEM_LOAD1_PER_CORE,
+            PROCESS_RESIDENT_MEMORY,
+            PROCESS_CPU_USAGE,
+            ALERTS,
+            ALERT_THRESHOLD,
+            ALERT_MIN_SAMPLES,
+        ];
+        let mut found = 0;
+        let mut rest = TEMPLATE;
+        while let Some(at) = rest.find("mcp_") {
+            let tail = &rest[at..];
+            let end = tail
+                .find(|c: char| !(c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'))
+                .unwrap_or(tail.len());
+            let name = &tail[..end];
+            rest = &tail[end..];
+            if name == "mcp_" {
+                // The description's "the mcp_ series", not a family.
+                continue;
+            }
+            let family = ["_bucket", "_sum", "_count"]
+                .iter()
+                .find_map(|s| name.strip_suffix(s))
+                .filter(|f| known.contains(f))
+                .unwrap_or(name);
+            assert!(
+                known.contains(&family),
+                "{name} is not a family of names.rs"
+            );
+            found += 1;
+        }
+        assert!(found > 20, "{found}");
+    }
 
     fn render(s: &Settings) -> Value {
         serde_json::from_str(&grafana_dashboard(s)).expect("valid JSON")

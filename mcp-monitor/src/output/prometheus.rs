@@ -424,7 +424,7 @@ pub(crate) fn render_thresholds(s: &Settings, out: &mut String) {
         out,
         ALERT_THRESHOLD,
         "gauge",
-        "Alert thresholds of this instance (seconds for latency, ratios for shares, load per core).",
+        crate::base::names::ALERT_THRESHOLD_HELP,
     );
     for kind in AlertType::ALL {
         let levels = Levels::of(kind, s);
@@ -442,7 +442,7 @@ pub(crate) fn render_thresholds(s: &Settings, out: &mut String) {
         out,
         ALERT_MIN_SAMPLES,
         "gauge",
-        "Fewest samples in the window for a rate or latency alert of this instance.",
+        crate::base::names::ALERT_MIN_SAMPLES_HELP,
     );
     line(out, ALERT_MIN_SAMPLES, &[], s.alert_min_samples);
 }
