@@ -183,11 +183,6 @@ impl Settings {
         ] {
             *field = token_from(name, lookup(name), file_name, lookup(file_name))?;
         }
-        if let Some((n, v)) = get("MCP_ADDR") {
-            s.addr = v
-                .parse()
-                .map_err(|_| invalid(n, &v, "expected an address such as 127.0.0.1:8080".into()))?;
-        }
         for (name, field) in [
             ("MCP_HTTP_BUCKETS", &mut s.http_buckets),
             ("MCP_DB_BUCKETS", &mut s.db_buckets),

@@ -44,7 +44,6 @@ fn every_value_form_parses() {
         ("MCP_METRICS_RETENTION", "0"),
         ("MCP_RESOURCE_INTERVAL", "1s"),
         ("MCP_ADMIN_TOKEN", "secret"),
-        ("MCP_ADDR", "0.0.0.0:9000"),
         ("MCP_DB_BUCKETS", "0.001, 0.01,1"),
         ("MCP_HTTP_BUCKETS", "5ms,1s"),
     ])
@@ -58,7 +57,6 @@ fn every_value_form_parses() {
     assert_eq!(s.alert_for, Duration::ZERO);
     assert_eq!(s.metrics_retention, None);
     assert_eq!(s.admin_token.as_deref(), Some("secret"));
-    assert_eq!(s.addr.port(), 9000);
     assert_eq!(s.db_buckets.bounds(), &[0.001, 0.01, 1.0]);
     assert_eq!(s.http_buckets.bounds(), &[0.005, 1.0]);
     assert_eq!(
@@ -105,7 +103,6 @@ fn every_bad_value_names_its_variable_and_value() {
         ("MCP_RESOURCE_INTERVAL", "5"),
         ("MCP_ADMIN_TOKEN", ""),
         ("MCP_METRICS_TOKEN", ""),
-        ("MCP_ADDR", "localhost"),
         ("MCP_HTTP_BUCKETS", "1,0.5"),
         ("MCP_DB_BUCKETS", "a,b"),
         ("MCP_WORKFLOW_BUCKETS", ""),

@@ -1,6 +1,5 @@
 //! The [`Settings`] struct: every setting, its variable, and its documented default.
 
-use std::net::SocketAddr;
 use std::time::Duration;
 
 use crate::base::histogram::Buckets;
@@ -50,8 +49,6 @@ pub struct Settings {
     pub admin_token: Option<String>,
     /// `MCP_METRICS_TOKEN`: bearer token required to read `/metrics` and the JSON endpoints.
     pub metrics_token: Option<String>,
-    /// `MCP_ADDR`: listen address of the demo service. Default `127.0.0.1:8080`.
-    pub addr: SocketAddr,
     /// `MCP_HTTP_BUCKETS`: comma-separated bucket bounds in seconds for HTTP latency.
     pub http_buckets: Buckets,
     /// `MCP_DB_BUCKETS`: comma-separated bucket bounds in seconds for database operations.
@@ -109,7 +106,6 @@ impl Default for Settings {
             resource_interval: Duration::from_secs(5),
             admin_token: None,
             metrics_token: None,
-            addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
             http_buckets: Buckets::http_default(),
             db_buckets: Buckets::db_default(),
             workflow_buckets: Buckets::workflow_default(),

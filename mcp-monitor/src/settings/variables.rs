@@ -5,7 +5,8 @@ use super::Settings;
 
 /// Every `MCP_*` variable the monitor and the demo read (the ones of the contract that
 /// other parts read included); any other `MCP_*` variable is reported at start-up by
-/// [`Settings::from_env`].
+/// [`Settings::from_env`]. `MCP_ADDR`, the demo service's listen address, is read by the
+/// demo, not by [`Settings`]; it is listed so that setting it is never reported.
 pub const VARIABLES: &[&str] = &[
     "MCP_REQUEST_LATENCY_THRESHOLD",
     "MCP_ERROR_RATE_THRESHOLD",
@@ -26,6 +27,7 @@ pub const VARIABLES: &[&str] = &[
     "MCP_ADMIN_TOKEN_FILE",
     "MCP_METRICS_TOKEN",
     "MCP_METRICS_TOKEN_FILE",
+    // Read by the demo service (its listen address), not by `Settings`.
     "MCP_ADDR",
     "MCP_HTTP_BUCKETS",
     "MCP_DB_BUCKETS",
