@@ -32,7 +32,7 @@ pub use crate::fleet::grafana::grafana_dashboard;
 pub use crate::fleet::rules::prometheus_rules;
 pub use crate::http::layer::{HttpMetrics, HttpMetricsLayer, ResponseFuture, STATUS_CLIENT_CLOSED};
 pub use crate::http::mount::{Mounted, MountedFuture, RouterExt};
-pub use crate::http::server::{bind, serve, ServerTimeouts};
+pub use crate::http::server::{serve, ServerTimeouts};
 pub use crate::http::store::{OVERFLOW_PATH, UNMATCHED_PATH};
 pub use crate::monitor::{install, Monitor, MonitorBuilder};
 pub use crate::output::openmetrics::OPENMETRICS_CONTENT_TYPE;

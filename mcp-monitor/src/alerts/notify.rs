@@ -28,6 +28,7 @@ use tokio::time::Instant;
 
 use crate::alerts::engine::{Alert, AlertType, Severity};
 use crate::alerts::events::{AlertEvent, AlertEventKind};
+use crate::alerts::levels::Levels;
 use crate::base::error::Error;
 use crate::settings::Settings;
 
@@ -248,15 +249,16 @@ impl Config {
     fn annotations(&self, alert: &Alert) -> BTreeMap<String, String> {
         let kind = alert.kind;
         let (what, setting) = describe(kind);
-        let side = if kind.fires_below() { "below" } else { "above" };
+        let levels = Levels::of(kind, &self.settings);
+        let side = levels.direction.word();
         let level = match alert.severity {
             Severity::Warning => format!("the threshold of {} ({setting})", alert.threshold),
             Severity::Critical => {
-                let critical = kind
-                    .critical_threshold(&self.settings)
+                let critical = levels
+                    .critical
                     .map(|c| kind.format_value(c))
                     .unwrap_or_default();
-                let op = if kind.fires_below() { "÷" } else { "×" };
+                let op = levels.direction.factor_symbol();
                 format!(
                     "the critical level of {critical} ({setting} {} {op} MCP_ALERT_CRITICAL_FACTOR)",
                     alert.threshold

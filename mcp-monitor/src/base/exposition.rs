@@ -5,7 +5,7 @@
 //! few `push_str`s and one integer formatted without allocating. Label values are
 //! escaped exactly as the format says: `\` as `\\`, `"` as `\"`, a line feed as `\n`.
 
-use std::fmt::Write as _;
+use crate::base::format::{format_float, write_float};
 
 /// Appends `value` escaped for a label value of the text format.
 pub(crate) fn push_escaped(out: &mut String, value: &str) {
@@ -84,7 +84,7 @@ impl Value for i64 {
 
 impl Value for f64 {
     fn write(self, out: &mut String) {
-        let _ = write!(out, "{self}");
+        write_float(out, self);
     }
 }
 
@@ -128,13 +128,6 @@ pub(crate) fn sample_with(
     out.push(' ');
     value.write(out);
     out.push('\n');
-}
-
-/// Formats a float the way Prometheus clients do (`0.005`, `1`, `2.5`).
-pub(crate) fn format_float(v: f64) -> String {
-    let mut s = String::new();
-    v.write(&mut s);
-    s
 }
 
 /// The `le="…"` label pair of each finite bucket bound, then `le="+Inf"`.

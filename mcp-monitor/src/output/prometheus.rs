@@ -8,9 +8,11 @@
 //! converted to OpenMetrics by [`crate::output::openmetrics::from_text`].
 
 use crate::alerts::engine::{AlertType, Severity};
+use crate::alerts::levels::Levels;
 use crate::alerts::notify::NotifierCounts;
 use crate::base::exposition::{family, histogram, label_pairs, le_pairs, sample, sample_with};
 use crate::base::histogram::Exemplar;
+use crate::base::names;
 use crate::base::names::{op_names, OpKind, ACTIVE_WORKFLOWS, ALERT_MIN_SAMPLES, ALERT_THRESHOLD};
 use crate::base::names::{HTTP_IN_FLIGHT, HTTP_REQUESTS_TOTAL, HTTP_REQUEST_DURATION};
 use crate::calls::outcome::Status;
@@ -108,21 +110,11 @@ fn bucket_exemplar(exemplars: Option<&[Option<Exemplar>]>) -> impl FnMut(&mut St
 /// Writes every series of `r`: the macro families, HTTP, caches, pools, resources,
 /// alerts, the thresholds of `s` and the notifier's counters.
 pub(crate) fn render(r: &Reading, s: &Settings, format: Format, out: &mut String) {
-    family(
-        out,
-        "mcp_build_info",
-        "gauge",
-        "Version of mcp-monitor; always 1.",
-    );
+    family(out, names::BUILD_INFO, "gauge", names::BUILD_INFO_HELP);
     let version = label_pairs(&[("version", env!("CARGO_PKG_VERSION"))]);
-    sample(out, "mcp_build_info", &version, 1u64);
-    family(
-        out,
-        "mcp_uptime_seconds",
-        "gauge",
-        "Seconds since the monitor started.",
-    );
-    sample(out, "mcp_uptime_seconds", "", r.uptime.as_secs_f64());
+    sample(out, names::BUILD_INFO, &version, 1u64);
+    family(out, names::UPTIME, "gauge", names::UPTIME_HELP);
+    sample(out, names::UPTIME, "", r.uptime.as_secs_f64());
     let exemplars = format == Format::OpenMetrics;
     render_ops(r, exemplars, out);
     render_http(r, exemplars, out);
@@ -192,12 +184,7 @@ fn render_ops(r: &Reading, exemplars: bool, out: &mut String) {
         }
     }
     if !r.active.is_empty() {
-        family(
-            out,
-            ACTIVE_WORKFLOWS,
-            "gauge",
-            "Executions of each workflow in progress.",
-        );
+        family(out, ACTIVE_WORKFLOWS, "gauge", names::ACTIVE_WORKFLOWS_HELP);
         for (workflow, n) in &r.active {
             sample(
                 out,
@@ -225,7 +212,7 @@ fn render_http(r: &Reading, with_exemplars: bool, out: &mut String) {
             out,
             HTTP_REQUESTS_TOTAL,
             "counter",
-            "HTTP requests, by route template and status.",
+            names::HTTP_REQUESTS_TOTAL_HELP,
         );
         for (pos, s) in http.series.iter().enumerate() {
             let n = counts.counts(s.index).map_or(0, |c| c.iter().sum::<u64>());
@@ -238,7 +225,7 @@ fn render_http(r: &Reading, with_exemplars: bool, out: &mut String) {
             out,
             HTTP_REQUEST_DURATION,
             "histogram",
-            "Duration of HTTP requests until the response head, in seconds.",
+            names::HTTP_REQUEST_DURATION_HELP,
         );
         let le = le_pairs(http.buckets.bounds());
         for (pos, s) in http.series.iter().enumerate() {
@@ -256,26 +243,23 @@ fn render_http(r: &Reading, with_exemplars: bool, out: &mut String) {
             );
         }
     }
-    family(out, HTTP_IN_FLIGHT, "gauge", "HTTP requests being served.");
+    family(out, HTTP_IN_FLIGHT, "gauge", names::HTTP_IN_FLIGHT_HELP);
     sample(out, HTTP_IN_FLIGHT, "", http.in_flight);
     family(
         out,
-        "mcp_http_series_overflow_total",
+        names::HTTP_SERIES_OVERFLOW_TOTAL,
         "counter",
-        "HTTP requests recorded under path=\"overflow\" because the label-set cap was reached.",
+        names::HTTP_SERIES_OVERFLOW_TOTAL_HELP,
     );
-    sample(out, "mcp_http_series_overflow_total", "", http.overflowed);
+    sample(out, names::HTTP_SERIES_OVERFLOW_TOTAL, "", http.overflowed);
 }
 
 /// Caches, pools and resources.
 fn render_sources(r: &Reading, out: &mut String) {
     if !r.caches.is_empty() {
         for (i, (name, help)) in [
-            (
-                "mcp_cache_hits_total",
-                "Cache lookups that found their entry.",
-            ),
-            ("mcp_cache_misses_total", "Cache lookups that did not."),
+            (names::CACHE_HITS_TOTAL, names::CACHE_HITS_TOTAL_HELP),
+            (names::CACHE_MISSES_TOTAL, names::CACHE_MISSES_TOTAL_HELP),
         ]
         .into_iter()
         .enumerate()
@@ -290,54 +274,54 @@ fn render_sources(r: &Reading, out: &mut String) {
     if !r.pools.is_empty() {
         family(
             out,
-            "mcp_db_pool_connections",
+            names::DB_POOL_CONNECTIONS,
             "gauge",
-            "Connections of each database pool: in use, idle, and the pool's maximum.",
+            names::DB_POOL_CONNECTIONS_HELP,
         );
         for p in &r.pools {
             for (state, v) in [("in_use", p.in_use), ("idle", p.idle), ("max", p.max_size)] {
                 let labels = label_pairs(&[("pool", &p.name), ("state", state)]);
-                sample(out, "mcp_db_pool_connections", &labels, u64::from(v));
+                sample(out, names::DB_POOL_CONNECTIONS, &labels, u64::from(v));
             }
         }
         family(
             out,
-            "mcp_db_pool_utilization_ratio",
+            names::DB_POOL_UTILIZATION,
             "gauge",
-            "Connections in use over the pool's maximum size.",
+            names::DB_POOL_UTILIZATION_HELP,
         );
         for p in &r.pools {
             if let Some(u) = p.utilization() {
                 let labels = label_pairs(&[("pool", &p.name)]);
-                sample(out, "mcp_db_pool_utilization_ratio", &labels, u);
+                sample(out, names::DB_POOL_UTILIZATION, &labels, u);
             }
         }
     }
     let res = &r.resources;
     let gauges: [(&str, &str, Option<f64>); 5] = [
         (
-            "mcp_system_cpu_usage_ratio",
-            "CPU in use across all cores (0 to 1).",
+            names::SYSTEM_CPU_USAGE,
+            names::SYSTEM_CPU_USAGE_HELP,
             res.cpu,
         ),
         (
-            "mcp_system_memory_usage_ratio",
-            "Memory in use over the total, or over the container's limit (0 to 1).",
+            names::SYSTEM_MEMORY_USAGE,
+            names::SYSTEM_MEMORY_USAGE_HELP,
             res.memory,
         ),
         (
-            "mcp_system_load1_per_core",
-            "1-minute load average divided by the number of cores.",
+            names::SYSTEM_LOAD1_PER_CORE,
+            names::SYSTEM_LOAD1_PER_CORE_HELP,
             res.load_per_core,
         ),
         (
-            "mcp_process_resident_memory_bytes",
-            "Resident memory of this process in bytes.",
+            names::PROCESS_RESIDENT_MEMORY,
+            names::PROCESS_RESIDENT_MEMORY_HELP,
             res.process_resident_bytes.map(|b| b as f64),
         ),
         (
-            "mcp_process_cpu_usage_ratio",
-            "CPU used by this process, as a share of one core.",
+            names::PROCESS_CPU_USAGE,
+            names::PROCESS_CPU_USAGE_HELP,
             res.process_cpu,
         ),
     ];
@@ -354,12 +338,7 @@ fn render_alerts(r: &Reading, out: &mut String) {
     if r.alerts.statuses.is_empty() {
         return;
     }
-    family(
-        out,
-        "mcp_alerts",
-        "gauge",
-        "Alerts of the in-process engine that are pending or firing (1).",
-    );
+    family(out, names::ALERTS, "gauge", names::ALERTS_HELP);
     for a in &r.alerts.statuses {
         let labels = label_pairs(&[
             ("alertname", a.kind.as_str()),
@@ -367,7 +346,7 @@ fn render_alerts(r: &Reading, out: &mut String) {
             ("alertstate", if a.firing { "firing" } else { "pending" }),
             ("component", &a.component),
         ]);
-        sample(out, "mcp_alerts", &labels, 1u64);
+        sample(out, names::ALERTS, &labels, 1u64);
     }
 }
 
@@ -385,37 +364,37 @@ fn render_notifier(n: &NotifierCounts, out: &mut String) {
     };
     per(
         out,
-        "mcp_alert_notifications_sent_total",
+        names::ALERT_NOTIFICATIONS_SENT_TOTAL,
         "counter",
-        "Alerts accepted by each Alertmanager.",
+        names::ALERT_NOTIFICATIONS_SENT_TOTAL_HELP,
         &|t| t.sent,
     );
     per(
         out,
-        "mcp_alert_notifications_errors_total",
+        names::ALERT_NOTIFICATIONS_ERRORS_TOTAL,
         "counter",
-        "Alerts in batches that each Alertmanager did not accept after every retry.",
+        names::ALERT_NOTIFICATIONS_ERRORS_TOTAL_HELP,
         &|t| t.failed,
     );
     per(
         out,
-        "mcp_alert_notifications_dropped_total",
+        names::ALERT_NOTIFICATIONS_DROPPED_TOTAL,
         "counter",
-        "Alerts dropped from the full queue of each Alertmanager.",
+        names::ALERT_NOTIFICATIONS_DROPPED_TOTAL_HELP,
         &|t| t.dropped,
     );
     family(
         out,
-        "mcp_alert_events_dropped_total",
+        names::ALERT_EVENTS_DROPPED_TOTAL,
         "counter",
-        "Alert events the notifier was too far behind to take.",
+        names::ALERT_EVENTS_DROPPED_TOTAL_HELP,
     );
-    sample(out, "mcp_alert_events_dropped_total", "", n.dropped_events);
+    sample(out, names::ALERT_EVENTS_DROPPED_TOTAL, "", n.dropped_events);
     per(
         out,
-        "mcp_alert_notifications_queue_length",
+        names::ALERT_NOTIFICATIONS_QUEUE_LENGTH,
         "gauge",
-        "Alerts waiting to be sent to each Alertmanager.",
+        names::ALERT_NOTIFICATIONS_QUEUE_LENGTH_HELP,
         &|t| t.queued,
     );
 }
@@ -425,18 +404,11 @@ fn render_notifier(n: &NotifierCounts, out: &mut String) {
 /// [`prometheus_rules`](crate::prometheus_rules) compare each instance with, so that one rules file serves a
 /// fleet whose instances run with different settings.
 pub(crate) fn render_thresholds(s: &Settings, out: &mut String) {
-    family(
-        out,
-        ALERT_THRESHOLD,
-        "gauge",
-        "Alert thresholds of this instance (seconds for latency, ratios for shares, load per core).",
-    );
+    family(out, ALERT_THRESHOLD, "gauge", names::ALERT_THRESHOLD_HELP);
     for kind in AlertType::ALL {
-        for (severity, t) in [
-            (Severity::Warning, Some(kind.threshold(s))),
-            (Severity::Critical, kind.critical_threshold(s)),
-        ] {
-            if let Some(t) = t {
+        let levels = Levels::of(kind, s);
+        for severity in [Severity::Warning, Severity::Critical] {
+            if let Some(t) = levels.level(severity) {
                 let labels = label_pairs(&[
                     ("alertname", kind.as_str()),
                     ("severity", severity.as_str()),
@@ -449,7 +421,7 @@ pub(crate) fn render_thresholds(s: &Settings, out: &mut String) {
         out,
         ALERT_MIN_SAMPLES,
         "gauge",
-        "Fewest samples in the window for a rate or latency alert of this instance.",
+        names::ALERT_MIN_SAMPLES_HELP,
     );
     sample(out, ALERT_MIN_SAMPLES, "", s.alert_min_samples);
 }

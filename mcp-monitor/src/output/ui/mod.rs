@@ -13,6 +13,7 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 use crate::alerts::engine::AlertType;
+use crate::alerts::levels::Levels;
 use crate::reading::Reading;
 use crate::settings::Settings;
 
@@ -88,7 +89,7 @@ pub(crate) async fn js(headers: HeaderMap) -> Response {
 /// instance. `admin` says whether the caller presented the admin token.
 pub(crate) fn history_document(r: &Reading, s: &Settings, admin: bool) -> serde_json::Value {
     let (points, peaks) = &r.history;
-    let threshold = |t: AlertType| t.threshold(s);
+    let threshold = |t: AlertType| Levels::of(t, s).warning;
     serde_json::json!({
         "generated_at": crate::base::format::now_rfc3339(),
         "instance": s.instance,
