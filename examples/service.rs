@@ -3,7 +3,7 @@
 //! A user service on SQLite and a workflow engine, instrumented with `mcp-monitor`
 //! (see `src/demo/` for the instrumented code), with the monitor's endpoints. Every
 //! `MCP_*` variable of the README applies; `MCP_ADDR` sets the listen address
-//! (default `127.0.0.1:8080`), `MCP_SHUTDOWN_TIMEOUT` the longest drain after SIGTERM
+//! (default `127.0.0.1:8080`, read by the demo itself: see `demo::listen`), `MCP_SHUTDOWN_TIMEOUT` the longest drain after SIGTERM
 //! (default `10s`) and `DEMO_SCHEDULER=1` runs the workflow in the
 //! background so that the dashboard has data. `RUST_LOG` sets the log filter
 //! (default `info`).
@@ -34,7 +34,9 @@ async fn main() -> ExitCode {
 }
 
 async fn run() -> Result<(), Box<dyn std::error::Error>> {
-    // Reads every MCP_* variable; a bad value stops here with an error naming it.
+    // Reads every MCP_* variable (MCP_ADDR here, the monitor's in `install`); a bad
+    // value stops here with an error naming it.
+    let addr = demo::listen::addr_from_env()?;
     let monitor = mcp_monitor::install()?;
     let scheduler = demo::scheduler_from_env()?;
 
@@ -48,7 +50,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     });
 
     // A bind failure names MCP_ADDR and the address.
-    let listener = mcp_monitor::http::bind(monitor.settings()).await?;
+    let listener = demo::listen::bind(addr).await?;
     let base = format!("http://{}", listener.local_addr()?);
     println!("mcp-monitor demo listening on {base}");
     println!("  try:       curl -s -XPOST {base}/users -H 'content-type: application/json' -d '{{\"name\":\"Ada\",\"email\":\"ada@example.com\"}}'");

@@ -48,7 +48,7 @@
 //!     let app = monitor.instrument(Router::new().route("/users/{id}", get(user)));
 //!
 //!     // Like `axum::serve`, with timeouts on every connection and a graceful shutdown.
-//!     let listener = mcp_monitor::http::bind(monitor.settings()).await?; // MCP_ADDR
+//!     let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;
 //!     let timeouts = mcp_monitor::ServerTimeouts::from_settings(monitor.settings());
 //!     mcp_monitor::serve(listener, app, timeouts, async {
 //!         let _ = tokio::signal::ctrl_c().await;
@@ -89,6 +89,26 @@
 //! the `metrics` crate (`metrics::counter!` and friends) are appended to `/metrics`. With
 //! `MCP_METRICS_TOKEN` set, every read needs `Authorization: Bearer <token>`.
 //!
+//! # Reading the values
+//!
+//! [`Monitor::read`] takes a [`Reading`] of every series at one moment, the same one
+//! `/metrics` and the JSON endpoints are written from. A test asserts on its own calls
+//! through the difference of two readings:
+//!
+//! ```
+//! # use mcp_monitor::{monitor_db_operation, Monitor, Status};
+//! # #[monitor_db_operation("select", "crate_doc_users")]
+//! # async fn find_user(id: i64) -> Result<Option<String>, std::io::Error> { Ok(None) }
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() {
+//! let monitor = Monitor::builder().build().unwrap();
+//! let before = monitor.read();
+//! find_user(7).await.unwrap();
+//! let calls = monitor.read().since(&before).db("select", "crate_doc_users");
+//! assert_eq!(calls.count(Status::Success), 1);
+//! # }
+//! ```
+//!
 //! # Settings
 //!
 //! [`install`] reads [`Settings::from_env`]: thresholds, the window, histogram buckets,
@@ -122,6 +142,7 @@
 //! # Where to look next
 //!
 //! - [`Monitor`]: everything a running monitor does, [`MonitorBuilder`] to configure one.
+//! - [`reading`]: the values of a [`Reading`]: [`reading::Calls`], [`reading::Requests`].
 //! - [`http`]: the middleware, nested services, and the server with its timeouts.
 //! - [`alerts`]: alert values and the events of [`Monitor::subscribe_alerts`].
 //! - [`settings`] and [`names`]: the variables and the metric names.
@@ -135,6 +156,7 @@ pub mod fleet;
 pub mod http;
 mod monitor;
 mod output;
+pub mod reading;
 pub mod settings;
 mod sources;
 mod summary;
@@ -170,6 +192,8 @@ pub use crate::calls::outcome::{MonitoredError, Status};
 #[doc(inline)]
 pub use crate::http::{serve, HttpMetricsLayer, RouterExt, ServerTimeouts};
 pub use crate::monitor::{install, Monitor, MonitorBuilder};
+#[doc(inline)]
+pub use crate::reading::Reading;
 #[doc(inline)]
 pub use crate::settings::Settings;
 pub use crate::sources::caches::CacheMonitor;

@@ -9,18 +9,21 @@
 //! - [`http`]: the routes, with JSON errors for every failure (a malformed body is a
 //!   4xx, never a 500), merged with the monitor's endpoints under its middleware.
 //!
-//! [`app`] puts it all together:
+//! [`app`] puts it all together; [`listen`] reads the listen address (`MCP_ADDR`):
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! use mcp_monitor_e2e::demo::{self, listen};
+//!
 //! let monitor = mcp_monitor::install()?;
-//! let app = mcp_monitor_e2e::demo::app(&monitor).await?;
-//! let listener = tokio::net::TcpListener::bind(monitor.settings().addr).await?;
+//! let app = demo::app(&monitor).await?;
+//! let listener = listen::bind(listen::addr_from_env()?).await?;
 //! axum::serve(listener, app).await?;
 //! # Ok(()) }
 //! ```
 
 pub mod http;
+pub mod listen;
 pub mod users;
 pub mod workflows;
 

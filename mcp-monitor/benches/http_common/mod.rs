@@ -102,6 +102,8 @@ pub(crate) fn install_monitor() -> Monitor {
     Monitor::builder()
         .configure(|s| {
             s.resource_interval = Duration::from_secs(3600);
+            // The evaluation interval may not exceed the window: both slowed down.
+            s.metrics_window = Duration::from_secs(3600);
             s.alert_evaluation_interval = Duration::from_secs(3600);
         })
         .install()

@@ -18,10 +18,9 @@ use std::time::SystemTime;
 use serde::Serialize;
 use tokio::time::Instant;
 
+use crate::alerts::levels::{Direction, Levels};
+use crate::base::format::now_rfc3339;
 use crate::settings::Settings;
-use crate::sources::pools::PoolSample;
-use crate::sources::resources::ResourceSample;
-use crate::summary::store::View;
 
 /// The kinds of threshold alert, each with its own `MCP_*` threshold setting.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -71,36 +70,19 @@ impl AlertType {
 
     /// Whether the alert fires below its threshold rather than above.
     pub const fn fires_below(self) -> bool {
-        matches!(self, AlertType::LowCacheHitRatio)
+        matches!(Direction::of(self), Direction::Below)
     }
 
     /// The threshold configured in `settings`.
     pub fn threshold(self, s: &Settings) -> f64 {
-        match self {
-            AlertType::HighRequestLatency => s.request_latency_threshold.as_secs_f64(),
-            AlertType::HighErrorRate => s.error_rate_threshold,
-            AlertType::HighMemoryUsage => s.memory_threshold,
-            AlertType::HighCpuUsage => s.cpu_threshold,
-            AlertType::LowCacheHitRatio => s.cache_hit_ratio_threshold,
-            AlertType::HighDbPoolUtilization => s.db_pool_threshold,
-            AlertType::HighSystemLoad => s.system_load_threshold,
-        }
+        Levels::of(self, s).warning
     }
 
     /// The level past which the alert is `critical`: the threshold times
     /// `MCP_ALERT_CRITICAL_FACTOR` (divided by it for an alert that fires below).
     /// `None` when the level is out of reach: a share above 100%.
     pub fn critical_threshold(self, s: &Settings) -> Option<f64> {
-        let threshold = self.threshold(s);
-        if self.fires_below() {
-            return Some(threshold / s.alert_critical_factor);
-        }
-        let critical = threshold * s.alert_critical_factor;
-        let is_share = !matches!(
-            self,
-            AlertType::HighRequestLatency | AlertType::HighSystemLoad
-        );
-        (!(is_share && critical >= 1.0)).then_some(critical)
+        Levels::of(self, s).critical
     }
 
     /// Formats a value of this alert's quantity: `1.25s`, `85%`, `1.50`.
@@ -169,62 +151,6 @@ pub(crate) struct Observation {
     pub(crate) value: f64,
 }
 
-/// Builds the observations of one evaluation. A quantity with no data, or (for rates
-/// and latencies) with fewer than `min_samples` samples in the window, yields none.
-pub(crate) fn observe(
-    view: &View,
-    resources: &ResourceSample,
-    pools: &[PoolSample],
-    min_samples: u64,
-) -> Vec<Observation> {
-    let mut out = Vec::new();
-    let mut push = |kind, component: &str, value: Option<f64>| {
-        if let Some(value) = value.filter(|v| v.is_finite()) {
-            out.push(Observation {
-                kind,
-                component: component.to_owned(),
-                value,
-            });
-        }
-    };
-    let enough = |n: u64| n > 0 && n >= min_samples;
-
-    let http = view.http_agg(true);
-    if enough(http.count) {
-        push(AlertType::HighRequestLatency, "http", http.p95_seconds);
-        push(AlertType::HighErrorRate, "http", http.error_rate());
-    }
-    let db = View::ops_agg(&view.db, true);
-    if enough(db.count) {
-        push(AlertType::HighErrorRate, "database", db.error_rate());
-    }
-    let steps = View::ops_agg(&view.steps, true);
-    if enough(steps.count) {
-        push(AlertType::HighErrorRate, "workflows", steps.error_rate());
-    }
-    for c in &view.caches {
-        let lookups = c.window[0] + c.window[1];
-        if enough(lookups) {
-            push(
-                AlertType::LowCacheHitRatio,
-                &format!("cache:{}", c.name),
-                Some(c.window[0] as f64 / lookups as f64),
-            );
-        }
-    }
-    push(AlertType::HighCpuUsage, "system", resources.cpu);
-    push(AlertType::HighMemoryUsage, "system", resources.memory);
-    push(AlertType::HighSystemLoad, "system", resources.load_per_core);
-    for p in pools {
-        push(
-            AlertType::HighDbPoolUtilization,
-            &format!("db_pool:{}", p.name),
-            p.utilization(),
-        );
-    }
-    out
-}
-
 #[derive(Debug, Clone)]
 enum State {
     Pending {
@@ -254,10 +180,6 @@ pub(crate) struct AlertEngine {
     next_id: u64,
 }
 
-fn now_rfc3339() -> String {
-    chrono::Local::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
-}
-
 impl AlertEngine {
     /// Applies one evaluation's observations at `now`; returns what changed.
     pub(crate) fn evaluate(
@@ -279,27 +201,11 @@ impl AlertEngine {
         };
         let mut seen = Vec::with_capacity(observations.len());
         for o in observations {
-            let threshold = o.kind.threshold(settings);
-            let breached = if o.kind.fires_below() {
-                o.value < threshold
-            } else {
-                o.value > threshold
-            };
-            if !breached {
+            let levels = Levels::of(o.kind, settings);
+            let Some(severity) = levels.severity_of(o.value) else {
                 continue;
-            }
-            let critical = o.kind.critical_threshold(settings).is_some_and(|c| {
-                if o.kind.fires_below() {
-                    o.value < c
-                } else {
-                    o.value > c
-                }
-            });
-            let severity = if critical {
-                Severity::Critical
-            } else {
-                Severity::Warning
             };
+            let threshold = levels.warning;
             let key = (o.kind, o.component.clone());
             seen.push(key.clone());
             let current = o.kind.format_value(o.value);

@@ -15,10 +15,11 @@
 //! assert_eq!(Severity::Critical.as_str(), "critical");
 //! ```
 
-// The engine (rules and states), the events handed to subscribers, and the
-// Alertmanager receiver.
+// The engine (rules and states), the warning and critical levels, the events handed
+// to subscribers, and the Alertmanager receiver.
 pub(crate) mod engine;
 pub(crate) mod events;
+pub(crate) mod levels;
 pub(crate) mod notify;
 
 pub use engine::{Alert, AlertType, Severity};

@@ -28,6 +28,7 @@ use tokio::time::Instant;
 
 use crate::alerts::engine::{Alert, AlertType, Severity};
 use crate::alerts::events::{AlertEvent, AlertEventKind};
+use crate::alerts::levels::Levels;
 use crate::base::error::Error;
 use crate::settings::Settings;
 
@@ -65,6 +66,29 @@ pub(crate) struct TargetStats {
     queue: Mutex<VecDeque<Value>>,
     wake: Notify,
     closed: AtomicBool,
+}
+
+/// One Alertmanager's counters (`mcp_alert_notifications_*{alertmanager}`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct TargetCounts {
+    /// The URL without user information.
+    pub(crate) name: String,
+    /// Alerts it accepted.
+    pub(crate) sent: u64,
+    /// Alerts in batches it did not accept after every retry.
+    pub(crate) failed: u64,
+    /// Alerts dropped from its full queue.
+    pub(crate) dropped: u64,
+    /// Alerts waiting to be sent to it.
+    pub(crate) queued: u64,
+}
+
+/// The notifier's counters at one moment.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct NotifierCounts {
+    pub(crate) targets: Vec<TargetCounts>,
+    /// Alert events the notifier was too far behind to take.
+    pub(crate) dropped_events: u64,
 }
 
 /// The handle the monitor keeps.
@@ -180,60 +204,22 @@ impl Notifier {
         Some(tasks)
     }
 
-    /// `mcp_alert_notifications_*` in the text exposition.
-    pub(crate) fn render(&self, out: &mut String) {
-        use crate::output::prometheus::{family, label, line};
-        let targets = &self.config.targets;
-        let per = |out: &mut String, name: &str, help: &str, f: &dyn Fn(&TargetStats) -> u64| {
-            family(out, name, "counter", help);
-            for t in targets {
-                line(out, name, &[label("alertmanager", &t.name)], f(t));
-            }
-        };
-        per(
-            out,
-            "mcp_alert_notifications_sent_total",
-            "Alerts accepted by each Alertmanager.",
-            &|t| t.sent.load(Relaxed),
-        );
-        per(
-            out,
-            "mcp_alert_notifications_errors_total",
-            "Alerts in batches that each Alertmanager did not accept after every retry.",
-            &|t| t.failed.load(Relaxed),
-        );
-        per(
-            out,
-            "mcp_alert_notifications_dropped_total",
-            "Alerts dropped from the full queue of each Alertmanager.",
-            &|t| t.dropped.load(Relaxed),
-        );
-        family(
-            out,
-            "mcp_alert_events_dropped_total",
-            "counter",
-            "Alert events the notifier was too far behind to take.",
-        );
-        line(
-            out,
-            "mcp_alert_events_dropped_total",
-            &[],
-            self.dropped_events.load(Relaxed),
-        );
-        family(
-            out,
-            "mcp_alert_notifications_queue_length",
-            "gauge",
-            "Alerts waiting to be sent to each Alertmanager.",
-        );
-        for t in targets {
-            let len = t.queue.lock().unwrap_or_else(PoisonError::into_inner).len();
-            line(
-                out,
-                "mcp_alert_notifications_queue_length",
-                &[label("alertmanager", &t.name)],
-                len,
-            );
+    /// The counters of every Alertmanager and of dropped events, now.
+    pub(crate) fn counts(&self) -> NotifierCounts {
+        NotifierCounts {
+            targets: self
+                .config
+                .targets
+                .iter()
+                .map(|t| TargetCounts {
+                    name: t.name.clone(),
+                    sent: t.sent.load(Relaxed),
+                    failed: t.failed.load(Relaxed),
+                    dropped: t.dropped.load(Relaxed),
+                    queued: t.queue.lock().unwrap_or_else(PoisonError::into_inner).len() as u64,
+                })
+                .collect(),
+            dropped_events: self.dropped_events.load(Relaxed),
         }
     }
 }
@@ -263,15 +249,16 @@ impl Config {
     fn annotations(&self, alert: &Alert) -> BTreeMap<String, String> {
         let kind = alert.kind;
         let (what, setting) = describe(kind);
-        let side = if kind.fires_below() { "below" } else { "above" };
+        let levels = Levels::of(kind, &self.settings);
+        let side = levels.direction.word();
         let level = match alert.severity {
             Severity::Warning => format!("the threshold of {} ({setting})", alert.threshold),
             Severity::Critical => {
-                let critical = kind
-                    .critical_threshold(&self.settings)
+                let critical = levels
+                    .critical
                     .map(|c| kind.format_value(c))
                     .unwrap_or_default();
-                let op = if kind.fires_below() { "÷" } else { "×" };
+                let op = levels.direction.factor_symbol();
                 format!(
                     "the critical level of {critical} ({setting} {} {op} MCP_ALERT_CRITICAL_FACTOR)",
                     alert.threshold

@@ -37,17 +37,6 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
-    /// The listen address could not be bound.
-    #[error("cannot listen on {addr} ({variable}): {source}")]
-    Bind {
-        /// The variable the address came from, `MCP_ADDR`.
-        variable: &'static str,
-        /// The address.
-        addr: std::net::SocketAddr,
-        /// Why it could not be bound.
-        #[source]
-        source: std::io::Error,
-    },
     /// A global `metrics` recorder is already installed (ours or another).
     #[error("a global metrics recorder is already installed; install the monitor once, before any other recorder")]
     AlreadyInstalled,

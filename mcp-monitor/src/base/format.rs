@@ -1,5 +1,8 @@
-//! The dashboard's string formats: `"12h 34m"`, `"123ms"`, `"65%"`.
+//! Every format of a number or a time that more than one output writes: the
+//! dashboard's strings (`"12h 34m"`, `"123ms"`, `"65%"`), the Prometheus float
+//! (`0.005`, `1`), the time stamps (RFC 3339 with offset), and the cache hit ratio.
 
+use std::fmt::Write as _;
 use std::time::Duration;
 
 /// `"12h 34m"` (hours keep counting past a day).
@@ -31,6 +34,30 @@ pub(crate) fn percent(ratio: f64) -> String {
     }
 }
 
+/// Appends a float the way Prometheus clients write it (`0.005`, `1`, `2.5`).
+pub(crate) fn write_float(out: &mut String, v: f64) {
+    let _ = write!(out, "{v}");
+}
+
+/// Formats a float the way Prometheus clients do (`0.005`, `1`, `2.5`).
+pub(crate) fn format_float(v: f64) -> String {
+    let mut s = String::new();
+    write_float(&mut s, v);
+    s
+}
+
+/// Now, in local time, as RFC 3339 with its offset and whole seconds
+/// (`2024-05-01T12:34:56+02:00`): the time stamps of alerts, reports and resets.
+pub(crate) fn now_rfc3339() -> String {
+    chrono::Local::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
+}
+
+/// Hits over lookups; `None` before the first lookup.
+pub(crate) fn hit_ratio(hits: u64, misses: u64) -> Option<f64> {
+    let lookups = hits + misses;
+    (lookups > 0).then(|| hits as f64 / lookups as f64)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -53,5 +80,18 @@ mod tests {
         assert_eq!(percent(0.0994), "9.9%");
         assert_eq!(latency(0.00996), "10ms");
         assert_eq!(latency(0.00994), "9.9ms");
+    }
+
+    #[test]
+    fn floats_time_stamps_and_ratios() {
+        assert_eq!(format_float(0.005), "0.005");
+        assert_eq!(format_float(1.0), "1");
+        assert_eq!(format_float(2.5), "2.5");
+        let now = now_rfc3339();
+        assert!(chrono::DateTime::parse_from_rfc3339(&now).is_ok(), "{now}");
+        assert!(!now.contains('.'), "whole seconds: {now}");
+        assert_eq!(hit_ratio(0, 0), None);
+        assert_eq!(hit_ratio(3, 1), Some(0.75));
+        assert_eq!(hit_ratio(0, 5), Some(0.0));
     }
 }

@@ -360,6 +360,19 @@ impl AtomicHistogram {
         }
     }
 
+    /// Writes the current bucket counts (summed over categories, `+Inf` last) into
+    /// `counts`, which has one slot per bucket, and returns the sum in nanoseconds.
+    pub(crate) fn read_into(&self, counts: &mut [u64]) -> u64 {
+        let row = self.row();
+        debug_assert_eq!(counts.len(), row);
+        for (i, slot) in counts.iter_mut().enumerate().take(row) {
+            *slot = (0..self.categories)
+                .map(|c| self.total(1 + c * row + i))
+                .fold(0, u64::wrapping_add);
+        }
+        self.total(0)
+    }
+
     pub(crate) fn buckets(&self) -> &Buckets {
         &self.buckets
     }

@@ -1,9 +1,11 @@
 //! Primitives every other part builds on: metric names, the clock, histograms,
-//! number and time formats, the trace context of exemplars, and the error type.
+//! number and time formats, the text exposition format, the trace context of
+//! exemplars, and the error type.
 //! Nothing here imports another folder of the crate.
 
 pub(crate) mod clock;
 pub(crate) mod error;
+pub(crate) mod exposition;
 pub(crate) mod format;
 pub(crate) mod histogram;
 pub(crate) mod names;

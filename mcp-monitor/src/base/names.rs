@@ -1,4 +1,7 @@
-//! Metric names and help texts, fixed by the contract (SPEC.md).
+//! Metric names and help texts: every `mcp_*` family in one place. The names of the
+//! contract (SPEC.md) are public; the others are the crate's own, used by the
+//! exposition, the rules file, the dashboard and the notifier alike. Each `X_HELP` is
+//! the `# HELP` text of `X`.
 
 /// `mcp_http_requests_total{method, path, status}`
 pub const HTTP_REQUESTS_TOTAL: &str = "mcp_http_requests_total";
@@ -20,6 +23,80 @@ pub const WORKFLOW_RUNS_TOTAL: &str = "mcp_workflow_runs_total";
 pub const WORKFLOW_RUN_DURATION: &str = "mcp_workflow_run_duration_seconds";
 /// `mcp_active_workflows{workflow}`
 pub const ACTIVE_WORKFLOWS: &str = "mcp_active_workflows";
+
+/// Help of [`HTTP_REQUESTS_TOTAL`].
+pub(crate) const HTTP_REQUESTS_TOTAL_HELP: &str = "HTTP requests, by route template and status.";
+/// Help of [`HTTP_REQUEST_DURATION`].
+pub(crate) const HTTP_REQUEST_DURATION_HELP: &str =
+    "Duration of HTTP requests until the response head, in seconds.";
+/// Help of [`HTTP_IN_FLIGHT`].
+pub(crate) const HTTP_IN_FLIGHT_HELP: &str = "HTTP requests being served.";
+/// Help of [`ACTIVE_WORKFLOWS`].
+pub(crate) const ACTIVE_WORKFLOWS_HELP: &str = "Executions of each workflow in progress.";
+
+/// `mcp_build_info{version}`, always 1: also what the rules file's `INSTANCE_DOWN`
+/// looks for.
+pub(crate) const BUILD_INFO: &str = "mcp_build_info";
+/// Help of [`BUILD_INFO`].
+pub(crate) const BUILD_INFO_HELP: &str = "Version of mcp-monitor; always 1.";
+/// `mcp_uptime_seconds` (no labels).
+pub(crate) const UPTIME: &str = "mcp_uptime_seconds";
+/// Help of [`UPTIME`].
+pub(crate) const UPTIME_HELP: &str = "Seconds since the monitor started.";
+/// `mcp_http_series_overflow_total` (no labels).
+pub(crate) const HTTP_SERIES_OVERFLOW_TOTAL: &str = "mcp_http_series_overflow_total";
+/// Help of [`HTTP_SERIES_OVERFLOW_TOTAL`].
+pub(crate) const HTTP_SERIES_OVERFLOW_TOTAL_HELP: &str =
+    "HTTP requests recorded under path=\"overflow\" because the label-set cap was reached.";
+
+/// `mcp_cache_hits_total{cache}`
+pub(crate) const CACHE_HITS_TOTAL: &str = "mcp_cache_hits_total";
+/// Help of [`CACHE_HITS_TOTAL`].
+pub(crate) const CACHE_HITS_TOTAL_HELP: &str = "Cache lookups that found their entry.";
+/// `mcp_cache_misses_total{cache}`
+pub(crate) const CACHE_MISSES_TOTAL: &str = "mcp_cache_misses_total";
+/// Help of [`CACHE_MISSES_TOTAL`].
+pub(crate) const CACHE_MISSES_TOTAL_HELP: &str = "Cache lookups that did not.";
+
+/// `mcp_db_pool_connections{pool, state}`, `state` one of `in_use`, `idle`, `max`.
+pub(crate) const DB_POOL_CONNECTIONS: &str = "mcp_db_pool_connections";
+/// Help of [`DB_POOL_CONNECTIONS`].
+pub(crate) const DB_POOL_CONNECTIONS_HELP: &str =
+    "Connections of each database pool: in use, idle, and the pool's maximum.";
+/// `mcp_db_pool_utilization_ratio{pool}`
+pub(crate) const DB_POOL_UTILIZATION: &str = "mcp_db_pool_utilization_ratio";
+/// Help of [`DB_POOL_UTILIZATION`].
+pub(crate) const DB_POOL_UTILIZATION_HELP: &str =
+    "Connections in use over the pool's maximum size.";
+
+/// `mcp_system_cpu_usage_ratio` (no labels).
+pub(crate) const SYSTEM_CPU_USAGE: &str = "mcp_system_cpu_usage_ratio";
+/// Help of [`SYSTEM_CPU_USAGE`].
+pub(crate) const SYSTEM_CPU_USAGE_HELP: &str = "CPU in use across all cores (0 to 1).";
+/// `mcp_system_memory_usage_ratio` (no labels).
+pub(crate) const SYSTEM_MEMORY_USAGE: &str = "mcp_system_memory_usage_ratio";
+/// Help of [`SYSTEM_MEMORY_USAGE`].
+pub(crate) const SYSTEM_MEMORY_USAGE_HELP: &str =
+    "Memory in use over the total, or over the container's limit (0 to 1).";
+/// `mcp_system_load1_per_core` (no labels).
+pub(crate) const SYSTEM_LOAD1_PER_CORE: &str = "mcp_system_load1_per_core";
+/// Help of [`SYSTEM_LOAD1_PER_CORE`].
+pub(crate) const SYSTEM_LOAD1_PER_CORE_HELP: &str =
+    "1-minute load average divided by the number of cores.";
+/// `mcp_process_resident_memory_bytes` (no labels).
+pub(crate) const PROCESS_RESIDENT_MEMORY: &str = "mcp_process_resident_memory_bytes";
+/// Help of [`PROCESS_RESIDENT_MEMORY`].
+pub(crate) const PROCESS_RESIDENT_MEMORY_HELP: &str = "Resident memory of this process in bytes.";
+/// `mcp_process_cpu_usage_ratio` (no labels).
+pub(crate) const PROCESS_CPU_USAGE: &str = "mcp_process_cpu_usage_ratio";
+/// Help of [`PROCESS_CPU_USAGE`].
+pub(crate) const PROCESS_CPU_USAGE_HELP: &str = "CPU used by this process, as a share of one core.";
+
+/// `mcp_alerts{alertname, severity, alertstate, component}`, 1 per pending or firing alert.
+pub(crate) const ALERTS: &str = "mcp_alerts";
+/// Help of [`ALERTS`].
+pub(crate) const ALERTS_HELP: &str =
+    "Alerts of the in-process engine that are pending or firing (1).";
 
 /// Which family of operations a series belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -67,10 +144,42 @@ pub(crate) fn op_names(kind: OpKind) -> &'static OpNames {
     }
 }
 
-/// The gauge of every threshold in force.
+/// The gauge of every threshold in force, `mcp_alert_threshold{alertname, severity}`.
 pub(crate) const ALERT_THRESHOLD: &str = "mcp_alert_threshold";
-/// The gauge of `MCP_ALERT_MIN_SAMPLES`.
+/// Help of [`ALERT_THRESHOLD`].
+pub(crate) const ALERT_THRESHOLD_HELP: &str =
+    "Alert thresholds of this instance (seconds for latency, ratios for shares, load per core).";
+/// The gauge of `MCP_ALERT_MIN_SAMPLES`, `mcp_alert_min_samples` (no labels).
 pub(crate) const ALERT_MIN_SAMPLES: &str = "mcp_alert_min_samples";
+/// Help of [`ALERT_MIN_SAMPLES`].
+pub(crate) const ALERT_MIN_SAMPLES_HELP: &str =
+    "Fewest samples in the window for a rate or latency alert of this instance.";
+
+/// `mcp_alert_notifications_sent_total{alertmanager}`
+pub(crate) const ALERT_NOTIFICATIONS_SENT_TOTAL: &str = "mcp_alert_notifications_sent_total";
+/// Help of [`ALERT_NOTIFICATIONS_SENT_TOTAL`].
+pub(crate) const ALERT_NOTIFICATIONS_SENT_TOTAL_HELP: &str =
+    "Alerts accepted by each Alertmanager.";
+/// `mcp_alert_notifications_errors_total{alertmanager}`
+pub(crate) const ALERT_NOTIFICATIONS_ERRORS_TOTAL: &str = "mcp_alert_notifications_errors_total";
+/// Help of [`ALERT_NOTIFICATIONS_ERRORS_TOTAL`].
+pub(crate) const ALERT_NOTIFICATIONS_ERRORS_TOTAL_HELP: &str =
+    "Alerts in batches that each Alertmanager did not accept after every retry.";
+/// `mcp_alert_notifications_dropped_total{alertmanager}`
+pub(crate) const ALERT_NOTIFICATIONS_DROPPED_TOTAL: &str = "mcp_alert_notifications_dropped_total";
+/// Help of [`ALERT_NOTIFICATIONS_DROPPED_TOTAL`].
+pub(crate) const ALERT_NOTIFICATIONS_DROPPED_TOTAL_HELP: &str =
+    "Alerts dropped from the full queue of each Alertmanager.";
+/// `mcp_alert_events_dropped_total` (no labels).
+pub(crate) const ALERT_EVENTS_DROPPED_TOTAL: &str = "mcp_alert_events_dropped_total";
+/// Help of [`ALERT_EVENTS_DROPPED_TOTAL`].
+pub(crate) const ALERT_EVENTS_DROPPED_TOTAL_HELP: &str =
+    "Alert events the notifier was too far behind to take.";
+/// `mcp_alert_notifications_queue_length{alertmanager}`
+pub(crate) const ALERT_NOTIFICATIONS_QUEUE_LENGTH: &str = "mcp_alert_notifications_queue_length";
+/// Help of [`ALERT_NOTIFICATIONS_QUEUE_LENGTH`].
+pub(crate) const ALERT_NOTIFICATIONS_QUEUE_LENGTH_HELP: &str =
+    "Alerts waiting to be sent to each Alertmanager.";
 
 /// Every route the monitor serves (excluded from the HTTP metrics by default).
 pub const ROUTES: &[&str] = &[

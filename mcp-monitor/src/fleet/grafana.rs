@@ -17,13 +17,14 @@
 use serde_json::{json, Value};
 
 use crate::alerts::engine::AlertType;
+use crate::alerts::levels::{Direction, Levels};
 use crate::settings::Settings;
 
 /// The dashboard with the thresholds of the default settings' shape, before the
 /// settings are applied.
 const TEMPLATE: &str = include_str!("grafana_template.json");
 
-/// Where a panel's description says its levels, replaced by [`levels`].
+/// Where a panel's description says its levels, replaced by [`describe`].
 const LEVELS: &str = "{levels}";
 
 /// The panels that show an alert's quantity, by panel `id` (stable, unique in the
@@ -95,79 +96,59 @@ fn apply(panel: &mut Value, settings: &Settings) {
         return;
     };
     let levels = Levels::of(kind, settings);
-    panel["fieldConfig"]["defaults"]["thresholds"] = levels.thresholds();
+    panel["fieldConfig"]["defaults"]["thresholds"] = thresholds(&levels);
     if let Some(Value::String(description)) = panel.get_mut("description") {
-        *description = description.replace(LEVELS, &levels.describe());
+        *description = description.replace(LEVELS, &describe(&levels));
     }
 }
 
-/// An alert type's warning and critical thresholds.
-#[derive(Debug, Clone, Copy, PartialEq)]
-struct Levels {
-    kind: AlertType,
-    warning: f64,
-    /// `None` where the value can never reach it.
-    critical: Option<f64>,
-}
-
-impl Levels {
-    /// The levels of `kind` under `s`, by the rules of `rules.rs`.
-    fn of(kind: AlertType, s: &Settings) -> Self {
-        Self {
-            kind,
-            warning: kind.threshold(s),
-            critical: kind.critical_threshold(s),
-        }
-    }
-
-    /// Grafana's `thresholds`: the base step (no value) and one step per level, in
-    /// ascending order, each colouring the values from its own upwards.
-    fn thresholds(&self) -> Value {
-        let step = |color: &str, value: Value| json!({ "color": color, "value": value });
-        let mut steps = Vec::with_capacity(3);
-        if self.kind.fires_below() {
+/// Grafana's `thresholds` of `levels`: the base step (no value) and one step per level,
+/// in ascending order, each colouring the values from its own upwards.
+fn thresholds(levels: &Levels) -> Value {
+    let step = |color: &str, value: Value| json!({ "color": color, "value": value });
+    let mut steps = Vec::with_capacity(3);
+    match levels.direction {
+        Direction::Below => {
             // Low is bad: red up to the critical level, orange up to the threshold.
             steps.push(step(
-                if self.critical.is_some() {
+                if levels.critical.is_some() {
                     "red"
                 } else {
                     "orange"
                 },
                 Value::Null,
             ));
-            if let Some(c) = self.critical {
+            if let Some(c) = levels.critical {
                 steps.push(step("orange", number(c)));
             }
-            steps.push(step("green", number(self.warning)));
-        } else {
+            steps.push(step("green", number(levels.warning)));
+        }
+        Direction::Above => {
             steps.push(step("green", Value::Null));
-            steps.push(step("orange", number(self.warning)));
-            if let Some(c) = self.critical {
+            steps.push(step("orange", number(levels.warning)));
+            if let Some(c) = levels.critical {
                 steps.push(step("red", number(c)));
             }
         }
-        json!({ "mode": "absolute", "steps": steps })
     }
+    json!({ "mode": "absolute", "steps": steps })
+}
 
-    /// `warning above 80%, critical above 96%`, for the panel's description.
-    fn describe(&self) -> String {
-        let (side, times) = if self.kind.fires_below() {
-            ("below", "÷")
-        } else {
-            ("above", "×")
-        };
-        let warning = self.kind.format_value(self.warning);
-        match self.critical {
-            Some(c) => format!(
-                "warning {side} {warning}, critical {side} {} \
-                 ({times} MCP_ALERT_CRITICAL_FACTOR)",
-                self.kind.format_value(c)
-            ),
-            None => format!(
-                "warning {side} {warning}, no critical level \
-                 ({times} MCP_ALERT_CRITICAL_FACTOR would pass 100%)"
-            ),
-        }
+/// `warning above 80%, critical above 96%`, for the panel's description.
+fn describe(levels: &Levels) -> String {
+    let (side, times) = (levels.direction.word(), levels.direction.factor_symbol());
+    let kind = levels.kind;
+    let warning = kind.format_value(levels.warning);
+    match levels.critical {
+        Some(c) => format!(
+            "warning {side} {warning}, critical {side} {} \
+             ({times} MCP_ALERT_CRITICAL_FACTOR)",
+            kind.format_value(c)
+        ),
+        None => format!(
+            "warning {side} {warning}, no critical level \
+             ({times} MCP_ALERT_CRITICAL_FACTOR would pass 100%)"
+        ),
     }
 }
 
@@ -187,6 +168,63 @@ fn number(v: f64) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::base::names::*;
+
+    #[test]
+    fn the_template_queries_only_families_named_in_names_rs() {
+        let known = [
+            HTTP_REQUESTS_TOTAL,
+            HTTP_REQUEST_DURATION,
+            HTTP_IN_FLIGHT,
+            DB_OPERATIONS_TOTAL,
+            DB_OPERATION_DURATION,
+            WORKFLOW_STEPS_TOTAL,
+            WORKFLOW_STEP_DURATION,
+            WORKFLOW_RUNS_TOTAL,
+            WORKFLOW_RUN_DURATION,
+            ACTIVE_WORKFLOWS,
+            BUILD_INFO,
+            UPTIME,
+            HTTP_SERIES_OVERFLOW_TOTAL,
+            CACHE_HITS_TOTAL,
+            CACHE_MISSES_TOTAL,
+            DB_POOL_CONNECTIONS,
+            DB_POOL_UTILIZATION,
+            SYSTEM_CPU_USAGE,
+            SYSTEM_MEMORY_USAGE,
+            SYSTEM_LOAD1_PER_CORE,
+            PROCESS_RESIDENT_MEMORY,
+            PROCESS_CPU_USAGE,
+            ALERTS,
+            ALERT_THRESHOLD,
+            ALERT_MIN_SAMPLES,
+        ];
+        let mut found = 0;
+        let mut rest = TEMPLATE;
+        while let Some(at) = rest.find("mcp_") {
+            let tail = &rest[at..];
+            let end = tail
+                .find(|c: char| !(c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'))
+                .unwrap_or(tail.len());
+            let name = &tail[..end];
+            rest = &tail[end..];
+            if name == "mcp_" {
+                // The description's "the mcp_ series", not a family.
+                continue;
+            }
+            let family = ["_bucket", "_sum", "_count"]
+                .iter()
+                .find_map(|s| name.strip_suffix(s))
+                .filter(|f| known.contains(f))
+                .unwrap_or(name);
+            assert!(
+                known.contains(&family),
+                "{name} is not a family of names.rs"
+            );
+            found += 1;
+        }
+        assert!(found > 20, "{found}");
+    }
 
     fn render(s: &Settings) -> Value {
         serde_json::from_str(&grafana_dashboard(s)).expect("valid JSON")

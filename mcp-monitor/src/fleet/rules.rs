@@ -23,9 +23,11 @@ use std::fmt::Write as _;
 use std::time::Duration;
 
 use crate::alerts::engine::{AlertType, Severity};
+use crate::alerts::levels::Direction;
 use crate::base::names::{
-    ALERT_MIN_SAMPLES, ALERT_THRESHOLD, DB_OPERATIONS_TOTAL, HTTP_REQUESTS_TOTAL,
-    HTTP_REQUEST_DURATION, WORKFLOW_STEPS_TOTAL,
+    ALERT_MIN_SAMPLES, ALERT_THRESHOLD, BUILD_INFO, CACHE_HITS_TOTAL, CACHE_MISSES_TOTAL,
+    DB_OPERATIONS_TOTAL, DB_POOL_UTILIZATION, HTTP_REQUESTS_TOTAL, HTTP_REQUEST_DURATION,
+    SYSTEM_CPU_USAGE, SYSTEM_LOAD1_PER_CORE, SYSTEM_MEMORY_USAGE, WORKFLOW_STEPS_TOTAL,
 };
 use crate::settings::Settings;
 
@@ -101,7 +103,7 @@ impl Ctx {
         value: &str,
         count: Option<&str>,
     ) -> String {
-        let op = if kind.fires_below() { "<" } else { ">" };
+        let op = Direction::of(kind).operator();
         let threshold = format!(
             "{op} on(instance, job) group_left()\n  {ALERT_THRESHOLD}{{alertname=\"{}\", severity=\"{}\"}}",
             kind.as_str(),
@@ -141,11 +143,8 @@ fn rules(s: &Settings) -> Vec<Rule> {
     for kind in AlertType::ALL {
         for part in parts(&c, kind) {
             for severity in [Severity::Warning, Severity::Critical] {
-                let (op_word, times) = if kind.fires_below() {
-                    ("below", "÷")
-                } else {
-                    ("above", "×")
-                };
+                let direction = Direction::of(kind);
+                let (op_word, times) = (direction.word(), direction.factor_symbol());
                 let t = threshold_template(kind, severity);
                 let level = match severity {
                     Severity::Warning => format!("the threshold of {t} ({})", part.setting),
@@ -177,7 +176,7 @@ fn rules(s: &Settings) -> Vec<Rule> {
         name: INSTANCE_DOWN,
         severity: Severity::Critical,
         component: "instance".into(),
-        expr: "up == 0\nand on(instance, job)\npresent_over_time(mcp_build_info[1d])".into(),
+        expr: format!("up == 0\nand on(instance, job)\npresent_over_time({BUILD_INFO}[1d])"),
         summary: "{{ $labels.instance }} is down".into(),
         description: "Prometheus cannot scrape {{ $labels.instance }} (job {{ $labels.job }}), \
                       which served mcp-monitor metrics within the last day: it is down or \
@@ -297,26 +296,26 @@ fn parts(c: &Ctx, kind: AlertType) -> Vec<Part> {
             ),
         ],
         AlertType::HighMemoryUsage => vec![gauge(
-            "mcp_system_memory_usage_ratio",
+            SYSTEM_MEMORY_USAGE,
             "Memory use",
             "Memory in use (over the container's limit, if any)",
             "MCP_MEMORY_THRESHOLD",
         )],
         AlertType::HighCpuUsage => vec![gauge(
-            "mcp_system_cpu_usage_ratio",
+            SYSTEM_CPU_USAGE,
             "CPU use",
             "CPU in use across all cores",
             "MCP_CPU_THRESHOLD",
         )],
         AlertType::HighSystemLoad => vec![gauge(
-            "mcp_system_load1_per_core",
+            SYSTEM_LOAD1_PER_CORE,
             "Load per core",
             "The 1-minute load average per core",
             "MCP_SYSTEM_LOAD_THRESHOLD",
         )],
         AlertType::LowCacheHitRatio => {
             // Hits and misses carry the same labels: they match one to one.
-            let (hits, misses) = ("mcp_cache_hits_total", "mcp_cache_misses_total");
+            let (hits, misses) = (CACHE_HITS_TOTAL, CACHE_MISSES_TOTAL);
             vec![Part {
                 component: "cache:{{ $labels.cache }}".into(),
                 what: "Cache {{ $labels.cache }} hit ratio".into(),
@@ -330,7 +329,7 @@ fn parts(c: &Ctx, kind: AlertType) -> Vec<Part> {
             component: "db_pool:{{ $labels.pool }}".into(),
             what: "Pool {{ $labels.pool }} utilization".into(),
             description: "The share of the connections of pool {{ $labels.pool }} in use".into(),
-            value: "mcp_db_pool_utilization_ratio".into(),
+            value: DB_POOL_UTILIZATION.into(),
             count: None,
             setting: "MCP_DB_POOL_THRESHOLD",
         }],
@@ -375,8 +374,7 @@ fn header(out: &mut String, s: &Settings) {
         "  cargo run --example alert-rules > docs/prometheus/alerts.yml".to_owned(),
         String::new(),
         "The thresholds are not in this file: every instance exports its own as".to_owned(),
-        "mcp_alert_threshold{alertname,severity} and mcp_alert_min_samples, and each rule"
-            .to_owned(),
+        format!("{ALERT_THRESHOLD}{{alertname,severity}} and {ALERT_MIN_SAMPLES}, and each rule"),
         "compares an instance with them (on(instance, job)), so this one file serves".to_owned(),
         "instances run with different MCP_*_THRESHOLD settings. What it does take from".to_owned(),
         format!(

@@ -9,16 +9,16 @@
 //!   router made elsewhere) so that its requests are recorded by its mount rather than
 //!   as [`UNMATCHED_PATH`].
 //! - [`serve`] is `axum::serve` with header, body and idle timeouts and a graceful
-//!   shutdown; [`bind`] binds `MCP_ADDR`; [`ServerTimeouts`] holds the limits.
+//!   shutdown; [`ServerTimeouts`] holds the limits.
 //!
 //! ```no_run
 //! use axum::{routing::get, Router};
-//! use mcp_monitor::http::{bind, serve, ServerTimeouts};
+//! use mcp_monitor::http::{serve, ServerTimeouts};
 //!
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 //! let monitor = mcp_monitor::install()?;
 //! let app = monitor.instrument(Router::new().route("/", get(|| async { "hello" })));
-//! let listener = bind(monitor.settings()).await?;
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;
 //! serve(listener, app, ServerTimeouts::from_settings(monitor.settings()), async {
 //!     let _ = tokio::signal::ctrl_c().await;
 //! })
@@ -36,5 +36,5 @@ pub(crate) mod store;
 
 pub use layer::{HttpMetrics, HttpMetricsLayer, ResponseFuture, STATUS_CLIENT_CLOSED};
 pub use mount::{Mounted, MountedFuture, RouterExt};
-pub use server::{bind, serve, ServerTimeouts};
+pub use server::{serve, ServerTimeouts};
 pub use store::{OVERFLOW_PATH, UNMATCHED_PATH};

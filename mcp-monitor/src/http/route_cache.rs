@@ -21,7 +21,7 @@ use axum::extract::MatchedPath;
 use crate::http::store::{HttpSeries, HttpStore, MethodLabel, UNMATCHED_PATH};
 
 /// Routes remembered per layer (a power of two); kept at most three quarters full.
-const ROUTES: usize = 512;
+const TABLE_SLOTS: usize = 512;
 /// Entries probed before a path is looked up in the store instead.
 const PROBES: usize = 16;
 
@@ -38,7 +38,7 @@ pub(crate) enum RouteRef {
 #[derive(Debug)]
 pub(crate) struct RouteTable {
     unmatched: RouteCache,
-    /// `ROUTES` entries, allocated with the first.
+    /// `TABLE_SLOTS` entries, allocated with the first.
     entries: OnceLock<Box<[OnceLock<Box<RouteCache>>]>>,
     /// Entries set; written under its lock only.
     len: Mutex<usize>,
@@ -70,9 +70,9 @@ impl RouteTable {
             return self.add(hash, path, excluded);
         };
         match probe(entries, path, hash) {
-            Probe::Found(at, e) => Some((RouteRef::Entry(at), e)),
-            Probe::Free(_) if !self.full.load(Relaxed) => self.add(hash, path, excluded),
-            Probe::Free(_) | Probe::Crowded => None,
+            Lookup::Found(at, e) => Some((RouteRef::Entry(at), e)),
+            Lookup::Free(_) if !self.full.load(Relaxed) => self.add(hash, path, excluded),
+            Lookup::Free(_) | Lookup::Crowded => None,
         }
     }
 
@@ -86,12 +86,12 @@ impl RouteTable {
         let mut len = self.len.lock().unwrap_or_else(PoisonError::into_inner);
         let entries = self
             .entries
-            .get_or_init(|| (0..ROUTES).map(|_| OnceLock::new()).collect());
+            .get_or_init(|| (0..TABLE_SLOTS).map(|_| OnceLock::new()).collect());
         match probe(entries, path, hash) {
-            Probe::Found(at, e) => Some((RouteRef::Entry(at), e)),
-            Probe::Free(at) if *len < ROUTES / 4 * 3 => {
+            Lookup::Found(at, e) => Some((RouteRef::Entry(at), e)),
+            Lookup::Free(at) if *len < TABLE_SLOTS / 4 * 3 => {
                 *len += 1;
-                if *len == ROUTES / 4 * 3 {
+                if *len == TABLE_SLOTS / 4 * 3 {
                     self.full.store(true, Relaxed);
                 }
                 // Only writer: we hold `len`, and the entry was empty.
@@ -101,7 +101,7 @@ impl RouteTable {
                 });
                 Some((RouteRef::Entry(at), e))
             }
-            Probe::Free(_) | Probe::Crowded => None,
+            Lookup::Free(_) | Lookup::Crowded => None,
         }
     }
 
@@ -118,7 +118,7 @@ impl RouteTable {
 }
 
 /// What probing the table for a path found.
-enum Probe<'a> {
+enum Lookup<'a> {
     /// The path's entry, at this index.
     Found(usize, &'a RouteCache),
     /// No entry for the path; this index is the first free one of its probe sequence.
@@ -130,16 +130,20 @@ enum Probe<'a> {
 /// Linear probing from `hash`: entries are set once and never removed, so the first
 /// free entry ends the search.
 #[inline]
-fn probe<'a>(entries: &'a [OnceLock<Box<RouteCache>>], path: &MatchedPath, hash: u64) -> Probe<'a> {
+fn probe<'a>(
+    entries: &'a [OnceLock<Box<RouteCache>>],
+    path: &MatchedPath,
+    hash: u64,
+) -> Lookup<'a> {
     for i in 0..PROBES {
-        let at = (hash as usize).wrapping_add(i) & (ROUTES - 1);
+        let at = (hash as usize).wrapping_add(i) & (TABLE_SLOTS - 1);
         match entries[at].get() {
-            Some(e) if e.is_for(path, hash) => return Probe::Found(at, e),
+            Some(e) if e.is_for(path, hash) => return Lookup::Found(at, e),
             Some(_) => {}
-            None => return Probe::Free(at),
+            None => return Lookup::Free(at),
         }
     }
-    Probe::Crowded
+    Lookup::Crowded
 }
 
 /// Label sets (method, status) remembered per route; more are recorded through the

@@ -108,7 +108,7 @@ const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
 /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 /// let monitor = mcp_monitor::install()?;
 /// let app = monitor.instrument(axum::Router::new());
-/// let listener = mcp_monitor::http::bind(monitor.settings()).await?;
+/// let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;
 /// let timeouts = mcp_monitor::ServerTimeouts::from_settings(monitor.settings());
 /// mcp_monitor::serve(listener, app, timeouts, async {
 ///     let _ = tokio::signal::ctrl_c().await;
@@ -178,22 +178,6 @@ where
         );
         connections.shutdown().await;
     }
-}
-
-/// Binds `settings.addr` (`MCP_ADDR`).
-///
-/// # Errors
-///
-/// [`Error::Bind`](crate::Error::Bind) naming `MCP_ADDR` and the address.
-pub async fn bind(settings: &Settings) -> Result<TcpListener, crate::Error> {
-    let addr = settings.addr;
-    TcpListener::bind(addr)
-        .await
-        .map_err(|source| crate::Error::Bind {
-            variable: "MCP_ADDR",
-            addr,
-            source,
-        })
 }
 
 /// Errors of `accept` that concern one connection only.

@@ -8,10 +8,11 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicI64, AtomicU64, AtomicUsize, Ordering::Relaxed};
-use std::sync::{Arc, PoisonError, RwLock};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
 use http::Method;
 
+use crate::base::exposition::label_pairs;
 use crate::base::histogram::{AtomicHistogram, Buckets};
 
 /// `path` of requests that matched no route.
@@ -69,9 +70,14 @@ impl MethodLabel {
 /// One label set's histogram.
 #[derive(Debug)]
 pub(crate) struct HttpSeries {
+    /// Its number in the store, in order of creation: where the summary keeps its
+    /// values.
+    pub(crate) index: usize,
     pub(crate) method: MethodLabel,
     pub(crate) path: Arc<str>,
     pub(crate) status: u16,
+    /// `method="…",path="…",status="…"`, escaped once for the text format.
+    pub(crate) labels: Box<str>,
     pub(crate) histogram: AtomicHistogram,
 }
 
@@ -81,10 +87,26 @@ pub(crate) struct HttpSeries {
 /// instructions where SipHash is about two hundred.
 type PathMap = HashMap<Arc<str>, Vec<Arc<HttpSeries>>, rustc_hash::FxBuildHasher>;
 
+/// The series by path (for recording) and in order of creation (for reading).
+#[derive(Debug, Default)]
+struct Index {
+    by_path: PathMap,
+    all: Vec<Arc<HttpSeries>>,
+}
+
+/// The series sorted by path, method and status, as of a number of series: sorted
+/// again only when series were added since.
+#[derive(Debug, Default)]
+struct Sorted {
+    len: usize,
+    series: Arc<[Arc<HttpSeries>]>,
+}
+
 /// All HTTP series of a monitor; see the module docs.
 #[derive(Debug)]
 pub(crate) struct HttpStore {
-    by_path: RwLock<PathMap>,
+    index: RwLock<Index>,
+    sorted: Mutex<Sorted>,
     len: AtomicUsize,
     max_series: usize,
     buckets: Buckets,
@@ -95,7 +117,8 @@ pub(crate) struct HttpStore {
 impl HttpStore {
     pub(crate) fn new(buckets: Buckets, max_series: usize) -> Self {
         Self {
-            by_path: RwLock::default(),
+            index: RwLock::default(),
+            sorted: Mutex::default(),
             len: AtomicUsize::new(0),
             max_series,
             buckets,
@@ -110,8 +133,9 @@ impl HttpStore {
         {
             // Two relaxed adds under the read lock: cheaper than cloning the series'
             // `Arc` out of it (two more atomic read-modify-writes).
-            let map = self.by_path.read().unwrap_or_else(PoisonError::into_inner);
-            if let Some(s) = map
+            let index = self.index.read().unwrap_or_else(PoisonError::into_inner);
+            if let Some(s) = index
+                .by_path
                 .get(path)
                 .and_then(|v| v.iter().find(|s| s.method == method && s.status == status))
             {
@@ -150,14 +174,16 @@ impl HttpStore {
         path: &str,
         status: u16,
     ) -> Option<Arc<HttpSeries>> {
-        let find = |map: &PathMap| {
-            map.get(path)
+        let find = |index: &Index| {
+            index
+                .by_path
+                .get(path)
                 .and_then(|v| v.iter().find(|s| s.method == method && s.status == status))
                 .cloned()
         };
         {
-            let map = self.by_path.read().unwrap_or_else(PoisonError::into_inner);
-            if let Some(s) = find(&map) {
+            let index = self.index.read().unwrap_or_else(PoisonError::into_inner);
+            if let Some(s) = find(&index) {
                 return Some(s);
             }
             // Exact: only a writer adds label sets, and `len` never goes down.
@@ -165,35 +191,52 @@ impl HttpStore {
                 return None;
             }
         }
-        let mut map = self.by_path.write().unwrap_or_else(PoisonError::into_inner);
-        if let Some(s) = find(&map) {
+        let mut index = self.index.write().unwrap_or_else(PoisonError::into_inner);
+        if let Some(s) = find(&index) {
             return Some(s);
         }
         if self.len.load(Relaxed) >= self.max_series && path != OVERFLOW_PATH {
             return None;
         }
         // The series of one path share its key's allocation.
-        let key: Arc<str> = match map.get_key_value(path) {
+        let key: Arc<str> = match index.by_path.get_key_value(path) {
             Some((k, _)) => k.clone(),
             None => Arc::from(path),
         };
         let series = Arc::new(HttpSeries {
+            index: index.all.len(),
             method,
+            labels: label_pairs(&[
+                ("method", method.as_str()),
+                ("path", path),
+                ("status", itoa::Buffer::new().format(status)),
+            ])
+            .into_boxed_str(),
             path: key.clone(),
             status,
             histogram: AtomicHistogram::new(self.buckets.clone()),
         });
-        map.entry(key).or_default().push(series.clone());
+        index.by_path.entry(key).or_default().push(series.clone());
+        index.all.push(series.clone());
         self.len.fetch_add(1, Relaxed);
         Some(series)
     }
 
-    /// Every series, sorted by path, method and status.
-    pub(crate) fn series(&self) -> Vec<Arc<HttpSeries>> {
-        let map = self.by_path.read().unwrap_or_else(PoisonError::into_inner);
-        let mut v: Vec<_> = map.values().flatten().cloned().collect();
-        v.sort_by(|a, b| (&a.path, a.method, a.status).cmp(&(&b.path, b.method, b.status)));
-        v
+    /// Every series, sorted by path, method and status. Sorted again only when series
+    /// were added since the last call.
+    pub(crate) fn series(&self) -> Arc<[Arc<HttpSeries>]> {
+        let mut sorted = self.sorted.lock().unwrap_or_else(PoisonError::into_inner);
+        let len = self.len.load(Relaxed);
+        if sorted.len != len || sorted.series.len() != len {
+            let index = self.index.read().unwrap_or_else(PoisonError::into_inner);
+            let mut v = index.all.clone();
+            v.sort_by(|a, b| (&a.path, a.method, a.status).cmp(&(&b.path, b.method, b.status)));
+            *sorted = Sorted {
+                len: v.len(),
+                series: v.into(),
+            };
+        }
+        sorted.series.clone()
     }
 
     /// Requests counted under `path="overflow"` because the cap was reached.
@@ -253,8 +296,9 @@ mod tests {
         store.record(MethodLabel::Get, "/p0", 200, 1);
         let p0 = store
             .series()
-            .into_iter()
+            .iter()
             .find(|s| &*s.path == "/p0")
+            .cloned()
             .unwrap();
         assert_eq!(p0.histogram.snapshot().count(), 2);
     }

@@ -17,7 +17,8 @@ use crate::settings::Settings;
 use crate::sources::caches::CacheRegistry;
 use crate::sources::pools::PoolRegistry;
 use crate::summary::history::History;
-use crate::summary::store::{Snapshot, SummaryStore};
+use crate::summary::snapshot::Snapshot;
+use crate::summary::store::SummaryStore;
 
 /// Reads the settings from the environment and installs the monitor: the global
 /// `metrics` recorder, and the background tasks (summary upkeep, alert evaluation,
@@ -113,21 +114,7 @@ impl MonitorBuilder {
     fn parts(self) -> Result<(MonitorRecorder, Monitor), Error> {
         crate::base::clock::init();
         let s = self.settings;
-        for (variable, token) in [
-            ("MCP_ADMIN_TOKEN", &s.admin_token),
-            ("MCP_METRICS_TOKEN", &s.metrics_token),
-        ] {
-            if let Some(t) = token {
-                crate::settings::check_token(variable, t)?;
-            }
-        }
-        if s.metrics_window.is_zero() {
-            return Err(Error::InvalidSetting {
-                variable: "MCP_METRICS_WINDOW",
-                value: "0".into(),
-                reason: "must be greater than zero".into(),
-            });
-        }
+        s.validate()?;
         let existing = registry().set_buckets(OpBuckets {
             db: s.db_buckets.clone(),
             workflow: s.workflow_buckets.clone(),

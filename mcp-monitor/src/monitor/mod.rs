@@ -6,18 +6,20 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use crate::alerts::engine::{observe, Alert, AlertEngine, AlertStatus};
+use crate::alerts::engine::{Alert, AlertEngine};
 use crate::alerts::events::{AlertEvent, AlertSubscription};
 use crate::alerts::notify::Notifier;
 use crate::facade::FacadeExporter;
 use crate::http::layer::HttpMetricsLayer;
 use crate::http::store::HttpStore;
+use crate::reading::{AlertsPart, Reading, Sources};
 use crate::settings::Settings;
 use crate::sources::caches::{CacheMonitor, CacheRegistry};
 use crate::sources::pools::{PoolRegistry, PoolSample, PoolStats};
 use crate::sources::resources::{ResourceSample, ResourceSampler};
-use crate::summary::history::{History, Peaks, Point};
-use crate::summary::store::{Snapshot, SummaryStore, View};
+use crate::summary::history::History;
+use crate::summary::snapshot::{Origin, Snapshot};
+use crate::summary::store::SummaryStore;
 
 mod builder;
 mod tasks;
@@ -171,36 +173,6 @@ impl Monitor {
             .unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// The summary at this moment.
-    pub(crate) fn view(&self) -> View {
-        let current = self.snapshot();
-        self.lock_summary()
-            .view(&current, &self.inner.http, &self.inner.caches)
-    }
-
-    /// Takes a summary snapshot (the upkeep task does this every window / 10), and adds
-    /// what happened since the previous one to the history the page draws.
-    pub fn tick(&self) {
-        let current = self.snapshot();
-        let at = current.at;
-        let interval = {
-            let mut summary = self.lock_summary();
-            let interval = summary.since_last_tick(&current, &self.inner.http, &self.inner.caches);
-            summary.tick(current);
-            interval
-        };
-        let resources = self.resources();
-        let pools = self.pool_samples();
-        let point = Point::new(
-            &interval,
-            &resources,
-            &pools,
-            chrono::Utc::now().timestamp_millis(),
-        );
-        self.lock_history().push(at, point);
-        self.inner.facade.run_upkeep();
-    }
-
     fn lock_history(&self) -> std::sync::MutexGuard<'_, History> {
         self.inner
             .history
@@ -208,29 +180,91 @@ impl Monitor {
             .unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// The history points over the window (oldest first) and the peaks since reset.
-    pub(crate) fn history(&self) -> (Vec<Point>, Peaks) {
-        let h = self.lock_history();
-        (h.points(), h.peaks())
+    /// Reads every value of the monitor now: the Prometheus text, the JSON documents
+    /// and the alert observations are computed from one [`Reading`], and so can
+    /// application code and tests.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let monitor = mcp_monitor::Monitor::builder().build().unwrap();
+    /// monitor.cache("sessions").hit();
+    /// assert_eq!(monitor.read().cache("sessions"), (1, 0));
+    /// # }
+    /// ```
+    pub fn read(&self) -> Reading {
+        self.read_with(false, |s, at| s.window_start(at))
     }
 
-    /// How often the summary ticks, which is the spacing of the history points.
-    pub(crate) fn tick_interval(&self) -> Duration {
-        self.lock_summary().tick_interval()
+    /// A reading whose window starts at `window` (of the summary store, at the
+    /// reading's moment), with the exemplars if `exemplars`.
+    pub(crate) fn read_with(
+        &self,
+        exemplars: bool,
+        window: impl FnOnce(&SummaryStore, Instant) -> Origin,
+    ) -> Reading {
+        let current = self.snapshot();
+        let (reset, window, tick_interval) = {
+            let summary = self.lock_summary();
+            (
+                summary.since_reset(),
+                window(&summary, current.at),
+                summary.tick_interval(),
+            )
+        };
+        let alerts = {
+            let engine = self.lock_alerts();
+            AlertsPart {
+                statuses: engine.statuses(),
+                active: engine.active(),
+                history: engine.history(),
+                notifier: self.inner.notifier.as_ref().map(Notifier::counts),
+            }
+        };
+        let history = {
+            let h = self.lock_history();
+            (h.points(), h.peaks())
+        };
+        Reading::take(Sources {
+            started: self.inner.started,
+            current,
+            reset,
+            window,
+            http: &self.inner.http,
+            caches: &self.inner.caches,
+            exemplars,
+            resources: self.resources(),
+            pools: self.pool_samples(),
+            alerts,
+            history,
+            tick_interval,
+        })
+    }
+
+    /// Takes a summary snapshot (the upkeep task does this every window / 10), and adds
+    /// what happened since the previous one to the history the page draws.
+    pub fn tick(&self) {
+        let interval = self.read_with(false, |s, _| s.last_tick());
+        let at = interval.at();
+        let point = interval.point();
+        let current = Arc::unwrap_or_clone(interval.current);
+        self.lock_summary().tick(current);
+        self.lock_history().push(at, point);
+        self.inner.facade.run_upkeep();
+    }
+
+    /// Runs the facade exporter's upkeep (histogram upkeep of the application's own
+    /// metrics), as every render does.
+    pub(crate) fn facade(&self) -> &FacadeExporter {
+        &self.inner.facade
     }
 
     /// Evaluates every alert rule now (the evaluation task does this every
     /// `MCP_ALERT_EVALUATION_INTERVAL`).
     pub fn evaluate_alerts(&self) {
-        let view = self.view();
-        let (resources, _) = self.lock_samples().clone();
-        let pools = self.pool_samples();
-        let observations = observe(
-            &view,
-            &resources,
-            &pools,
-            self.inner.settings.alert_min_samples,
-        );
+        let observations = self
+            .read()
+            .observations(self.inner.settings.alert_min_samples);
         let events =
             self.lock_alerts()
                 .evaluate(&observations, &self.inner.settings, Instant::now());
@@ -279,10 +313,6 @@ impl Monitor {
         self.lock_alerts().history()
     }
 
-    pub(crate) fn alert_statuses(&self) -> Vec<AlertStatus> {
-        self.lock_alerts().statuses()
-    }
-
     /// Resets the summary store (counts, failures and latencies that the JSON endpoints
     /// and alerts read), the active alerts and the alert history. Firing alerts are
     /// resolved first (logged, sent to Alertmanager and to subscribers). The
@@ -309,50 +339,5 @@ impl Monitor {
     /// How long since the last reset (or since the monitor was built).
     pub fn since_reset(&self) -> Duration {
         self.lock_summary().reset_at().elapsed()
-    }
-
-    pub(crate) fn inner_http(&self) -> &HttpStore {
-        &self.inner.http
-    }
-
-    pub(crate) fn inner_notifier(&self) -> Option<&Notifier> {
-        self.inner.notifier.as_ref()
-    }
-
-    pub(crate) fn inner_caches(&self) -> &CacheRegistry {
-        &self.inner.caches
-    }
-
-    /// The Prometheus text exposition (0.0.4) of every series.
-    pub fn render(&self) -> String {
-        let mut out = String::with_capacity(16 * 1024);
-        crate::output::prometheus::render_all(
-            self,
-            &mut out,
-            crate::output::prometheus::Format::Text,
-        );
-        self.inner.facade.run_upkeep();
-        self.inner.facade.render_into(&mut out);
-        out
-    }
-
-    /// The OpenMetrics 1.0 text exposition of every series (the application's facade
-    /// metrics included), with exemplars: on each bucket of the HTTP, db-operation,
-    /// workflow-step and workflow-run histograms, the latest sample recorded in a
-    /// trace (see [`trace`](crate::trace)), and on their counters the latest one of
-    /// that label set. `GET /metrics` answers with it when the scraper asks for
-    /// `application/openmetrics-text`, as Prometheus does.
-    pub fn render_openmetrics(&self) -> String {
-        let mut text = String::with_capacity(16 * 1024);
-        crate::output::prometheus::render_all(
-            self,
-            &mut text,
-            crate::output::prometheus::Format::OpenMetrics,
-        );
-        self.inner.facade.run_upkeep();
-        self.inner.facade.render_into(&mut text);
-        let mut out = String::with_capacity(text.len() + 1024);
-        crate::output::openmetrics::from_text(&text, &mut out);
-        out
     }
 }

@@ -3,38 +3,10 @@
 use serde::Serialize;
 
 use crate::alerts::engine::Alert;
-use crate::base::format::{latency, percent, uptime};
-use crate::calls::registry::registry;
-use crate::monitor::Monitor;
-use crate::summary::store::{Agg, OpRow, View};
-
-/// Counts and latency of a group of calls.
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct Stats {
-    /// Calls (requests, operations).
-    pub count: u64,
-    /// Failed calls: 5xx responses, `Err` returns or panics.
-    pub failures: u64,
-    /// `failures / count`, `null` without calls.
-    pub error_rate: Option<f64>,
-    /// Mean latency in seconds, `null` without calls.
-    pub mean_seconds: Option<f64>,
-    /// 95th percentile latency in seconds (interpolated within histogram buckets),
-    /// `null` without calls.
-    pub p95_seconds: Option<f64>,
-}
-
-impl From<Agg> for Stats {
-    fn from(a: Agg) -> Self {
-        Self {
-            count: a.count,
-            failures: a.failures,
-            error_rate: a.error_rate(),
-            mean_seconds: a.mean_seconds,
-            p95_seconds: a.p95_seconds,
-        }
-    }
-}
+use crate::base::format::{hit_ratio, latency, percent, uptime};
+use crate::base::names::OpKind;
+use crate::reading::{Agg, OpPart, Reading, Stats};
+use crate::settings::Settings;
 
 #[derive(Debug, Serialize)]
 struct HttpEntry {
@@ -64,116 +36,102 @@ struct CacheEntry {
     window_hit_ratio: Option<f64>,
 }
 
-fn op_entries(rows: &[OpRow], keys: &[&str]) -> Vec<OpEntry> {
-    rows.iter()
-        .map(|r| OpEntry {
-            labels: keys
-                .iter()
-                .zip(r.labels)
-                .map(|(k, v)| ((*k).to_owned(), v.into()))
-                .collect(),
-            success: r.total.statuses[0],
-            cancelled: r.total.statuses[2],
-            total: Agg::of_op(&r.total, &r.buckets).into(),
-            window: Agg::of_op(&r.window, &r.buckets).into(),
+fn op_entries(r: &Reading, kind: OpKind, keys: &[&str]) -> Vec<OpEntry> {
+    r.ops(kind)
+        .iter()
+        .map(|p: &OpPart| {
+            let total = r.op_since(p, &r.reset);
+            let window = r.op_since(p, &r.window);
+            let buckets = p.series.histogram.buckets();
+            OpEntry {
+                labels: keys
+                    .iter()
+                    .zip(p.series.labels)
+                    .map(|(k, v)| ((*k).to_owned(), v.into()))
+                    .collect(),
+                success: total.statuses[0],
+                cancelled: total.statuses[2],
+                total: Agg::of_op(&total, buckets).into(),
+                window: Agg::of_op(&window, buckets).into(),
+            }
         })
         .collect()
 }
 
 /// `GET /metrics/summary`: every label set with its counts, failures, error rate, and
 /// latency (mean and p95), since the last reset (`total`) and over the window (`window`).
-pub(crate) fn summary(m: &Monitor) -> serde_json::Value {
-    let view = m.view();
-    let http: Vec<_> = view
+pub(crate) fn summary_document(r: &Reading) -> serde_json::Value {
+    let buckets = &r.http.buckets;
+    let http: Vec<_> = r
         .http
+        .series
         .iter()
-        .map(|r| {
-            let fail = |h: &crate::base::histogram::HistogramSnapshot| {
-                if r.is_error() {
-                    h.count()
-                } else {
-                    0
-                }
-            };
+        .map(|s| {
             let stats = |h: &crate::base::histogram::HistogramSnapshot| {
-                let mut a = Agg {
-                    count: h.count(),
-                    failures: fail(h),
+                let count = h.count();
+                Stats::from(Agg {
+                    count,
+                    failures: if s.status >= 500 { count } else { 0 },
                     mean_seconds: h.mean_seconds(),
-                    p95_seconds: h.quantile_seconds(&view.http_buckets, 0.95),
-                };
-                a.failures = a.failures.min(a.count);
-                Stats::from(a)
+                    p95_seconds: h.quantile_seconds(buckets, 0.95),
+                })
             };
             HttpEntry {
-                method: r.series.method.as_str(),
-                path: r.series.path.to_string(),
-                status: r.series.status.to_string(),
-                total: stats(&r.total),
-                window: stats(&r.window),
+                method: s.method.as_str(),
+                path: s.path.to_string(),
+                status: s.status.to_string(),
+                total: stats(&r.http_since(s.index, &r.reset)),
+                window: stats(&r.http_since(s.index, &r.window)),
             }
         })
         .collect();
-    let caches: Vec<_> = view
+    let caches: Vec<_> = r
         .caches
         .iter()
-        .map(|c| {
-            let ratio = |v: [u64; 2]| (v[0] + v[1] > 0).then(|| v[0] as f64 / (v[0] + v[1]) as f64);
+        .map(|(name, key)| {
+            let total = r.cache_since(*key, &r.reset);
+            let window = r.cache_since(*key, &r.window);
             CacheEntry {
-                cache: c.name.clone(),
-                hits: c.total[0],
-                misses: c.total[1],
-                hit_ratio: ratio(c.total),
-                window_hit_ratio: ratio(c.window),
+                cache: name.to_string(),
+                hits: total[0],
+                misses: total[1],
+                hit_ratio: hit_ratio(total[0], total[1]),
+                window_hit_ratio: hit_ratio(window[0], window[1]),
             }
         })
         .collect();
-    let active: serde_json::Map<_, _> = registry()
-        .active_gauges()
+    let active: serde_json::Map<_, _> = r
+        .active
         .iter()
-        .map(|g| (g.workflow.to_owned(), g.get().into()))
+        .map(|(w, n)| ((*w).to_owned(), (*n).into()))
         .collect();
     serde_json::json!({
-        "uptime_seconds": m.uptime().as_secs_f64(),
-        "since_reset_seconds": view.since_reset.as_secs_f64(),
-        "window_seconds": view.window.as_secs_f64(),
+        "uptime_seconds": r.uptime.as_secs_f64(),
+        "since_reset_seconds": r.since_reset().as_secs_f64(),
+        "window_seconds": r.window_span().as_secs_f64(),
         "http": {
-            "total": Stats::from(view.http_agg(false)),
-            "window": Stats::from(view.http_agg(true)),
-            "in_flight": m.inner_http().in_flight(),
-            "overflowed_requests": m.inner_http().overflowed(),
-            "label_sets": m.inner_http().len(),
+            "total": Stats::from(r.http_agg(&r.reset)),
+            "window": Stats::from(r.http_agg(&r.window)),
+            "in_flight": r.http.in_flight,
+            "overflowed_requests": r.http.overflowed,
+            "label_sets": r.http.label_sets,
             "series": http,
         },
-        "db": op_entries(&view.db, &["operation", "table"]),
-        "workflow_steps": op_entries(&view.steps, &["workflow", "step"]),
-        "workflow_runs": op_entries(&view.runs, &["workflow"]),
+        "db": op_entries(r, OpKind::Db, &["operation", "table"]),
+        "workflow_steps": op_entries(r, OpKind::Step, &["workflow", "step"]),
+        "workflow_runs": op_entries(r, OpKind::Run, &["workflow"]),
         "active_workflows": active,
         "caches": caches,
     })
 }
 
-fn active_total() -> i64 {
-    registry().active_gauges().iter().map(|g| g.get()).sum()
-}
-
-/// Workflow figures from runs when the application marks runs, from steps otherwise.
-fn workflow_agg(view: &View) -> Agg {
-    if view.runs.iter().any(|r| r.total.total() > 0) {
-        View::ops_agg(&view.runs, false)
-    } else {
-        View::ops_agg(&view.steps, false)
-    }
-}
-
 /// `GET /api/v1/metrics/report`: key metrics over the window and since the last
 /// reset, resources, pools, and the active alerts.
-pub(crate) fn report(m: &Monitor) -> serde_json::Value {
-    let view = m.view();
-    let res = m.resources();
-    let pools: Vec<_> = m
-        .pool_samples()
-        .into_iter()
+pub(crate) fn report_document(r: &Reading, s: &Settings) -> serde_json::Value {
+    let res = &r.resources;
+    let pools: Vec<_> = r
+        .pools
+        .iter()
         .map(|p| {
             serde_json::json!({
                 "pool": p.name, "in_use": p.in_use, "idle": p.idle, "max_size": p.max_size,
@@ -181,26 +139,26 @@ pub(crate) fn report(m: &Monitor) -> serde_json::Value {
             })
         })
         .collect();
-    let active = m.active_alerts();
+    let (reset, window) = (&r.reset, &r.window);
     serde_json::json!({
-        "generated_at": chrono::Local::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, false),
-        "instance": m.settings().instance,
-        "uptime_seconds": m.uptime().as_secs_f64(),
-        "since_reset_seconds": view.since_reset.as_secs_f64(),
-        "window_seconds": view.window.as_secs_f64(),
+        "generated_at": crate::base::format::now_rfc3339(),
+        "instance": s.instance,
+        "uptime_seconds": r.uptime.as_secs_f64(),
+        "since_reset_seconds": r.since_reset().as_secs_f64(),
+        "window_seconds": r.window_span().as_secs_f64(),
         "requests": {
-            "total": Stats::from(view.http_agg(false)),
-            "window": Stats::from(view.http_agg(true)),
+            "total": Stats::from(r.http_agg(reset)),
+            "window": Stats::from(r.http_agg(window)),
         },
         "database": {
-            "total": Stats::from(View::ops_agg(&view.db, false)),
-            "window": Stats::from(View::ops_agg(&view.db, true)),
+            "total": Stats::from(r.ops_agg(OpKind::Db, reset)),
+            "window": Stats::from(r.ops_agg(OpKind::Db, window)),
             "pools": pools,
         },
         "workflows": {
-            "active": active_total(),
-            "steps": Stats::from(View::ops_agg(&view.steps, false)),
-            "runs": Stats::from(View::ops_agg(&view.runs, false)),
+            "active": r.active_total(),
+            "steps": Stats::from(r.ops_agg(OpKind::Step, reset)),
+            "runs": Stats::from(r.ops_agg(OpKind::Run, reset)),
         },
         "resources": {
             "cpu": res.cpu,
@@ -208,12 +166,12 @@ pub(crate) fn report(m: &Monitor) -> serde_json::Value {
             "load_per_core": res.load_per_core,
             "process_resident_bytes": res.process_resident_bytes,
             "process_cpu": res.process_cpu,
-            "cache_hit_ratio": view.cache_hit_ratio(false),
+            "cache_hit_ratio": r.cache_hit_ratio(reset),
         },
         "alerts": {
-            "active_count": active.len(),
-            "active": active,
-            "history_size": m.alert_history().len(),
+            "active_count": r.alerts.active.len(),
+            "active": r.alerts.active,
+            "history_size": r.alerts.history.len(),
         },
     })
 }
@@ -245,21 +203,17 @@ struct DashboardAlerts {
 
 /// `GET /api/v1/metrics/dashboard`. Counts are since the last reset; a value with no
 /// data yet reads `"n/a"`.
-pub(crate) fn dashboard(m: &Monitor) -> Dashboard {
-    let view = m.view();
-    let res = m.resources();
-    let http = view.http_agg(false);
-    let wf = workflow_agg(&view);
-    let db = View::ops_agg(&view.db, false);
-    let pools = m.pool_samples();
-    let (in_use, max) = pools.iter().fold((0u64, 0u64), |(u, x), p| {
-        (u + u64::from(p.in_use), x + u64::from(p.max_size))
-    });
+pub(crate) fn dashboard_document(r: &Reading, s: &Settings) -> Dashboard {
+    let res = &r.resources;
+    let reset = &r.reset;
+    let http = r.http_agg(reset);
+    let wf = r.workflow_agg(reset);
+    let db = r.ops_agg(OpKind::Db, reset);
     let completion = (wf.count > 0).then(|| 1.0 - wf.failures as f64 / wf.count as f64);
     Dashboard {
-        instance: m.settings().instance.clone(),
+        instance: s.instance.clone(),
         system: serde_json::json!({
-            "uptime": uptime(m.uptime()),
+            "uptime": uptime(r.uptime),
             "requests": {
                 "total": http.count,
                 "errors": http.failures,
@@ -268,11 +222,11 @@ pub(crate) fn dashboard(m: &Monitor) -> Dashboard {
             "resources": {
                 "memory": opt_percent(res.memory),
                 "cpu": opt_percent(res.cpu),
-                "cache_hit_ratio": opt_percent(view.cache_hit_ratio(false)),
+                "cache_hit_ratio": opt_percent(r.cache_hit_ratio(reset)),
             },
         }),
         workflows: serde_json::json!({
-            "active": active_total(),
+            "active": r.active_total(),
             "completion_rate": opt_percent(completion),
             "average_execution_time": opt_latency(wf.mean_seconds),
             "error_rate": opt_percent(wf.error_rate()),
@@ -281,11 +235,11 @@ pub(crate) fn dashboard(m: &Monitor) -> Dashboard {
             "operations": db.count,
             "errors": db.failures,
             "average_latency": opt_latency(db.mean_seconds),
-            "pool_utilization": opt_percent((max > 0).then(|| in_use as f64 / max as f64)),
+            "pool_utilization": opt_percent(r.pool_utilization()),
         }),
         alerts: DashboardAlerts {
-            active: m.active_alerts(),
-            history: m.alert_history(),
+            active: r.alerts.active.clone(),
+            history: r.alerts.history.clone(),
         },
     }
 }

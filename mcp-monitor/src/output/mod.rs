@@ -2,10 +2,6 @@
 //! documents, the page, and the router with its bearer-token checks.
 
 pub(crate) mod auth;
-#[expect(
-    unreachable_pub,
-    reason = "`Stats` is public but no longer exported at the root; the read API will export it"
-)]
 pub(crate) mod json;
 pub(crate) mod openmetrics;
 pub(crate) mod prometheus;

@@ -1,46 +1,25 @@
-//! Prometheus text exposition of the registry's series.
+//! The Prometheus text exposition, as a function of a [`Reading`] and the settings.
 //!
-//! Written with `metrics-exporter-prometheus`'s public formatting helpers, except for
-//! label values: its `sanitize_label_value` leaves a backslash that precedes a quote
-//! unescaped (so `a\"` and `a"` both render as `a\"`, one series twice) and moves one
-//! that precedes a line feed after it; [`escape_label_value`] escapes exactly as the
-//! format says. Counters are rendered for every status (zero included) so that `rate()`
-//! and `increase()` see a series from its first scrape.
-
-use std::fmt::Write as _;
-
-use metrics_exporter_prometheus::formatting::{
-    write_help_line, write_metric_line, write_type_line,
-};
+//! Every line is written straight into the output (see [`crate::base::exposition`]):
+//! each series' label pairs were escaped when it was created, so a sample line is a
+//! few copies and one integer. Counters are rendered for every status (zero
+//! included) so that `rate()` and `increase()` see a series from its first scrape.
+//! With [`Format::OpenMetrics`], each bucket's exemplar follows its line, to be
+//! converted to OpenMetrics by [`crate::output::openmetrics::from_text`].
 
 use crate::alerts::engine::{AlertType, Severity};
-use crate::base::histogram::{AtomicHistogram, Buckets, Exemplar, HistogramSnapshot};
-use crate::base::names::OpKind;
-use crate::base::names::{op_names, ACTIVE_WORKFLOWS, ALERT_MIN_SAMPLES, ALERT_THRESHOLD};
+use crate::alerts::levels::Levels;
+use crate::alerts::notify::NotifierCounts;
+use crate::base::exposition::{family, histogram, label_pairs, le_pairs, sample, sample_with};
+use crate::base::histogram::Exemplar;
+use crate::base::names;
+use crate::base::names::{op_names, OpKind, ACTIVE_WORKFLOWS, ALERT_MIN_SAMPLES, ALERT_THRESHOLD};
+use crate::base::names::{HTTP_IN_FLIGHT, HTTP_REQUESTS_TOTAL, HTTP_REQUEST_DURATION};
 use crate::calls::outcome::Status;
-use crate::calls::registry::registry;
+use crate::monitor::Monitor;
 use crate::output::openmetrics::append_exemplar;
+use crate::reading::Reading;
 use crate::settings::Settings;
-
-/// Quotes a label pair as the exposition wants it.
-pub(crate) fn label(key: &str, value: &str) -> String {
-    format!("{key}=\"{}\"", escape_label_value(value))
-}
-
-/// Escapes a label value for the text format: `\` as `\\`, `"` as `\"`, a line feed as
-/// `\n`; every other character as it is.
-pub(crate) fn escape_label_value(value: &str) -> String {
-    let mut out = String::with_capacity(value.len() + 2);
-    for c in value.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '"' => out.push_str("\\\""),
-            '\n' => out.push_str("\\n"),
-            c => out.push(c),
-        }
-    }
-    out
-}
 
 /// The exposition format being written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,14 +30,48 @@ pub(crate) enum Format {
     OpenMetrics,
 }
 
-impl Format {
-    /// The exemplars of `histogram` to write in this format: none in text 0.0.4.
-    fn exemplars(self, histogram: &AtomicHistogram) -> Option<Vec<Option<Exemplar>>> {
-        match self {
-            Format::Text => None,
-            Format::OpenMetrics => histogram.exemplars(),
-        }
+impl Monitor {
+    /// The Prometheus text exposition (0.0.4) of every series, the application's own
+    /// `metrics` facade series included.
+    pub fn render(&self) -> String {
+        let reading = self.read();
+        let mut out = String::with_capacity(size_hint(&reading));
+        render(&reading, self.settings(), Format::Text, &mut out);
+        self.facade().run_upkeep();
+        self.facade().render_into(&mut out);
+        out
     }
+
+    /// The OpenMetrics 1.0 text exposition of every series (the application's facade
+    /// metrics included), with exemplars: on each bucket of the HTTP, db-operation,
+    /// workflow-step and workflow-run histograms, the latest sample recorded in a
+    /// trace (see [`trace`](crate::trace)), and on their counters the latest one of
+    /// that label set. `GET /metrics` answers with it when the scraper asks for
+    /// `application/openmetrics-text`, as Prometheus does.
+    pub fn render_openmetrics(&self) -> String {
+        let reading = self.read_with(true, |s, at| s.window_start(at));
+        let mut text = String::with_capacity(size_hint(&reading));
+        render(&reading, self.settings(), Format::OpenMetrics, &mut text);
+        self.facade().run_upkeep();
+        self.facade().render_into(&mut text);
+        let mut out = String::with_capacity(text.len() + 1024);
+        crate::output::openmetrics::from_text(&text, &mut out);
+        out
+    }
+}
+
+/// About the length of the text of `r`, so that the output is allocated once: the
+/// HTTP lines (one per bucket, plus the counter, sum and count) and 16 KiB for the rest.
+fn size_hint(r: &Reading) -> usize {
+    let lines = r.http.buckets.bounds().len() + 4;
+    let per_line = HTTP_REQUEST_DURATION.len() + "_bucket{,le=\"\"} \n".len() + 16;
+    let http: usize = r
+        .http
+        .series
+        .iter()
+        .map(|s| (s.labels.len() + per_line) * lines)
+        .sum();
+    http + 16 * 1024
 }
 
 /// Appends `ex` as the exemplar of the sample line `out` ends with.
@@ -85,189 +98,126 @@ fn latest(
         .copied()
 }
 
-/// Writes the `_bucket`, `_sum` and `_count` lines of one histogram, with the
-/// exemplar of each bucket after its line when `exemplars` is given.
-pub(crate) fn write_histogram(
-    out: &mut String,
-    name: &str,
-    labels: &[String],
-    buckets: &Buckets,
-    snap: &HistogramSnapshot,
-    exemplars: Option<&[Option<Exemplar>]>,
-) {
-    let mut cumulative = 0u64;
-    for (i, count) in snap.counts.iter().enumerate() {
-        cumulative += count;
-        let le = match buckets.bounds().get(i) {
-            Some(b) => format_float(*b),
-            None => "+Inf".to_owned(),
-        };
-        write_metric_line(
-            out,
-            name,
-            Some("bucket"),
-            labels,
-            Some(("le", le)),
-            cumulative,
-            None,
-        );
+/// The exemplar of bucket `i`, written after its line.
+fn bucket_exemplar(exemplars: Option<&[Option<Exemplar>]>) -> impl FnMut(&mut String, usize) + '_ {
+    move |out, i| {
         if let Some(Some(ex)) = exemplars.and_then(|e| e.get(i)) {
             write_exemplar(out, ex, ex.ns as f64 / 1e9);
         }
     }
-    let sum = snap.sum_ns as f64 / 1e9;
-    write_metric_line::<&str, f64>(out, name, Some("sum"), labels, None, sum, None);
-    write_metric_line::<&str, u64>(out, name, Some("count"), labels, None, cumulative, None);
 }
 
-/// Formats a float the way Prometheus clients do (`0.005`, `1`, `2.5`).
-pub(crate) fn format_float(v: f64) -> String {
-    let mut s = String::new();
-    let _ = write!(s, "{v}");
-    s
+/// Writes every series of `r`: the macro families, HTTP, caches, pools, resources,
+/// alerts, the thresholds of `s` and the notifier's counters.
+pub(crate) fn render(r: &Reading, s: &Settings, format: Format, out: &mut String) {
+    family(out, names::BUILD_INFO, "gauge", names::BUILD_INFO_HELP);
+    let version = label_pairs(&[("version", env!("CARGO_PKG_VERSION"))]);
+    sample(out, names::BUILD_INFO, &version, 1u64);
+    family(out, names::UPTIME, "gauge", names::UPTIME_HELP);
+    sample(out, names::UPTIME, "", r.uptime.as_secs_f64());
+    let exemplars = format == Format::OpenMetrics;
+    render_ops(r, exemplars, out);
+    render_http(r, exemplars, out);
+    render_sources(r, out);
+    render_alerts(r, out);
+    render_thresholds(s, out);
+    if let Some(n) = &r.alerts.notifier {
+        render_notifier(n, out);
+    }
 }
 
-/// Renders every macro-recorded family.
-pub(crate) fn render_ops(out: &mut String, format: Format) {
-    let reg = registry();
+/// The macro families and the active-workflow gauges.
+fn render_ops(r: &Reading, exemplars: bool, out: &mut String) {
     for kind in [OpKind::Db, OpKind::Step, OpKind::Run] {
-        let series = reg.ops(kind);
-        if series.is_empty() {
+        let parts = r.ops(kind);
+        if parts.is_empty() {
             continue;
         }
         let names = op_names(kind);
-        let snaps: Vec<_> = series
+        let rows: Vec<_> = parts
             .iter()
-            .map(|s| (s, s.snapshot(), format.exemplars(&s.histogram)))
+            .map(|p| {
+                let labels: Vec<_> = names
+                    .label_keys
+                    .iter()
+                    .copied()
+                    .zip(p.series.labels)
+                    .collect();
+                (
+                    p,
+                    label_pairs(&labels),
+                    r.op_since(p, &crate::summary::snapshot::Origin::Zero),
+                )
+            })
             .collect();
-
-        write_help_line(out, names.total, names.total_help);
-        write_type_line(out, names.total, "counter");
-        for (s, snap, ex) in &snaps {
-            let base = base_labels(names.label_keys, s.labels);
+        family(out, names.total, "counter", names.total_help);
+        for (p, labels, values) in &rows {
             for status in Status::ALL {
-                let mut labels = base.clone();
-                labels.push(label("status", status.as_str()));
-                write_metric_line::<&str, u64>(
+                let extra = format!("status=\"{}\"", status.as_str());
+                sample_with(
                     out,
                     names.total,
-                    None,
-                    &labels,
-                    None,
-                    snap.statuses[status as usize],
-                    None,
+                    "",
+                    labels,
+                    &extra,
+                    values.statuses[status as usize],
                 );
-                if let Some(e) = latest(ex.as_deref(), |c| c == status as usize) {
+                if let Some(e) = latest(p.exemplars.as_deref().filter(|_| exemplars), |c| {
+                    c == status as usize
+                }) {
                     write_exemplar(out, &e, 1.0);
                 }
             }
         }
-
-        write_help_line(out, names.duration, names.duration_help);
-        write_type_line(out, names.duration, "histogram");
-        for (s, snap, ex) in &snaps {
-            let base = base_labels(names.label_keys, s.labels);
-            write_histogram(
+        family(out, names.duration, "histogram", names.duration_help);
+        for (p, labels, values) in &rows {
+            let le = le_pairs(p.series.histogram.buckets().bounds());
+            histogram(
                 out,
                 names.duration,
-                &base,
-                s.histogram.buckets(),
-                &snap.histogram,
-                ex.as_deref(),
+                labels,
+                &le,
+                &values.histogram.counts,
+                values.histogram.sum_ns,
+                bucket_exemplar(p.exemplars.as_deref().filter(|_| exemplars)),
             );
         }
     }
-
-    let gauges = reg.active_gauges();
-    if !gauges.is_empty() {
-        write_help_line(
-            out,
-            ACTIVE_WORKFLOWS,
-            "Executions of each workflow in progress.",
-        );
-        write_type_line(out, ACTIVE_WORKFLOWS, "gauge");
-        for g in gauges {
-            write_metric_line::<&str, i64>(
+    if !r.active.is_empty() {
+        family(out, ACTIVE_WORKFLOWS, "gauge", names::ACTIVE_WORKFLOWS_HELP);
+        for (workflow, n) in &r.active {
+            sample(
                 out,
                 ACTIVE_WORKFLOWS,
-                None,
-                &[label("workflow", g.workflow)],
-                None,
-                g.get(),
-                None,
+                &label_pairs(&[("workflow", workflow)]),
+                *n,
             );
         }
     }
 }
 
-fn base_labels(keys: &[&str], values: [&'static str; 2]) -> Vec<String> {
-    keys.iter().zip(values).map(|(k, v)| label(k, v)).collect()
-}
-
-pub(crate) fn family(out: &mut String, name: &str, kind: &str, help: &str) {
-    write_help_line(out, name, help);
-    write_type_line(out, name, kind);
-}
-
-pub(crate) fn line<V: std::fmt::Display>(out: &mut String, name: &str, labels: &[String], v: V) {
-    write_metric_line::<&str, V>(out, name, None, labels, None, v, None);
-}
-
-/// Renders every series of `monitor`: the macro families, HTTP, caches, pools,
-/// resources and alerts.
-pub(crate) fn render_all(monitor: &crate::Monitor, out: &mut String, format: Format) {
-    use crate::base::names::{HTTP_IN_FLIGHT, HTTP_REQUESTS_TOTAL, HTTP_REQUEST_DURATION};
-
-    family(
-        out,
-        "mcp_build_info",
-        "gauge",
-        "Version of mcp-monitor; always 1.",
-    );
-    line(
-        out,
-        "mcp_build_info",
-        &[label("version", env!("CARGO_PKG_VERSION"))],
-        1,
-    );
-    family(
-        out,
-        "mcp_uptime_seconds",
-        "gauge",
-        "Seconds since the monitor started.",
-    );
-    line(
-        out,
-        "mcp_uptime_seconds",
-        &[],
-        monitor.uptime().as_secs_f64(),
-    );
-
-    render_ops(out, format);
-
-    let http = monitor.inner_http();
-    let series = http.series();
-    let snaps: Vec<_> = series
-        .iter()
-        .map(|s| (s, s.histogram.snapshot(), format.exemplars(&s.histogram)))
-        .collect();
-    let labels_of = |s: &crate::http::store::HttpSeries| {
-        vec![
-            label("method", s.method.as_str()),
-            label("path", &s.path),
-            label("status", &s.status.to_string()),
-        ]
+/// The HTTP families: the counter and the histogram of every label set, the in-flight
+/// gauge and the overflow counter.
+fn render_http(r: &Reading, with_exemplars: bool, out: &mut String) {
+    let http = &r.http;
+    let counts = &r.current.http;
+    let exemplars = |pos: usize| {
+        http.exemplars
+            .get(pos)
+            .and_then(Option::as_deref)
+            .filter(|_| with_exemplars)
     };
-    if !snaps.is_empty() {
+    if !http.series.is_empty() {
         family(
             out,
             HTTP_REQUESTS_TOTAL,
             "counter",
-            "HTTP requests, by route template and status.",
+            names::HTTP_REQUESTS_TOTAL_HELP,
         );
-        for (s, snap, ex) in &snaps {
-            line(out, HTTP_REQUESTS_TOTAL, &labels_of(s), snap.count());
-            if let Some(e) = latest(ex.as_deref(), |_| true) {
+        for (pos, s) in http.series.iter().enumerate() {
+            let n = counts.counts(s.index).map_or(0, |c| c.iter().sum::<u64>());
+            sample(out, HTTP_REQUESTS_TOTAL, &s.labels, n);
+            if let Some(e) = latest(exemplars(pos), |_| true) {
                 write_exemplar(out, &e, 1.0);
             }
         }
@@ -275,150 +225,178 @@ pub(crate) fn render_all(monitor: &crate::Monitor, out: &mut String, format: For
             out,
             HTTP_REQUEST_DURATION,
             "histogram",
-            "Duration of HTTP requests until the response head, in seconds.",
+            names::HTTP_REQUEST_DURATION_HELP,
         );
-        for (s, snap, ex) in &snaps {
-            write_histogram(
+        let le = le_pairs(http.buckets.bounds());
+        for (pos, s) in http.series.iter().enumerate() {
+            let Some(c) = counts.counts(s.index) else {
+                continue;
+            };
+            histogram(
                 out,
                 HTTP_REQUEST_DURATION,
-                &labels_of(s),
-                http.buckets(),
-                snap,
-                ex.as_deref(),
+                &s.labels,
+                &le,
+                c,
+                counts.sums[s.index],
+                bucket_exemplar(exemplars(pos)),
             );
         }
     }
-    family(out, HTTP_IN_FLIGHT, "gauge", "HTTP requests being served.");
-    line(out, HTTP_IN_FLIGHT, &[], http.in_flight());
+    family(out, HTTP_IN_FLIGHT, "gauge", names::HTTP_IN_FLIGHT_HELP);
+    sample(out, HTTP_IN_FLIGHT, "", http.in_flight);
     family(
         out,
-        "mcp_http_series_overflow_total",
+        names::HTTP_SERIES_OVERFLOW_TOTAL,
         "counter",
-        "HTTP requests recorded under path=\"overflow\" because the label-set cap was reached.",
+        names::HTTP_SERIES_OVERFLOW_TOTAL_HELP,
     );
-    line(
-        out,
-        "mcp_http_series_overflow_total",
-        &[],
-        http.overflowed(),
-    );
+    sample(out, names::HTTP_SERIES_OVERFLOW_TOTAL, "", http.overflowed);
+}
 
-    let caches = monitor.inner_caches().all();
-    if !caches.is_empty() {
+/// Caches, pools and resources.
+fn render_sources(r: &Reading, out: &mut String) {
+    if !r.caches.is_empty() {
         for (i, (name, help)) in [
-            (
-                "mcp_cache_hits_total",
-                "Cache lookups that found their entry.",
-            ),
-            ("mcp_cache_misses_total", "Cache lookups that did not."),
+            (names::CACHE_HITS_TOTAL, names::CACHE_HITS_TOTAL_HELP),
+            (names::CACHE_MISSES_TOTAL, names::CACHE_MISSES_TOTAL_HELP),
         ]
         .into_iter()
         .enumerate()
         {
             family(out, name, "counter", help);
-            for c in &caches {
-                line(out, name, &[label("cache", c.name())], c.counts()[i]);
+            for (cache, key) in &r.caches {
+                let v = r.cache_since(*key, &crate::summary::snapshot::Origin::Zero);
+                sample(out, name, &label_pairs(&[("cache", cache)]), v[i]);
             }
         }
     }
-
-    let pools = monitor.pool_samples();
-    if !pools.is_empty() {
+    if !r.pools.is_empty() {
         family(
             out,
-            "mcp_db_pool_connections",
+            names::DB_POOL_CONNECTIONS,
             "gauge",
-            "Connections of each database pool: in use, idle, and the pool's maximum.",
+            names::DB_POOL_CONNECTIONS_HELP,
         );
-        for p in &pools {
+        for p in &r.pools {
             for (state, v) in [("in_use", p.in_use), ("idle", p.idle), ("max", p.max_size)] {
-                line(
-                    out,
-                    "mcp_db_pool_connections",
-                    &[label("pool", &p.name), label("state", state)],
-                    v,
-                );
+                let labels = label_pairs(&[("pool", &p.name), ("state", state)]);
+                sample(out, names::DB_POOL_CONNECTIONS, &labels, u64::from(v));
             }
         }
         family(
             out,
-            "mcp_db_pool_utilization_ratio",
+            names::DB_POOL_UTILIZATION,
             "gauge",
-            "Connections in use over the pool's maximum size.",
+            names::DB_POOL_UTILIZATION_HELP,
         );
-        for p in &pools {
+        for p in &r.pools {
             if let Some(u) = p.utilization() {
-                line(
-                    out,
-                    "mcp_db_pool_utilization_ratio",
-                    &[label("pool", &p.name)],
-                    u,
-                );
+                let labels = label_pairs(&[("pool", &p.name)]);
+                sample(out, names::DB_POOL_UTILIZATION, &labels, u);
             }
         }
     }
-
-    let r = monitor.resources();
+    let res = &r.resources;
     let gauges: [(&str, &str, Option<f64>); 5] = [
         (
-            "mcp_system_cpu_usage_ratio",
-            "CPU in use across all cores (0 to 1).",
-            r.cpu,
+            names::SYSTEM_CPU_USAGE,
+            names::SYSTEM_CPU_USAGE_HELP,
+            res.cpu,
         ),
         (
-            "mcp_system_memory_usage_ratio",
-            "Memory in use over the total, or over the container's limit (0 to 1).",
-            r.memory,
+            names::SYSTEM_MEMORY_USAGE,
+            names::SYSTEM_MEMORY_USAGE_HELP,
+            res.memory,
         ),
         (
-            "mcp_system_load1_per_core",
-            "1-minute load average divided by the number of cores.",
-            r.load_per_core,
+            names::SYSTEM_LOAD1_PER_CORE,
+            names::SYSTEM_LOAD1_PER_CORE_HELP,
+            res.load_per_core,
         ),
         (
-            "mcp_process_resident_memory_bytes",
-            "Resident memory of this process in bytes.",
-            r.process_resident_bytes.map(|b| b as f64),
+            names::PROCESS_RESIDENT_MEMORY,
+            names::PROCESS_RESIDENT_MEMORY_HELP,
+            res.process_resident_bytes.map(|b| b as f64),
         ),
         (
-            "mcp_process_cpu_usage_ratio",
-            "CPU used by this process, as a share of one core.",
-            r.process_cpu,
+            names::PROCESS_CPU_USAGE,
+            names::PROCESS_CPU_USAGE_HELP,
+            res.process_cpu,
         ),
     ];
     for (name, help, v) in gauges {
         if let Some(v) = v {
             family(out, name, "gauge", help);
-            line(out, name, &[], v);
+            sample(out, name, "", v);
         }
     }
+}
 
-    let alerts = monitor.alert_statuses();
-    if !alerts.is_empty() {
-        family(
-            out,
-            "mcp_alerts",
-            "gauge",
-            "Alerts of the in-process engine that are pending or firing (1).",
-        );
-        for a in alerts {
-            line(
-                out,
-                "mcp_alerts",
-                &[
-                    label("alertname", a.kind.as_str()),
-                    label("severity", a.severity.as_str()),
-                    label("alertstate", if a.firing { "firing" } else { "pending" }),
-                    label("component", &a.component),
-                ],
-                1,
-            );
+/// `mcp_alerts`: the engine's pending and firing rules.
+fn render_alerts(r: &Reading, out: &mut String) {
+    if r.alerts.statuses.is_empty() {
+        return;
+    }
+    family(out, names::ALERTS, "gauge", names::ALERTS_HELP);
+    for a in &r.alerts.statuses {
+        let labels = label_pairs(&[
+            ("alertname", a.kind.as_str()),
+            ("severity", a.severity.as_str()),
+            ("alertstate", if a.firing { "firing" } else { "pending" }),
+            ("component", &a.component),
+        ]);
+        sample(out, names::ALERTS, &labels, 1u64);
+    }
+}
+
+/// `mcp_alert_notifications_*` and `mcp_alert_events_dropped_total`.
+fn render_notifier(n: &NotifierCounts, out: &mut String) {
+    let per = |out: &mut String,
+               name: &str,
+               kind: &str,
+               help: &str,
+               f: &dyn Fn(&crate::alerts::notify::TargetCounts) -> u64| {
+        family(out, name, kind, help);
+        for t in &n.targets {
+            sample(out, name, &label_pairs(&[("alertmanager", &t.name)]), f(t));
         }
-    }
-    render_thresholds(monitor.settings(), out);
-    if let Some(n) = &monitor.inner_notifier() {
-        n.render(out);
-    }
+    };
+    per(
+        out,
+        names::ALERT_NOTIFICATIONS_SENT_TOTAL,
+        "counter",
+        names::ALERT_NOTIFICATIONS_SENT_TOTAL_HELP,
+        &|t| t.sent,
+    );
+    per(
+        out,
+        names::ALERT_NOTIFICATIONS_ERRORS_TOTAL,
+        "counter",
+        names::ALERT_NOTIFICATIONS_ERRORS_TOTAL_HELP,
+        &|t| t.failed,
+    );
+    per(
+        out,
+        names::ALERT_NOTIFICATIONS_DROPPED_TOTAL,
+        "counter",
+        names::ALERT_NOTIFICATIONS_DROPPED_TOTAL_HELP,
+        &|t| t.dropped,
+    );
+    family(
+        out,
+        names::ALERT_EVENTS_DROPPED_TOTAL,
+        "counter",
+        names::ALERT_EVENTS_DROPPED_TOTAL_HELP,
+    );
+    sample(out, names::ALERT_EVENTS_DROPPED_TOTAL, "", n.dropped_events);
+    per(
+        out,
+        names::ALERT_NOTIFICATIONS_QUEUE_LENGTH,
+        "gauge",
+        names::ALERT_NOTIFICATIONS_QUEUE_LENGTH_HELP,
+        &|t| t.queued,
+    );
 }
 
 /// `mcp_alert_threshold{alertname,severity}` (every threshold in force, a critical
@@ -426,23 +404,16 @@ pub(crate) fn render_all(monitor: &crate::Monitor, out: &mut String, format: For
 /// [`prometheus_rules`](crate::prometheus_rules) compare each instance with, so that one rules file serves a
 /// fleet whose instances run with different settings.
 pub(crate) fn render_thresholds(s: &Settings, out: &mut String) {
-    family(
-        out,
-        ALERT_THRESHOLD,
-        "gauge",
-        "Alert thresholds of this instance (seconds for latency, ratios for shares, load per core).",
-    );
+    family(out, ALERT_THRESHOLD, "gauge", names::ALERT_THRESHOLD_HELP);
     for kind in AlertType::ALL {
-        for (severity, t) in [
-            (Severity::Warning, Some(kind.threshold(s))),
-            (Severity::Critical, kind.critical_threshold(s)),
-        ] {
-            if let Some(t) = t {
-                let labels = [
-                    label("alertname", kind.as_str()),
-                    label("severity", severity.as_str()),
-                ];
-                line(out, ALERT_THRESHOLD, &labels, format_float(t));
+        let levels = Levels::of(kind, s);
+        for severity in [Severity::Warning, Severity::Critical] {
+            if let Some(t) = levels.level(severity) {
+                let labels = label_pairs(&[
+                    ("alertname", kind.as_str()),
+                    ("severity", severity.as_str()),
+                ]);
+                sample(out, ALERT_THRESHOLD, &labels, t);
             }
         }
     }
@@ -450,54 +421,14 @@ pub(crate) fn render_thresholds(s: &Settings, out: &mut String) {
         out,
         ALERT_MIN_SAMPLES,
         "gauge",
-        "Fewest samples in the window for a rate or latency alert of this instance.",
+        names::ALERT_MIN_SAMPLES_HELP,
     );
-    line(out, ALERT_MIN_SAMPLES, &[], s.alert_min_samples);
+    sample(out, ALERT_MIN_SAMPLES, "", s.alert_min_samples);
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// Reads an escaped label value back, as Prometheus does.
-    fn unescape(v: &str) -> String {
-        let mut out = String::new();
-        let mut chars = v.chars();
-        while let Some(c) = chars.next() {
-            match (c, c == '\\') {
-                (_, true) => match chars.next() {
-                    Some('n') => out.push('\n'),
-                    Some(c @ ('\\' | '"')) => out.push(c),
-                    other => panic!("invalid escape {other:?} in {v:?}"),
-                },
-                (c, false) => out.push(c),
-            }
-        }
-        out
-    }
-
-    /// Found by the `exposition` fuzz target (fuzz/regressions/exposition/): the
-    /// exporter's `sanitize_label_value` dropped the backslash of `\"` and moved the one of
-    /// `\` + line feed.
-    #[test]
-    fn label_values_read_back_exactly() {
-        for v in [
-            "p\"\\\n",
-            "a\\\"b",
-            "a\"",
-            "a\\\"",
-            "\\",
-            "\\\\n",
-            "\n\\",
-            "C:\\dir\\",
-            "ユ\"ー",
-        ] {
-            let escaped = escape_label_value(v);
-            assert!(!escaped.contains('\n'), "{escaped:?}");
-            assert_eq!(unescape(&escaped), v, "{escaped:?}");
-        }
-        assert_ne!(escape_label_value("a\""), escape_label_value("a\\\""));
-    }
 
     #[test]
     fn two_caches_whose_names_differ_by_a_backslash_are_two_series() {

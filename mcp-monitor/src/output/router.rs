@@ -238,7 +238,7 @@ async fn summary(State(e): EndpointsState, headers: HeaderMap) -> Response {
         return r;
     }
     let m = &e.monitor;
-    Json(crate::output::json::summary(m)).into_response()
+    Json(crate::output::json::summary_document(&m.read())).into_response()
 }
 
 async fn report(State(e): EndpointsState, headers: HeaderMap) -> Response {
@@ -246,7 +246,11 @@ async fn report(State(e): EndpointsState, headers: HeaderMap) -> Response {
         return r;
     }
     let m = &e.monitor;
-    Json(crate::output::json::report(m)).into_response()
+    Json(crate::output::json::report_document(
+        &m.read(),
+        m.settings(),
+    ))
+    .into_response()
 }
 
 async fn dashboard(State(e): EndpointsState, headers: HeaderMap) -> Response {
@@ -254,7 +258,11 @@ async fn dashboard(State(e): EndpointsState, headers: HeaderMap) -> Response {
         return r;
     }
     let m = &e.monitor;
-    Json(crate::output::json::dashboard(m)).into_response()
+    Json(crate::output::json::dashboard_document(
+        &m.read(),
+        m.settings(),
+    ))
+    .into_response()
 }
 
 async fn reset(State(e): EndpointsState, headers: HeaderMap) -> Response {
@@ -268,7 +276,7 @@ async fn reset(State(e): EndpointsState, headers: HeaderMap) -> Response {
     e.monitor.reset();
     Json(serde_json::json!({
         "status": "reset",
-        "reset_at": chrono::Local::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, false),
+        "reset_at": crate::base::format::now_rfc3339(),
     }))
     .into_response()
 }
@@ -285,7 +293,13 @@ async fn history(State(e): EndpointsState, headers: HeaderMap) -> Response {
             return r;
         }
     }
-    Json(crate::output::ui::history(&e.monitor, admin)).into_response()
+    let m = &e.monitor;
+    Json(crate::output::ui::history_document(
+        &m.read(),
+        m.settings(),
+        admin,
+    ))
+    .into_response()
 }
 
 #[cfg(test)]

@@ -12,10 +12,6 @@ use std::time::Duration;
 use serde::Serialize;
 use tokio::time::Instant;
 
-use crate::sources::pools::PoolSample;
-use crate::sources::resources::ResourceSample;
-use crate::summary::store::View;
-
 /// The most points kept: one per tick over the window, and one to spare.
 pub(crate) const MAX_POINTS: usize = 12;
 
@@ -48,41 +44,6 @@ pub(crate) struct Point {
     pub(crate) cache_hit_ratio: Option<f64>,
     /// Connections in use over pool sizes, all pools; `null` without pools.
     pub(crate) pool_utilization: Option<f64>,
-}
-
-impl Point {
-    /// The point for `interval` (a view since the previous tick) and the latest samples.
-    pub(crate) fn new(
-        interval: &View,
-        resources: &ResourceSample,
-        pools: &[PoolSample],
-        unix_ms: i64,
-    ) -> Self {
-        let http = interval.http_agg(true);
-        let secs = interval.window.as_secs_f64();
-        let (in_use, max) = pools.iter().fold((0u64, 0u64), |(u, x), p| {
-            (u + u64::from(p.in_use), x + u64::from(p.max_size))
-        });
-        Self {
-            t: unix_ms,
-            interval_seconds: secs,
-            requests: http.count,
-            errors: http.failures,
-            request_rate: if secs > 0.0 {
-                http.count as f64 / secs
-            } else {
-                0.0
-            },
-            error_rate: http.error_rate(),
-            p95_seconds: http.p95_seconds,
-            cpu: resources.cpu,
-            memory: resources.memory,
-            load_per_core: resources.load_per_core,
-            process_resident_bytes: resources.process_resident_bytes,
-            cache_hit_ratio: interval.cache_hit_ratio(true),
-            pool_utilization: (max > 0).then(|| in_use as f64 / max as f64),
-        }
-    }
 }
 
 /// The highest (for the cache hit ratio, the lowest) value seen, and when.

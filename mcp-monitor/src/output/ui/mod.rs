@@ -13,7 +13,9 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 use crate::alerts::engine::AlertType;
-use crate::monitor::Monitor;
+use crate::alerts::levels::Levels;
+use crate::reading::Reading;
+use crate::settings::Settings;
 
 const PAGE_HTML: &str = include_str!("page.html");
 const PAGE_CSS: &str = include_str!("page.css");
@@ -85,18 +87,17 @@ pub(crate) async fn js(headers: HeaderMap) -> Response {
 /// `GET /api/v1/metrics/history`: one point per summary tick over the window, the
 /// peaks since reset, the alert thresholds the charts draw, and what names the
 /// instance. `admin` says whether the caller presented the admin token.
-pub(crate) fn history(m: &Monitor, admin: bool) -> serde_json::Value {
-    let s = m.settings();
-    let (points, peaks) = m.history();
-    let threshold = |t: AlertType| t.threshold(s);
+pub(crate) fn history_document(r: &Reading, s: &Settings, admin: bool) -> serde_json::Value {
+    let (points, peaks) = &r.history;
+    let threshold = |t: AlertType| Levels::of(t, s).warning;
     serde_json::json!({
-        "generated_at": chrono::Local::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, false),
+        "generated_at": crate::base::format::now_rfc3339(),
         "instance": s.instance,
         "version": env!("CARGO_PKG_VERSION"),
-        "uptime_seconds": m.uptime().as_secs_f64(),
-        "since_reset_seconds": m.since_reset().as_secs_f64(),
+        "uptime_seconds": r.uptime.as_secs_f64(),
+        "since_reset_seconds": r.since_reset().as_secs_f64(),
         "window_seconds": s.metrics_window.as_secs_f64(),
-        "interval_seconds": m.tick_interval().as_secs_f64(),
+        "interval_seconds": r.tick_interval.as_secs_f64(),
         "refresh_seconds": REFRESH_SECONDS,
         "admin": admin,
         "reset_enabled": s.admin_token.is_some(),
@@ -120,6 +121,7 @@ const REFRESH_SECONDS: f64 = 5.0;
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::monitor::Monitor;
 
     #[test]
     fn the_page_names_only_its_own_files() {
@@ -143,14 +145,16 @@ mod tests {
             .unwrap();
         m.tick();
         m.tick();
-        let h = history(&m, false);
+        let h = history_document(&m.read(), m.settings(), false);
         assert_eq!(h["points"].as_array().map(Vec::len), Some(2));
         assert_eq!(h["thresholds"]["cpu"], 0.7);
         assert_eq!(h["points"][0]["requests"], 0);
         assert!(h["instance"].as_str().is_some_and(|s| !s.is_empty()));
         m.reset();
         assert_eq!(
-            history(&m, false)["points"].as_array().map(Vec::len),
+            history_document(&m.read(), m.settings(), false)["points"]
+                .as_array()
+                .map(Vec::len),
             Some(0)
         );
     }

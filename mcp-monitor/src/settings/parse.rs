@@ -1,0 +1,106 @@
+//! The syntax of the values of `MCP_*` variables: percentages, durations, counts,
+//! bucket lists, base URLs and label lists. What a value must be once parsed (its
+//! range, how it relates to the others) is for [`Settings::validate`](super::Settings::validate).
+
+use std::time::Duration;
+
+use crate::base::histogram::Buckets;
+
+/// Parses `80%` or `0.8` into `0.8` (its range is checked by the validation).
+pub(super) fn parse_ratio(v: &str) -> Result<f64, String> {
+    let (number, scale) = match v.strip_suffix('%') {
+        Some(p) => (p.trim(), 100.0),
+        None => (v, 1.0),
+    };
+    let x: f64 = number
+        .parse()
+        .map_err(|_| "expected a percentage such as 80% or a ratio such as 0.8".to_owned())?;
+    Ok(x / scale)
+}
+
+/// Parses a finite number (its range is checked by the validation).
+pub(super) fn parse_number(v: &str) -> Result<f64, String> {
+    match v.parse::<f64>() {
+        Ok(x) if x.is_finite() => Ok(x),
+        _ => Err("expected a positive number".into()),
+    }
+}
+
+/// Parses a whole number, `0` included (whether `0` is allowed is checked by the
+/// validation).
+pub(super) fn parse_count(v: &str) -> Result<usize, String> {
+    v.parse::<usize>()
+        .map_err(|_| "expected a whole number greater than zero".to_owned())
+}
+
+/// Parses `250ms`, `1s`, `1.5s`, `5m`, `24h`, `1d` (and `0`).
+pub(super) fn parse_duration(v: &str) -> Result<Duration, String> {
+    const HELP: &str = "expected a duration such as 250ms, 1s, 5m or 24h";
+    if v == "0" {
+        return Ok(Duration::ZERO);
+    }
+    let split = v
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .ok_or_else(|| HELP.to_owned())?;
+    let (number, unit) = v.split_at(split);
+    let x: f64 = number.parse().map_err(|_| HELP.to_owned())?;
+    let secs = match unit.trim() {
+        "ms" => x / 1000.0,
+        "s" => x,
+        "m" => x * 60.0,
+        "h" => x * 3600.0,
+        "d" => x * 86400.0,
+        _ => return Err(HELP.into()),
+    };
+    Duration::try_from_secs_f64(secs).map_err(|_| HELP.to_owned())
+}
+
+/// A latency: a duration, or a bare number of seconds (`1.0`, as the seed writes it).
+pub(super) fn parse_latency(v: &str) -> Result<Duration, String> {
+    match v.parse::<f64>() {
+        Ok(x) => Duration::try_from_secs_f64(x)
+            .map_err(|_| "expected a non-negative number of seconds".to_owned()),
+        Err(_) => parse_duration(v),
+    }
+}
+
+/// Parses comma-separated bucket bounds, in seconds or as durations.
+pub(super) fn parse_buckets(v: &str) -> Result<Buckets, String> {
+    let bounds = v
+        .split(',')
+        .map(|b| {
+            let b = b.trim();
+            b.parse::<f64>()
+                .or_else(|_| parse_duration(b).map(|d| d.as_secs_f64()))
+                .map_err(|_| format!("bucket bound {b:?} is not a number of seconds"))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Buckets::from_seconds(&bounds).map_err(|e| e.to_string())
+}
+
+/// An `http` or `https` base URL with a host, without its trailing `/`.
+pub(super) fn parse_base_url(v: &str) -> Result<String, String> {
+    const HELP: &str = "expected a base URL such as http://alertmanager:9093";
+    let uri: http::Uri = v.parse().map_err(|_| HELP.to_owned())?;
+    let scheme_ok = matches!(uri.scheme_str(), Some("http" | "https"));
+    if !scheme_ok || uri.host().is_none_or(str::is_empty) || uri.query().is_some() {
+        return Err(HELP.into());
+    }
+    Ok(v.trim_end_matches('/').to_owned())
+}
+
+/// Splits `k=v,k=v` into label pairs (what names and values are allowed is checked by
+/// the validation).
+pub(super) fn parse_labels(v: &str) -> Result<Vec<(String, String)>, String> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    for pair in v.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let (k, val) = pair
+            .split_once('=')
+            .ok_or_else(|| format!("{pair:?} is not of the form name=value"))?;
+        out.push((k.trim().to_owned(), val.trim().to_owned()));
+    }
+    if out.is_empty() {
+        return Err("expected labels such as team=payments,env=prod".into());
+    }
+    Ok(out)
+}

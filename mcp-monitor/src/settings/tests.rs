@@ -1,0 +1,326 @@
+//! The settings as read from the environment: every form, every refusal.
+
+use super::variables::VARIABLES;
+use super::Settings;
+use crate::base::error::Error;
+use std::collections::HashMap;
+use std::time::Duration;
+
+fn with(vars: &[(&str, &str)]) -> Result<Settings, Error> {
+    let map: HashMap<String, String> = vars
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    Settings::from_lookup(&move |k| map.get(k).cloned())
+}
+
+fn err(vars: &[(&str, &str)]) -> String {
+    with(vars).unwrap_err().to_string()
+}
+
+#[test]
+fn defaults_match_the_spec() {
+    let s = with(&[]).unwrap();
+    assert_eq!(s, Settings::default());
+    assert_eq!(s.request_latency_threshold, Duration::from_secs(1));
+    assert_eq!(s.error_rate_threshold, 0.05);
+    assert_eq!(s.metrics_window, Duration::from_secs(300));
+    assert_eq!(s.alert_for, Duration::from_secs(60));
+    assert_eq!(s.alert_min_samples, 20);
+    assert_eq!(s.metrics_retention, Some(Duration::from_secs(86400)));
+    assert!(s.admin_token.is_none());
+}
+
+#[test]
+fn every_value_form_parses() {
+    let s = with(&[
+        ("MCP_REQUEST_LATENCY_THRESHOLD", "1.5"),
+        ("MCP_ERROR_RATE_THRESHOLD", "2%"),
+        ("MCP_CPU_THRESHOLD", "0.9"),
+        ("MCP_MEMORY_THRESHOLD", " 75% "),
+        ("MCP_METRICS_WINDOW", "10m"),
+        ("MCP_ALERT_EVALUATION_INTERVAL", "250ms"),
+        ("MCP_ALERT_FOR", "0"),
+        ("MCP_METRICS_RETENTION", "0"),
+        ("MCP_RESOURCE_INTERVAL", "1s"),
+        ("MCP_ADMIN_TOKEN", "secret"),
+        ("MCP_DB_BUCKETS", "0.001, 0.01,1"),
+        ("MCP_HTTP_BUCKETS", "5ms,1s"),
+    ])
+    .unwrap();
+    assert_eq!(s.request_latency_threshold, Duration::from_millis(1500));
+    assert!((s.error_rate_threshold - 0.02).abs() < 1e-12);
+    assert_eq!(s.cpu_threshold, 0.9);
+    assert_eq!(s.memory_threshold, 0.75);
+    assert_eq!(s.metrics_window, Duration::from_secs(600));
+    assert_eq!(s.alert_evaluation_interval, Duration::from_millis(250));
+    assert_eq!(s.alert_for, Duration::ZERO);
+    assert_eq!(s.metrics_retention, None);
+    assert_eq!(s.admin_token.as_deref(), Some("secret"));
+    assert_eq!(s.db_buckets.bounds(), &[0.001, 0.01, 1.0]);
+    assert_eq!(s.http_buckets.bounds(), &[0.005, 1.0]);
+    assert_eq!(
+        with(&[("MCP_REQUEST_LATENCY_THRESHOLD", "250ms")])
+            .unwrap()
+            .request_latency_threshold,
+        Duration::from_millis(250)
+    );
+}
+
+#[test]
+fn every_bad_value_names_its_variable_and_value() {
+    let cases: &[(&str, &str)] = &[
+        ("MCP_REQUEST_LATENCY_THRESHOLD", "fast"),
+        ("MCP_REQUEST_LATENCY_THRESHOLD", "0"),
+        ("MCP_ERROR_RATE_THRESHOLD", "150%"),
+        ("MCP_ERROR_RATE_THRESHOLD", "-0.1"),
+        ("MCP_MEMORY_THRESHOLD", "lots"),
+        ("MCP_CPU_THRESHOLD", "1.5"),
+        ("MCP_CACHE_HIT_RATIO_THRESHOLD", "80%%"),
+        ("MCP_DB_POOL_THRESHOLD", ""),
+        ("MCP_SYSTEM_LOAD_THRESHOLD", "-1"),
+        ("MCP_ALERT_CRITICAL_FACTOR", "0.5"),
+        ("MCP_METRICS_WINDOW", "5 minutes"),
+        ("MCP_METRICS_WINDOW", "0"),
+        ("MCP_ALERT_EVALUATION_INTERVAL", "15x"),
+        ("MCP_ALERT_FOR", "soon"),
+        ("MCP_ALERT_MIN_SAMPLES", "-3"),
+        ("MCP_ALERT_MIN_SAMPLES", "0"),
+        ("MCP_RESOURCE_INTERVAL", "0.000001ms"),
+        ("MCP_RESOURCE_INTERVAL", "100ms"),
+        ("MCP_ALERT_EVALUATION_INTERVAL", "1ms"),
+        ("MCP_METRICS_WINDOW", "10ms"),
+        ("MCP_HTTP_HEADER_TIMEOUT", "0"),
+        ("MCP_HTTP_BODY_TIMEOUT", "soon"),
+        ("MCP_HTTP_IDLE_TIMEOUT", "1ns"),
+        ("MCP_SHUTDOWN_TIMEOUT", "0"),
+        ("MCP_HTTP_BUCKETS", "1e20"),
+        ("MCP_HTTP_BUCKETS", "2e19"),
+        ("MCP_DB_BUCKETS", "1e300"),
+        ("MCP_WORKFLOW_BUCKETS", "0.1,1e-300"),
+        ("MCP_ALERT_HISTORY_LIMIT", "0"),
+        ("MCP_METRICS_RETENTION", "daily"),
+        ("MCP_RESOURCE_INTERVAL", "5"),
+        ("MCP_ADMIN_TOKEN", ""),
+        ("MCP_METRICS_TOKEN", ""),
+        ("MCP_HTTP_BUCKETS", "1,0.5"),
+        ("MCP_DB_BUCKETS", "a,b"),
+        ("MCP_WORKFLOW_BUCKETS", ""),
+        ("MCP_HTTP_MAX_SERIES", "many"),
+        ("MCP_ALERTMANAGER_URL", "alertmanager:9093"),
+        ("MCP_ALERTMANAGER_URL", "http://am:9093,ftp://am"),
+        ("MCP_ALERTMANAGER_URL", ""),
+        ("MCP_ALERT_RESEND_DELAY", "0"),
+        ("MCP_ALERT_RESEND_DELAY", "often"),
+        ("MCP_INSTANCE", " "),
+        ("MCP_ALERT_LABELS", "team"),
+        ("MCP_ALERT_LABELS", "severity=page"),
+        ("MCP_ALERT_LABELS", "1team=x"),
+        ("MCP_ALERT_LABELS", "team=a,team=b"),
+        ("MCP_ALERT_LABELS", "team="),
+        ("MCP_EXTERNAL_URL", "/dashboard"),
+    ];
+    for (name, value) in cases {
+        let msg = err(&[(name, value)]);
+        assert!(msg.contains(name), "{name}={value:?}: {msg}");
+        assert!(
+            msg.contains(&format!("{:?}", value.trim())),
+            "{name}={value:?}: {msg}"
+        );
+    }
+}
+
+#[test]
+fn receiver_settings_parse() {
+    let s = with(&[]).unwrap();
+    assert!(s.alertmanager_urls.is_empty() && s.alert_labels.is_empty());
+    assert_eq!(s.alert_resend_delay, Duration::from_secs(60));
+    assert!(!s.instance.is_empty());
+    let s = with(&[
+        (
+            "MCP_ALERTMANAGER_URL",
+            "http://am-1:9093/, https://am-2.example.com",
+        ),
+        ("MCP_ALERT_RESEND_DELAY", "30s"),
+        ("MCP_INSTANCE", "api-7"),
+        ("MCP_ALERT_LABELS", "team=payments, env=prod"),
+        ("MCP_EXTERNAL_URL", "https://api-7.example.com/"),
+    ])
+    .unwrap();
+    assert_eq!(
+        s.alertmanager_urls,
+        ["http://am-1:9093", "https://am-2.example.com"]
+    );
+    assert_eq!(s.alert_resend_delay, Duration::from_secs(30));
+    assert_eq!(s.instance, "api-7");
+    assert_eq!(
+        s.alert_labels,
+        [
+            ("team".to_owned(), "payments".to_owned()),
+            ("env".to_owned(), "prod".to_owned())
+        ]
+    );
+    assert_eq!(s.external_url.as_deref(), Some("https://api-7.example.com"));
+}
+
+#[test]
+fn tokens_that_a_header_cannot_carry_are_refused_without_being_shown() {
+    for (name, token) in [
+        ("MCP_METRICS_TOKEN", "s3cret\n"),
+        ("MCP_METRICS_TOKEN", " adm1n"),
+        ("MCP_ADMIN_TOKEN", "adm1n "),
+        ("MCP_ADMIN_TOKEN", "qwz rty"),
+        ("MCP_ADMIN_TOKEN", "xqj\tvvk"),
+        ("MCP_ADMIN_TOKEN", "bzzt\u{7}"),
+        ("MCP_ADMIN_TOKEN", "caf\u{e9}"),
+    ] {
+        let msg = err(&[(name, token)]);
+        assert!(msg.contains(name), "{token:?}: {msg}");
+        assert!(msg.contains("not shown"), "{token:?}: {msg}");
+        let word = token
+            .trim()
+            .split(|c: char| !c.is_ascii_alphanumeric())
+            .next()
+            .unwrap();
+        assert!(
+            !msg.contains(word),
+            "{token:?}: the token leaked into {msg}"
+        );
+    }
+    let ok = with(&[("MCP_ADMIN_TOKEN", "Zm9v-bar_baz~+/=")]).unwrap();
+    assert_eq!(ok.admin_token.as_deref(), Some("Zm9v-bar_baz~+/="));
+}
+
+fn temp_file(name: &str, contents: &str) -> std::path::PathBuf {
+    let path = std::env::temp_dir().join(format!("mcp-settings-{}-{name}", std::process::id()));
+    std::fs::write(&path, contents).unwrap();
+    path
+}
+
+#[test]
+fn token_files_drop_one_trailing_newline() {
+    for (contents, token) in [
+        ("s3cret\n", "s3cret"),
+        ("s3cret\r\n", "s3cret"),
+        ("s3cret", "s3cret"),
+    ] {
+        let path = temp_file("ok", contents);
+        let p = path.to_str().unwrap();
+        let s = with(&[("MCP_METRICS_TOKEN_FILE", p), ("MCP_ADMIN_TOKEN_FILE", p)]).unwrap();
+        assert_eq!(s.metrics_token.as_deref(), Some(token), "{contents:?}");
+        assert_eq!(s.admin_token.as_deref(), Some(token), "{contents:?}");
+        std::fs::remove_file(path).unwrap();
+    }
+    // Two newlines: the second is part of the token, which is refused.
+    let path = temp_file("two", "s3cret\n\n");
+    let p = path.to_str().unwrap();
+    let msg = err(&[("MCP_ADMIN_TOKEN_FILE", p)]);
+    assert!(
+        msg.contains("MCP_ADMIN_TOKEN_FILE") && msg.contains(p),
+        "{msg}"
+    );
+    assert!(
+        msg.contains("line break") && !msg.contains("s3cret"),
+        "{msg}"
+    );
+    std::fs::remove_file(path).unwrap();
+}
+
+#[test]
+fn a_token_file_that_cannot_be_read_is_named_with_its_error() {
+    let missing = std::env::temp_dir().join("mcp-settings-no-such-file");
+    let p = missing.to_str().unwrap();
+    let e = with(&[("MCP_METRICS_TOKEN_FILE", p)]).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            Error::TokenFile {
+                variable: "MCP_METRICS_TOKEN_FILE",
+                ..
+            }
+        ),
+        "{e:?}"
+    );
+    let msg = e.to_string();
+    assert!(
+        msg.contains("MCP_METRICS_TOKEN_FILE") && msg.contains(p),
+        "{msg}"
+    );
+    assert!(std::error::Error::source(&e).is_some());
+    // Endless, or too long to be a token: refused after reading a few KiB.
+    let msg = err(&[("MCP_METRICS_TOKEN_FILE", "/dev/zero")]);
+    assert!(
+        msg.contains("/dev/zero") && msg.contains("longer than"),
+        "{msg}"
+    );
+    // A variable and its file together: ambiguous.
+    let path = temp_file("both", "x");
+    let msg = err(&[
+        ("MCP_ADMIN_TOKEN", "x"),
+        ("MCP_ADMIN_TOKEN_FILE", path.to_str().unwrap()),
+    ]);
+    assert!(
+        msg.contains("MCP_ADMIN_TOKEN_FILE") && msg.contains("only one"),
+        "{msg}"
+    );
+    std::fs::remove_file(path).unwrap();
+}
+
+#[test]
+fn unknown_variables_are_found_with_the_closest_known_name() {
+    let found = Settings::unknown_variables(&[
+        "MCP_CPU_TRESHOLD",
+        "MCP_CPU_THRESHOLD",
+        "PATH",
+        "MCP_ADMIN_TOKEN_FLIE",
+        "MCP_SOMETHING_ELSE_ENTIRELY",
+        "MCP_METRIC_WINDOW",
+    ]);
+    let pairs: Vec<(&str, Option<&str>)> = found
+        .iter()
+        .map(|u| (u.name.as_str(), u.suggestion))
+        .collect();
+    assert_eq!(
+        pairs,
+        [
+            ("MCP_ADMIN_TOKEN_FLIE", Some("MCP_ADMIN_TOKEN_FILE")),
+            ("MCP_CPU_TRESHOLD", Some("MCP_CPU_THRESHOLD")),
+            ("MCP_METRIC_WINDOW", Some("MCP_METRICS_WINDOW")),
+            ("MCP_SOMETHING_ELSE_ENTIRELY", None),
+        ]
+    );
+    assert_eq!(
+        found[1].to_string(),
+        "unknown variable MCP_CPU_TRESHOLD (did you mean MCP_CPU_THRESHOLD?)"
+    );
+    assert!(Settings::unknown_variables(VARIABLES).is_empty());
+    // Read by the demo, not by `Settings`, but known: never reported.
+    assert!(Settings::unknown_variables(&["MCP_ADDR"]).is_empty());
+}
+
+#[test]
+fn timeouts_parse() {
+    let s = with(&[
+        ("MCP_HTTP_HEADER_TIMEOUT", "2s"),
+        ("MCP_HTTP_BODY_TIMEOUT", "1m"),
+        ("MCP_HTTP_IDLE_TIMEOUT", "500ms"),
+        ("MCP_SHUTDOWN_TIMEOUT", "3s"),
+    ])
+    .unwrap();
+    assert_eq!(s.http_header_timeout, Duration::from_secs(2));
+    assert_eq!(s.http_body_timeout, Duration::from_secs(60));
+    assert_eq!(s.http_idle_timeout, Duration::from_millis(500));
+    assert_eq!(s.shutdown_timeout, Duration::from_secs(3));
+    let d = Settings::default();
+    assert_eq!(d.shutdown_timeout, Duration::from_secs(10));
+    assert_eq!(d.http_header_timeout, Duration::from_secs(10));
+}
+
+#[test]
+fn evaluation_interval_must_fit_in_the_window() {
+    let msg = err(&[
+        ("MCP_METRICS_WINDOW", "10s"),
+        ("MCP_ALERT_EVALUATION_INTERVAL", "1m"),
+    ]);
+    assert!(msg.contains("MCP_ALERT_EVALUATION_INTERVAL"), "{msg}");
+}

@@ -1,0 +1,337 @@
+//! [`Settings::validate`]: every range and cross-field check of the settings, whether
+//! they come from the environment ([`Settings::from_env`] calls it after parsing) or
+//! from code ([`MonitorBuilder`](crate::MonitorBuilder) calls it before building).
+
+use std::time::Duration;
+
+use super::tokens::check_token;
+use super::Settings;
+use crate::base::error::Error;
+
+/// The labels every pushed alert sets, which `MCP_ALERT_LABELS` cannot override.
+const RESERVED_LABELS: [&str; 4] = ["alertname", "severity", "component", "instance"];
+
+impl Settings {
+    /// Checks every value and how the values relate: thresholds in range, periods and
+    /// limits greater than zero, the evaluation interval within the window, tokens a
+    /// header can carry, alert labels that are valid and not reserved.
+    ///
+    /// The builder and the environment go through this one check, so they refuse the
+    /// same values with the same error. Two guards stay with the environment only (see
+    /// [`from_lookup`](Self::from_lookup)): the floors of the periods and
+    /// `MCP_ALERT_MIN_SAMPLES=0`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidSetting`] naming the variable of the first bad value (its value as
+    /// the variable would write it; a token is never shown) and why it is refused.
+    pub fn validate(&self) -> Result<(), Error> {
+        positive(
+            "MCP_REQUEST_LATENCY_THRESHOLD",
+            self.request_latency_threshold,
+        )?;
+        for (variable, ratio) in [
+            ("MCP_ERROR_RATE_THRESHOLD", self.error_rate_threshold),
+            ("MCP_MEMORY_THRESHOLD", self.memory_threshold),
+            ("MCP_CPU_THRESHOLD", self.cpu_threshold),
+            (
+                "MCP_CACHE_HIT_RATIO_THRESHOLD",
+                self.cache_hit_ratio_threshold,
+            ),
+            ("MCP_DB_POOL_THRESHOLD", self.db_pool_threshold),
+        ] {
+            if !(0.0..=1.0).contains(&ratio) {
+                return Err(invalid(
+                    variable,
+                    &ratio.to_string(),
+                    "must be between 0% and 100%".into(),
+                ));
+            }
+        }
+        let load = self.system_load_threshold;
+        if !(load.is_finite() && load > 0.0) {
+            return Err(invalid(
+                "MCP_SYSTEM_LOAD_THRESHOLD",
+                &load.to_string(),
+                "expected a positive number".into(),
+            ));
+        }
+        let factor = self.alert_critical_factor;
+        if !(factor.is_finite() && factor >= 1.0) {
+            return Err(invalid(
+                "MCP_ALERT_CRITICAL_FACTOR",
+                &factor.to_string(),
+                "must be at least 1".into(),
+            ));
+        }
+        for (variable, d) in [
+            ("MCP_METRICS_WINDOW", self.metrics_window),
+            (
+                "MCP_ALERT_EVALUATION_INTERVAL",
+                self.alert_evaluation_interval,
+            ),
+            ("MCP_RESOURCE_INTERVAL", self.resource_interval),
+            ("MCP_HTTP_HEADER_TIMEOUT", self.http_header_timeout),
+            ("MCP_HTTP_BODY_TIMEOUT", self.http_body_timeout),
+            ("MCP_HTTP_IDLE_TIMEOUT", self.http_idle_timeout),
+            ("MCP_SHUTDOWN_TIMEOUT", self.shutdown_timeout),
+            ("MCP_ALERT_RESEND_DELAY", self.alert_resend_delay),
+        ] {
+            positive(variable, d)?;
+        }
+        if let Some(d) = self.metrics_retention {
+            if d.is_zero() {
+                return Err(invalid(
+                    "MCP_METRICS_RETENTION",
+                    "0",
+                    "must be greater than zero; no retention (None) turns the reset off".into(),
+                ));
+            }
+        }
+        if self.alert_evaluation_interval > self.metrics_window {
+            return Err(invalid(
+                "MCP_ALERT_EVALUATION_INTERVAL",
+                &env_duration(self.alert_evaluation_interval),
+                format!(
+                    "must not be longer than MCP_METRICS_WINDOW ({})",
+                    env_duration(self.metrics_window)
+                ),
+            ));
+        }
+        for (variable, n) in [
+            ("MCP_ALERT_HISTORY_LIMIT", self.alert_history_limit),
+            ("MCP_HTTP_MAX_SERIES", self.http_max_series),
+        ] {
+            if n == 0 {
+                return Err(invalid(
+                    variable,
+                    "0",
+                    "expected a whole number greater than zero".into(),
+                ));
+            }
+        }
+        for (variable, token) in [
+            ("MCP_ADMIN_TOKEN", &self.admin_token),
+            ("MCP_METRICS_TOKEN", &self.metrics_token),
+        ] {
+            if let Some(t) = token {
+                check_token(variable, t)?;
+            }
+        }
+        if self.instance.trim().is_empty() {
+            return Err(invalid(
+                "MCP_INSTANCE",
+                &self.instance,
+                "must not be empty; unset it for the host name".into(),
+            ));
+        }
+        check_labels(&self.alert_labels).map_err(|reason| {
+            let written: Vec<String> = self
+                .alert_labels
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect();
+            invalid("MCP_ALERT_LABELS", &written.join(","), reason)
+        })?;
+        Ok(())
+    }
+}
+
+/// The error of a refused value.
+pub(super) fn invalid(variable: &'static str, value: &str, reason: String) -> Error {
+    Error::InvalidSetting {
+        variable,
+        value: value.to_owned(),
+        reason,
+    }
+}
+
+/// Refuses a zero duration.
+fn positive(variable: &'static str, d: Duration) -> Result<(), Error> {
+    if d.is_zero() {
+        return Err(invalid(
+            variable,
+            &env_duration(d),
+            "must be greater than zero".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Label names must be valid Prometheus label names, not reserved (`__*`) and not one of
+/// the labels every pushed alert sets; values must not be empty; no name twice.
+fn check_labels(labels: &[(String, String)]) -> Result<(), String> {
+    for (i, (k, v)) in labels.iter().enumerate() {
+        let valid = k.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+            && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if !valid || k.starts_with("__") {
+            return Err(format!("{k:?} is not a valid label name"));
+        }
+        if RESERVED_LABELS.contains(&k.as_str()) {
+            return Err(format!(
+                "{k:?} is set by the monitor and cannot be overridden"
+            ));
+        }
+        if v.is_empty() {
+            return Err(format!("label {k:?} has an empty value"));
+        }
+        if labels[..i].iter().any(|(o, _)| o == k) {
+            return Err(format!("label {k:?} is given twice"));
+        }
+    }
+    Ok(())
+}
+
+/// A duration as a variable would write it, in the largest unit that keeps it whole:
+/// `0`, `1500ms`, `15s`, `5m`, `24h`; under a millisecond, seconds with a fraction
+/// (`0.0015s`).
+pub(super) fn env_duration(d: Duration) -> String {
+    let ns = d.as_nanos();
+    let (ms, s) = (1_000_000, 1_000_000_000);
+    if ns == 0 {
+        "0".to_owned()
+    } else if ns % (3600 * s) == 0 {
+        format!("{}h", ns / (3600 * s))
+    } else if ns % (60 * s) == 0 {
+        format!("{}m", ns / (60 * s))
+    } else if ns % s == 0 {
+        format!("{}s", ns / s)
+    } else if ns % ms == 0 {
+        format!("{}ms", ns / ms)
+    } else {
+        format!("{}s", d.as_secs_f64())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    /// The error of the environment `vars` (parsed, then validated).
+    fn from_env(vars: &[(&str, &str)]) -> Error {
+        let map: HashMap<&str, &str> = vars.iter().copied().collect();
+        Settings::from_lookup(&move |k| map.get(k).map(|v| (*v).to_owned())).unwrap_err()
+    }
+
+    /// The error of the builder given `f`.
+    fn from_builder(f: impl FnOnce(&mut Settings)) -> Error {
+        crate::Monitor::builder().configure(f).build().unwrap_err()
+    }
+
+    fn same(a: &Error, b: &Error) {
+        match (a, b) {
+            (
+                Error::InvalidSetting {
+                    variable,
+                    value,
+                    reason,
+                },
+                Error::InvalidSetting {
+                    variable: v2,
+                    value: value2,
+                    reason: r2,
+                },
+            ) => assert_eq!((variable, value, reason), (v2, value2, r2)),
+            _ => panic!("not both InvalidSetting: {a:?} / {b:?}"),
+        }
+        assert_eq!(a.to_string(), b.to_string());
+    }
+
+    #[test]
+    fn the_builder_and_the_environment_refuse_the_same_values_with_the_same_error() {
+        let zero_window = from_env(&[("MCP_METRICS_WINDOW", "0")]);
+        assert!(
+            zero_window.to_string().contains("MCP_METRICS_WINDOW"),
+            "{zero_window}"
+        );
+        same(
+            &zero_window,
+            &from_builder(|s| s.metrics_window = Duration::ZERO),
+        );
+        same(
+            &zero_window,
+            &crate::Monitor::builder()
+                .with_window(Duration::ZERO)
+                .build()
+                .unwrap_err(),
+        );
+
+        let long_interval = from_env(&[
+            ("MCP_METRICS_WINDOW", "10s"),
+            ("MCP_ALERT_EVALUATION_INTERVAL", "1m"),
+        ]);
+        assert!(
+            long_interval
+                .to_string()
+                .contains("MCP_ALERT_EVALUATION_INTERVAL"),
+            "{long_interval}"
+        );
+        same(
+            &long_interval,
+            &from_builder(|s| {
+                s.metrics_window = Duration::from_secs(10);
+                s.alert_evaluation_interval = Duration::from_secs(60);
+            }),
+        );
+
+        for (env, set) in [
+            (
+                ("MCP_ALERT_CRITICAL_FACTOR", "0.5"),
+                (|s: &mut Settings| s.alert_critical_factor = 0.5) as fn(&mut Settings),
+            ),
+            (("MCP_CPU_THRESHOLD", "1.5"), |s| s.cpu_threshold = 1.5),
+            (("MCP_ALERT_HISTORY_LIMIT", "0"), |s| {
+                s.alert_history_limit = 0;
+            }),
+            (("MCP_ALERT_RESEND_DELAY", "0"), |s| {
+                s.alert_resend_delay = Duration::ZERO;
+            }),
+            (("MCP_ALERT_LABELS", "severity=page"), |s| {
+                s.alert_labels = vec![("severity".into(), "page".into())];
+            }),
+            (("MCP_ADMIN_TOKEN", "adm1n "), |s| {
+                s.admin_token = Some("adm1n ".into());
+            }),
+        ] {
+            same(&from_env(&[env]), &from_builder(set));
+        }
+    }
+
+    #[test]
+    fn the_builder_refuses_what_only_the_environment_refused_before() {
+        for set in [
+            (|s: &mut Settings| s.error_rate_threshold = -0.1) as fn(&mut Settings),
+            |s| s.system_load_threshold = f64::NAN,
+            |s| s.metrics_retention = Some(Duration::ZERO),
+            |s| s.http_max_series = 0,
+            |s| s.instance = " ".into(),
+            |s| s.alert_labels = vec![("team".into(), String::new())],
+            |s| s.http_idle_timeout = Duration::ZERO,
+        ] {
+            let mut settings = Settings::default();
+            set(&mut settings);
+            assert!(
+                matches!(settings.validate(), Err(Error::InvalidSetting { .. })),
+                "{settings:?}"
+            );
+        }
+        assert!(Settings::default().validate().is_ok());
+    }
+
+    #[test]
+    fn durations_are_shown_as_a_variable_writes_them() {
+        for (d, shown) in [
+            (Duration::ZERO, "0"),
+            (Duration::from_millis(250), "250ms"),
+            (Duration::from_secs(15), "15s"),
+            (Duration::from_secs(300), "5m"),
+            (Duration::from_secs(86400), "24h"),
+            (Duration::from_millis(1500), "1500ms"),
+            (Duration::from_micros(1500), "0.0015s"),
+        ] {
+            assert_eq!(env_duration(d), shown);
+            assert_eq!(super::super::parse::parse_duration(shown), Ok(d), "{shown}");
+        }
+    }
+}
