@@ -15,7 +15,7 @@
 //! exposition. Without a trace context that costs one thread-local read.
 
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
-use std::sync::{LazyLock, Mutex, OnceLock, PoisonError};
+use std::sync::{Arc, LazyLock, Mutex, OnceLock, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::base::trace::TraceContext;
@@ -43,8 +43,9 @@ thread_local! {
 /// Upper bounds of a histogram's buckets, in ascending order (the `+Inf` bucket is implied).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Buckets {
-    bounds_ns: Vec<u64>,
-    bounds_s: Vec<f64>,
+    // Shared: every histogram of a family holds the same bounds.
+    bounds_ns: Arc<[u64]>,
+    bounds_s: Arc<[f64]>,
 }
 
 /// The smallest bucket bound, in seconds: one nanosecond.
@@ -142,8 +143,8 @@ impl Buckets {
             bounds_ns.push(ns);
         }
         Ok(Self {
-            bounds_ns,
-            bounds_s: bounds.to_vec(),
+            bounds_ns: bounds_ns.into(),
+            bounds_s: bounds.into(),
         })
     }
 
@@ -471,7 +472,7 @@ mod tests {
             );
         }
         let b = Buckets::from_seconds(&[1e-9, 2e-9, MAX_BOUND_S]).unwrap();
-        assert_eq!(b.bounds_ns, [1, 2, 18_446_744_073_000_000_000]);
+        assert_eq!(*b.bounds_ns, [1, 2, 18_446_744_073_000_000_000]);
     }
 
     #[test]
@@ -513,7 +514,7 @@ mod tests {
     #[test]
     fn bucket_index_is_the_first_bound_not_below() {
         let b = Buckets::db_default();
-        for &bound in &b.bounds_ns {
+        for &bound in b.bounds_ns.iter() {
             for ns in [0, 1, bound - 1, bound, bound + 1, u64::MAX] {
                 assert_eq!(
                     b.index(ns),

@@ -14,8 +14,8 @@ use crate::calls::registry::{registry, OpBuckets};
 use crate::facade::{set_global, FacadeExporter, MonitorRecorder};
 use crate::http::store::HttpStore;
 use crate::settings::Settings;
-use crate::sources::caches::CacheRegistry;
-use crate::sources::pools::PoolRegistry;
+use crate::sources::caches::CacheSet;
+use crate::sources::pools::PoolSet;
 use crate::summary::history::History;
 use crate::summary::snapshot::Snapshot;
 use crate::summary::store::SummaryStore;
@@ -127,7 +127,7 @@ impl MonitorBuilder {
         }
         let (recorder, facade) = FacadeExporter::build(&s.http_buckets)?;
         let http = Arc::new(HttpStore::new(s.http_buckets.clone(), s.http_max_series));
-        let caches = CacheRegistry::default();
+        let caches = CacheSet::default();
         let now = Instant::now();
         let summary = SummaryStore::new(s.metrics_window, Snapshot::take(&http, &caches, now));
         let notifier = Notifier::new(&s)?;
@@ -137,7 +137,7 @@ impl MonitorBuilder {
             started: now,
             http,
             caches,
-            pools: PoolRegistry::default(),
+            pools: PoolSet::default(),
             facade,
             summary: Mutex::new(summary),
             history: Mutex::new(History::new(s.metrics_window)),

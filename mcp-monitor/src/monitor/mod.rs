@@ -14,8 +14,8 @@ use crate::http::layer::HttpMetricsLayer;
 use crate::http::store::HttpStore;
 use crate::reading::{AlertsPart, Reading, Sources};
 use crate::settings::Settings;
-use crate::sources::caches::{CacheMonitor, CacheRegistry};
-use crate::sources::pools::{PoolRegistry, PoolSample, PoolStats};
+use crate::sources::caches::{CacheMonitor, CacheSet};
+use crate::sources::pools::{PoolSample, PoolSet, PoolStats};
 use crate::sources::resources::{ResourceSample, ResourceSampler};
 use crate::summary::history::History;
 use crate::summary::snapshot::{Origin, Snapshot};
@@ -61,8 +61,8 @@ pub(crate) struct Inner {
     pub(crate) settings: Settings,
     pub(crate) started: Instant,
     pub(crate) http: Arc<HttpStore>,
-    pub(crate) caches: CacheRegistry,
-    pools: PoolRegistry,
+    pub(crate) caches: CacheSet,
+    pools: PoolSet,
     facade: FacadeExporter,
     summary: Mutex<SummaryStore>,
     history: Mutex<History>,

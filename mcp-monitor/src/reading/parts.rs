@@ -12,7 +12,7 @@ use crate::base::names::OpKind;
 use crate::calls::registry::{registry, OpSeries};
 use crate::http::store::{HttpSeries, HttpStore};
 use crate::reading::Reading;
-use crate::sources::caches::CacheRegistry;
+use crate::sources::caches::CacheSet;
 use crate::sources::pools::PoolSample;
 use crate::sources::resources::ResourceSample;
 use crate::summary::history::{Peaks, Point};
@@ -59,7 +59,7 @@ pub(crate) struct Sources<'a> {
     pub(crate) reset: Origin,
     pub(crate) window: Origin,
     pub(crate) http: &'a HttpStore,
-    pub(crate) caches: &'a CacheRegistry,
+    pub(crate) caches: &'a CacheSet,
     /// Whether to read the exemplars (for OpenMetrics).
     pub(crate) exemplars: bool,
     pub(crate) resources: ResourceSample,

@@ -68,11 +68,11 @@ impl CacheSeries {
 
 /// The caches of one monitor, by name.
 #[derive(Debug, Default)]
-pub(crate) struct CacheRegistry {
+pub(crate) struct CacheSet {
     by_name: RwLock<BTreeMap<String, Arc<CacheSeries>>>,
 }
 
-impl CacheRegistry {
+impl CacheSet {
     /// The monitor for `name`, created on first use.
     pub(crate) fn get(&self, name: &str) -> CacheMonitor {
         if let Some(s) = self

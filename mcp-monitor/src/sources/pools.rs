@@ -86,17 +86,17 @@ impl PoolSample {
 
 /// The registered pools of one monitor.
 #[derive(Default)]
-pub(crate) struct PoolRegistry {
+pub(crate) struct PoolSet {
     pools: Mutex<Vec<(String, Arc<dyn PoolStats>)>>,
 }
 
-impl std::fmt::Debug for PoolRegistry {
+impl std::fmt::Debug for PoolSet {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PoolRegistry").finish_non_exhaustive()
+        f.debug_struct("PoolSet").finish_non_exhaustive()
     }
 }
 
-impl PoolRegistry {
+impl PoolSet {
     /// Registers (or replaces) the pool called `name`.
     pub(crate) fn register(&self, name: &str, pool: Arc<dyn PoolStats>) {
         let mut pools = self.pools.lock().unwrap_or_else(PoisonError::into_inner);

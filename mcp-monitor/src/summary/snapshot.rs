@@ -15,7 +15,7 @@ use crate::base::histogram::HistogramSnapshot;
 use crate::base::names::OpKind;
 use crate::calls::registry::{registry, OpSnapshot};
 use crate::http::store::{HttpSeries, HttpStore};
-use crate::sources::caches::CacheRegistry;
+use crate::sources::caches::CacheSet;
 
 /// The identity of a macro series or a cache: its address (they are never freed while
 /// the store that holds them lives).
@@ -73,7 +73,7 @@ pub(crate) struct Snapshot {
 }
 
 impl Snapshot {
-    pub(crate) fn take(http: &HttpStore, caches: &CacheRegistry, at: Instant) -> Self {
+    pub(crate) fn take(http: &HttpStore, caches: &CacheSet, at: Instant) -> Self {
         let reg = registry();
         let ops = [OpKind::Db, OpKind::Step, OpKind::Run]
             .into_iter()

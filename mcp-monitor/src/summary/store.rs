@@ -117,12 +117,12 @@ mod tests {
     use super::*;
     use crate::base::histogram::Buckets;
     use crate::http::store::{HttpStore, MethodLabel};
-    use crate::sources::caches::CacheRegistry;
+    use crate::sources::caches::CacheSet;
 
     #[test]
     fn the_ring_stays_bounded_and_the_window_starts_a_window_back() {
         let http = HttpStore::new(Buckets::http_default(), 100);
-        let caches = CacheRegistry::default();
+        let caches = CacheSet::default();
         let t0 = Instant::now();
         let window = Duration::from_secs(10);
         let mut store = SummaryStore::new(window, Snapshot::take(&http, &caches, t0));
