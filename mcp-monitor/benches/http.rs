@@ -208,7 +208,7 @@ fn memory_part(part: &str, rt: &tokio::runtime::Runtime) {
                 points.push(((c * step * PER_ROUTE) as f64, rss()));
             }
             let after = rss();
-            // The summary store keeps up to 12 snapshots plus the baseline once the
+            // The summary store keeps up to 12 frames beside the baseline once the
             // upkeep task has run for a window: tick enough times to reach that state.
             for _ in 0..13 {
                 monitor.tick();
@@ -277,7 +277,7 @@ fn memory_per_series() {
     for (name, key) in [
         ("no middleware (allocator noise)", "bare"),
         ("mcp-monitor store", "store"),
-        ("+ summary ring (13 snapshots, steady)", "ring"),
+        ("+ summary ring (12 frames, steady)", "ring"),
         ("from_fn facade + exporter histogram", "exporter"),
     ] {
         let b = get(key);

@@ -1,7 +1,7 @@
 //! The threshold alert engine.
 //!
-//! Each evaluation turns the summary view and the latest resource and pool samples
-//! into observations, one per alert type and component, and moves each through the
+//! Each evaluation takes the observations of a reading (one per alert type and
+//! component, see `Reading::observations`) and moves each through the
 //! Prometheus rule states: inactive, pending (the condition holds, for less than
 //! `MCP_ALERT_FOR`), firing, and back to inactive when it clears (the alert is then
 //! resolved). Rates and latencies need `MCP_ALERT_MIN_SAMPLES` samples in the window;
@@ -12,114 +12,14 @@
 //! Alertmanager notifier and the application's subscribers.
 
 use std::collections::{BTreeMap, VecDeque};
-use std::fmt;
 use std::time::SystemTime;
 
 use serde::Serialize;
 use tokio::time::Instant;
 
-use crate::alerts::levels::{Direction, Levels};
+use crate::alerts::levels::{AlertType, Levels, Severity};
 use crate::base::format::now_rfc3339;
 use crate::settings::Settings;
-
-/// The kinds of threshold alert, each with its own `MCP_*` threshold setting.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum AlertType {
-    /// p95 request latency over the window above `MCP_REQUEST_LATENCY_THRESHOLD`.
-    HighRequestLatency,
-    /// Share of failures (5xx responses; failed db operations; failed workflow steps,
-    /// each its own component) above `MCP_ERROR_RATE_THRESHOLD`.
-    HighErrorRate,
-    /// Memory use above `MCP_MEMORY_THRESHOLD`.
-    HighMemoryUsage,
-    /// CPU use above `MCP_CPU_THRESHOLD`.
-    HighCpuUsage,
-    /// Cache hit ratio over the window below `MCP_CACHE_HIT_RATIO_THRESHOLD`.
-    LowCacheHitRatio,
-    /// Connections in use over pool size above `MCP_DB_POOL_THRESHOLD`.
-    HighDbPoolUtilization,
-    /// 1-minute load average per core above `MCP_SYSTEM_LOAD_THRESHOLD`.
-    HighSystemLoad,
-}
-
-impl AlertType {
-    /// Every type.
-    pub const ALL: [AlertType; 7] = [
-        AlertType::HighRequestLatency,
-        AlertType::HighErrorRate,
-        AlertType::HighMemoryUsage,
-        AlertType::HighCpuUsage,
-        AlertType::LowCacheHitRatio,
-        AlertType::HighDbPoolUtilization,
-        AlertType::HighSystemLoad,
-    ];
-
-    /// The name as it appears in JSON and in the `alertname` label.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            AlertType::HighRequestLatency => "HIGH_REQUEST_LATENCY",
-            AlertType::HighErrorRate => "HIGH_ERROR_RATE",
-            AlertType::HighMemoryUsage => "HIGH_MEMORY_USAGE",
-            AlertType::HighCpuUsage => "HIGH_CPU_USAGE",
-            AlertType::LowCacheHitRatio => "LOW_CACHE_HIT_RATIO",
-            AlertType::HighDbPoolUtilization => "HIGH_DB_POOL_UTILIZATION",
-            AlertType::HighSystemLoad => "HIGH_SYSTEM_LOAD",
-        }
-    }
-
-    /// Whether the alert fires below its threshold rather than above.
-    pub const fn fires_below(self) -> bool {
-        matches!(Direction::of(self), Direction::Below)
-    }
-
-    /// The threshold configured in `settings`.
-    pub fn threshold(self, s: &Settings) -> f64 {
-        Levels::of(self, s).warning
-    }
-
-    /// The level past which the alert is `critical`: the threshold times
-    /// `MCP_ALERT_CRITICAL_FACTOR` (divided by it for an alert that fires below).
-    /// `None` when the level is out of reach: a share above 100%.
-    pub fn critical_threshold(self, s: &Settings) -> Option<f64> {
-        Levels::of(self, s).critical
-    }
-
-    /// Formats a value of this alert's quantity: `1.25s`, `85%`, `1.50`.
-    pub fn format_value(self, v: f64) -> String {
-        match self {
-            AlertType::HighRequestLatency => crate::base::format::latency(v),
-            AlertType::HighSystemLoad => format!("{v:.2}"),
-            _ => crate::base::format::percent(v),
-        }
-    }
-}
-
-impl fmt::Display for AlertType {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// How bad an alert is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    /// The threshold is crossed.
-    Warning,
-    /// The threshold is crossed by `MCP_ALERT_CRITICAL_FACTOR`.
-    Critical,
-}
-
-impl Severity {
-    /// `warning` or `critical`.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Severity::Warning => "warning",
-            Severity::Critical => "critical",
-        }
-    }
-}
 
 /// One alert, as listed by the report and dashboard endpoints.
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -22,5 +22,6 @@ pub(crate) mod events;
 pub(crate) mod levels;
 pub(crate) mod notify;
 
-pub use engine::{Alert, AlertType, Severity};
+pub use engine::Alert;
 pub use events::{AlertEvent, AlertEventKind, AlertSubscription, SUBSCRIPTION_CAPACITY};
+pub use levels::{AlertType, Severity};

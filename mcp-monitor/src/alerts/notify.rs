@@ -26,9 +26,10 @@ use serde_json::{json, Value};
 use tokio::sync::{mpsc, Notify};
 use tokio::time::Instant;
 
-use crate::alerts::engine::{Alert, AlertType, Severity};
+use crate::alerts::engine::Alert;
 use crate::alerts::events::{AlertEvent, AlertEventKind};
 use crate::alerts::levels::Levels;
+use crate::alerts::levels::{AlertType, Severity};
 use crate::base::error::Error;
 use crate::settings::Settings;
 

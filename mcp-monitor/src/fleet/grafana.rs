@@ -16,7 +16,7 @@
 
 use serde_json::{json, Value};
 
-use crate::alerts::engine::AlertType;
+use crate::alerts::levels::AlertType;
 use crate::alerts::levels::{Direction, Levels};
 use crate::settings::Settings;
 

@@ -22,8 +22,8 @@
 use std::fmt::Write as _;
 use std::time::Duration;
 
-use crate::alerts::engine::{AlertType, Severity};
 use crate::alerts::levels::Direction;
+use crate::alerts::levels::{AlertType, Severity};
 use crate::base::names::{
     ALERT_MIN_SAMPLES, ALERT_THRESHOLD, BUILD_INFO, CACHE_HITS_TOTAL, CACHE_MISSES_TOTAL,
     DB_OPERATIONS_TOTAL, DB_POOL_UTILIZATION, HTTP_REQUESTS_TOTAL, HTTP_REQUEST_DURATION,

@@ -7,8 +7,8 @@
 //! With [`Format::OpenMetrics`], each bucket's exemplar follows its line, to be
 //! converted to OpenMetrics by [`crate::output::openmetrics::from_text`].
 
-use crate::alerts::engine::{AlertType, Severity};
 use crate::alerts::levels::Levels;
+use crate::alerts::levels::{AlertType, Severity};
 use crate::alerts::notify::NotifierCounts;
 use crate::base::exposition::{family, histogram, label_pairs, le_pairs, sample, sample_with};
 use crate::base::histogram::Exemplar;

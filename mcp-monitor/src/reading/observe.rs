@@ -1,7 +1,8 @@
 //! What the alert engine and the page's history take from a reading: the alert
 //! observations (over the window) and one history point (over the last interval).
 
-use crate::alerts::engine::{AlertType, Observation};
+use crate::alerts::engine::Observation;
+use crate::alerts::levels::AlertType;
 use crate::base::names::OpKind;
 use crate::reading::Reading;
 use crate::summary::history::Point;

@@ -5,11 +5,10 @@
 use std::time::Duration;
 
 use super::parse::{
-    parse_base_url, parse_buckets, parse_count, parse_duration, parse_labels, parse_latency,
-    parse_number, parse_ratio,
+    invalid, parse_base_url, parse_buckets, parse_count, parse_duration, parse_labels,
+    parse_latency, parse_number, parse_ratio,
 };
 use super::tokens::token_from;
-use super::validate::invalid;
 use super::Settings;
 use crate::base::error::Error;
 

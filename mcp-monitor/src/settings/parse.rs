@@ -4,7 +4,17 @@
 
 use std::time::Duration;
 
+use crate::base::error::Error;
 use crate::base::histogram::Buckets;
+
+/// The error of a refused value.
+pub(super) fn invalid(variable: &'static str, value: &str, reason: String) -> Error {
+    Error::InvalidSetting {
+        variable,
+        value: value.to_owned(),
+        reason,
+    }
+}
 
 /// Parses `80%` or `0.8` into `0.8` (its range is checked by the validation).
 pub(super) fn parse_ratio(v: &str) -> Result<f64, String> {

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use super::validate::invalid;
+use super::parse::invalid;
 use crate::base::error::Error;
 
 /// A token from `MCP_X_TOKEN` or from the file named by `MCP_X_TOKEN_FILE` (not both).

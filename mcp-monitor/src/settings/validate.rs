@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use super::parse::invalid;
 use super::tokens::check_token;
 use super::Settings;
 use crate::base::error::Error;
@@ -134,15 +135,6 @@ impl Settings {
             invalid("MCP_ALERT_LABELS", &written.join(","), reason)
         })?;
         Ok(())
-    }
-}
-
-/// The error of a refused value.
-pub(super) fn invalid(variable: &'static str, value: &str, reason: String) -> Error {
-    Error::InvalidSetting {
-        variable,
-        value: value.to_owned(),
-        reason,
     }
 }
 

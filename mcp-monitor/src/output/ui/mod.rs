@@ -12,7 +12,7 @@ use std::sync::OnceLock;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
-use crate::alerts::engine::AlertType;
+use crate::alerts::levels::AlertType;
 use crate::alerts::levels::Levels;
 use crate::reading::Reading;
 use crate::settings::Settings;
