@@ -1,7 +1,6 @@
 //! The alert types and their severities, and the levels of each, in one place: which
-//! way it fires (above or below),
-//! its warning threshold and its critical level under the settings, and what follows
-//! from them (the severity of a value, the PromQL comparison, the words of the
+//! way it fires (above or below), its warning threshold and its critical level under
+//! the settings, and what follows from them (the severity of a value, the PromQL comparison, the words of the
 //! descriptions). The engine, the threshold gauges, the rules file, the Grafana
 //! dashboard and the Alertmanager annotations all read them from here.
 
