@@ -61,8 +61,8 @@ const PANELS: [(u64, &str, AlertType); 11] = [
 /// assert_eq!(dashboard["uid"], "mcp-monitor");
 /// ```
 ///
-/// `cargo run --example grafana-dashboard > docs/grafana/mcp-monitor.json` writes it from
-/// the `MCP_*` environment.
+/// Write it to a file from your service's settings (`Settings::from_env()?`) and import
+/// it in Grafana, or provision it.
 ///
 /// # Panics
 ///

@@ -42,8 +42,8 @@ use crate::settings::Settings;
 /// assert!(yaml.contains("- alert: HIGH_CPU_USAGE"));
 /// ```
 ///
-/// `cargo run --example alert-rules > docs/prometheus/alerts.yml` writes it from the
-/// `MCP_*` environment.
+/// Write it to a file from your service's settings (`Settings::from_env()?`) and list
+/// that file under `rule_files` in `prometheus.yml`.
 pub fn prometheus_rules(settings: &Settings) -> String {
     let rules = rules(settings);
     let mut out = String::with_capacity(16 * 1024);

@@ -16,9 +16,8 @@ use crate::http::store::HttpStore;
 use crate::settings::Settings;
 use crate::sources::caches::CacheSet;
 use crate::sources::pools::PoolSet;
-use crate::summary::history::History;
 use crate::summary::snapshot::Snapshot;
-use crate::summary::store::SummaryStore;
+use crate::summary::Summary;
 
 /// Reads the settings from the environment and installs the monitor: the global
 /// `metrics` recorder, and the background tasks (summary upkeep, alert evaluation,
@@ -129,7 +128,7 @@ impl MonitorBuilder {
         let http = Arc::new(HttpStore::new(s.http_buckets.clone(), s.http_max_series));
         let caches = CacheSet::default();
         let now = Instant::now();
-        let summary = SummaryStore::new(s.metrics_window, Snapshot::take(&http, &caches, now));
+        let summary = Summary::new(s.metrics_window, Snapshot::take(&http, &caches, now));
         let notifier = Notifier::new(&s)?;
         let inner = Inner {
             events: tokio::sync::broadcast::channel(SUBSCRIPTION_CAPACITY).0,
@@ -140,7 +139,6 @@ impl MonitorBuilder {
             pools: PoolSet::default(),
             facade,
             summary: Mutex::new(summary),
-            history: Mutex::new(History::new(s.metrics_window)),
             alerts: Mutex::default(),
             samples: Mutex::default(),
             sampler: Mutex::new(None),

@@ -17,9 +17,9 @@ use crate::settings::Settings;
 use crate::sources::caches::{CacheMonitor, CacheSet};
 use crate::sources::pools::{PoolSample, PoolSet, PoolStats};
 use crate::sources::resources::{ResourceSample, ResourceSampler};
-use crate::summary::history::History;
 use crate::summary::snapshot::{Origin, Snapshot};
 use crate::summary::store::SummaryStore;
+use crate::summary::Summary;
 
 mod builder;
 mod tasks;
@@ -64,8 +64,7 @@ pub(crate) struct Inner {
     pub(crate) caches: CacheSet,
     pools: PoolSet,
     facade: FacadeExporter,
-    summary: Mutex<SummaryStore>,
-    history: Mutex<History>,
+    summary: Mutex<Summary>,
     alerts: Mutex<AlertEngine>,
     samples: Mutex<(ResourceSample, Vec<PoolSample>)>,
     sampler: Mutex<Option<ResourceSampler>>,
@@ -159,7 +158,7 @@ impl Monitor {
         Snapshot::take(&self.inner.http, &self.inner.caches, Instant::now())
     }
 
-    fn lock_summary(&self) -> std::sync::MutexGuard<'_, SummaryStore> {
+    fn lock_summary(&self) -> std::sync::MutexGuard<'_, Summary> {
         self.inner
             .summary
             .lock()
@@ -169,13 +168,6 @@ impl Monitor {
     fn lock_alerts(&self) -> std::sync::MutexGuard<'_, AlertEngine> {
         self.inner
             .alerts
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-    }
-
-    fn lock_history(&self) -> std::sync::MutexGuard<'_, History> {
-        self.inner
-            .history
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
     }
@@ -204,12 +196,14 @@ impl Monitor {
         window: impl FnOnce(&SummaryStore, Instant) -> Origin,
     ) -> Reading {
         let current = self.snapshot();
-        let (reset, window, tick_interval) = {
+        let (reset, window, tick_interval, history) = {
             let summary = self.lock_summary();
+            let (store, h) = (&summary.store, &summary.history);
             (
-                summary.since_reset(),
-                window(&summary, current.at),
-                summary.tick_interval(),
+                store.since_reset(),
+                window(store, current.at),
+                store.tick_interval(),
+                (h.points(), h.peaks()),
             )
         };
         let alerts = {
@@ -220,10 +214,6 @@ impl Monitor {
                 history: engine.history(),
                 notifier: self.inner.notifier.as_ref().map(Notifier::counts),
             }
-        };
-        let history = {
-            let h = self.lock_history();
-            (h.points(), h.peaks())
         };
         Reading::take(Sources {
             started: self.inner.started,
@@ -248,8 +238,7 @@ impl Monitor {
         let at = interval.at();
         let point = interval.point();
         let current = Arc::unwrap_or_clone(interval.current);
-        self.lock_summary().tick(current);
-        self.lock_history().push(at, point);
+        self.lock_summary().tick(current, at, point);
         self.inner.facade.run_upkeep();
     }
 
@@ -321,7 +310,6 @@ impl Monitor {
     pub fn reset(&self) {
         let current = self.snapshot();
         self.lock_summary().reset(current);
-        self.lock_history().reset();
         let events = self.lock_alerts().reset(&self.inner.settings.instance);
         self.dispatch(&events);
         tracing::info!(
@@ -338,6 +326,6 @@ impl Monitor {
 
     /// How long since the last reset (or since the monitor was built).
     pub fn since_reset(&self) -> Duration {
-        self.lock_summary().reset_at().elapsed()
+        self.lock_summary().store.reset_at().elapsed()
     }
 }

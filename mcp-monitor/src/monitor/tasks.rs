@@ -22,7 +22,7 @@ impl Monitor {
             s.alert_evaluation_interval,
             s.metrics_retention,
         );
-        let tick = self.lock_summary().tick_interval();
+        let tick = self.lock_summary().store.tick_interval();
         let notifier_tasks = self
             .inner
             .notifier

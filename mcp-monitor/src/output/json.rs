@@ -184,7 +184,7 @@ fn opt_latency(v: Option<f64>) -> String {
     v.map_or_else(|| "n/a".to_owned(), latency)
 }
 
-/// The dashboard document, in the seed's shape and string formats.
+/// The dashboard document, in the original Python service's shape and string formats.
 #[derive(Debug, Serialize)]
 pub(crate) struct Dashboard {
     /// `MCP_INSTANCE`.

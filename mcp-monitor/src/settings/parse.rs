@@ -65,7 +65,7 @@ pub(super) fn parse_duration(v: &str) -> Result<Duration, String> {
     Duration::try_from_secs_f64(secs).map_err(|_| HELP.to_owned())
 }
 
-/// A latency: a duration, or a bare number of seconds (`1.0`, as the seed writes it).
+/// A latency: a duration, or a bare number of seconds (`1.0`, as the original Python settings write it).
 pub(super) fn parse_latency(v: &str) -> Result<Duration, String> {
     match v.parse::<f64>() {
         Ok(x) => Duration::try_from_secs_f64(x)
