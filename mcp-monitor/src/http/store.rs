@@ -94,19 +94,13 @@ struct Index {
     all: Vec<Arc<HttpSeries>>,
 }
 
-/// The series sorted by path, method and status, as of a number of series: sorted
-/// again only when series were added since.
-#[derive(Debug, Default)]
-struct Sorted {
-    len: usize,
-    series: Arc<[Arc<HttpSeries>]>,
-}
-
 /// All HTTP series of a monitor; see the module docs.
 #[derive(Debug)]
 pub(crate) struct HttpStore {
     index: RwLock<Index>,
-    sorted: Mutex<Sorted>,
+    /// Every series sorted by path, method and status, sorted again when series were
+    /// added since (the length differs).
+    sorted: Mutex<Arc<[Arc<HttpSeries>]>>,
     len: AtomicUsize,
     max_series: usize,
     buckets: Buckets,
@@ -118,7 +112,7 @@ impl HttpStore {
     pub(crate) fn new(buckets: Buckets, max_series: usize) -> Self {
         Self {
             index: RwLock::default(),
-            sorted: Mutex::default(),
+            sorted: Mutex::new(Arc::new([])),
             len: AtomicUsize::new(0),
             max_series,
             buckets,
@@ -227,16 +221,13 @@ impl HttpStore {
     pub(crate) fn series(&self) -> Arc<[Arc<HttpSeries>]> {
         let mut sorted = self.sorted.lock().unwrap_or_else(PoisonError::into_inner);
         let len = self.len.load(Relaxed);
-        if sorted.len != len || sorted.series.len() != len {
+        if sorted.len() != len {
             let index = self.index.read().unwrap_or_else(PoisonError::into_inner);
             let mut v = index.all.clone();
             v.sort_by(|a, b| (&a.path, a.method, a.status).cmp(&(&b.path, b.method, b.status)));
-            *sorted = Sorted {
-                len: v.len(),
-                series: v.into(),
-            };
+            *sorted = v.into();
         }
-        sorted.series.clone()
+        sorted.clone()
     }
 
     /// Requests counted under `path="overflow"` because the cap was reached.

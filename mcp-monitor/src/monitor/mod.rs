@@ -145,13 +145,14 @@ impl Monitor {
             .unwrap_or_else(PoisonError::into_inner)
     }
 
-    pub(crate) fn pool_samples(&self) -> Vec<PoolSample> {
-        let pools = self.lock_samples().1.clone();
+    /// The latest resource and pool samples, taken under one lock.
+    fn samples(&self) -> (ResourceSample, Vec<PoolSample>) {
+        let (resources, pools) = self.lock_samples().clone();
         if pools.is_empty() {
             // Not sampled yet: read the pools directly (cheap: a few atomics each).
-            return self.inner.pools.sample();
+            return (resources, self.inner.pools.sample());
         }
-        pools
+        (resources, pools)
     }
 
     fn snapshot(&self) -> Snapshot {
@@ -215,6 +216,7 @@ impl Monitor {
                 notifier: self.inner.notifier.as_ref().map(Notifier::counts),
             }
         };
+        let (resources, pools) = self.samples();
         Reading::take(Sources {
             started: self.inner.started,
             current,
@@ -223,8 +225,8 @@ impl Monitor {
             http: &self.inner.http,
             caches: &self.inner.caches,
             exemplars,
-            resources: self.resources(),
-            pools: self.pool_samples(),
+            resources,
+            pools,
             alerts,
             history,
             tick_interval,

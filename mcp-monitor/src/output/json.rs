@@ -63,8 +63,7 @@ fn op_entries(r: &Reading, kind: OpKind, keys: &[&str]) -> Vec<OpEntry> {
 pub(crate) fn summary_document(r: &Reading) -> serde_json::Value {
     let buckets = &r.http.buckets;
     let http: Vec<_> = r
-        .http
-        .series
+        .http_series()
         .iter()
         .map(|s| {
             let stats = |h: &crate::base::histogram::HistogramSnapshot| {

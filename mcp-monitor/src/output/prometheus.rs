@@ -66,8 +66,7 @@ fn size_hint(r: &Reading) -> usize {
     let lines = r.http.buckets.bounds().len() + 4;
     let per_line = HTTP_REQUEST_DURATION.len() + "_bucket{,le=\"\"} \n".len() + 16;
     let http: usize = r
-        .http
-        .series
+        .http_series()
         .iter()
         .map(|s| (s.labels.len() + per_line) * lines)
         .sum();
@@ -151,15 +150,15 @@ fn render_ops(r: &Reading, exemplars: bool, out: &mut String) {
             })
             .collect();
         family(out, names.total, "counter", names.total_help);
+        let status_pairs = Status::ALL.map(|s| label_pairs(&[("status", s.as_str())]));
         for (p, labels, values) in &rows {
-            for status in Status::ALL {
-                let extra = format!("status=\"{}\"", status.as_str());
+            for (status, extra) in Status::ALL.into_iter().zip(&status_pairs) {
                 sample_with(
                     out,
                     names.total,
                     "",
                     labels,
-                    &extra,
+                    extra,
                     values.statuses[status as usize],
                 );
                 if let Some(e) = latest(p.exemplars.as_deref().filter(|_| exemplars), |c| {
@@ -207,14 +206,15 @@ fn render_http(r: &Reading, with_exemplars: bool, out: &mut String) {
             .and_then(Option::as_deref)
             .filter(|_| with_exemplars)
     };
-    if !http.series.is_empty() {
+    let series = r.http_series();
+    if !series.is_empty() {
         family(
             out,
             HTTP_REQUESTS_TOTAL,
             "counter",
             names::HTTP_REQUESTS_TOTAL_HELP,
         );
-        for (pos, s) in http.series.iter().enumerate() {
+        for (pos, s) in series.iter().enumerate() {
             let n = counts.counts(s.index).map_or(0, |c| c.iter().sum::<u64>());
             sample(out, HTTP_REQUESTS_TOTAL, &s.labels, n);
             if let Some(e) = latest(exemplars(pos), |_| true) {
@@ -228,7 +228,7 @@ fn render_http(r: &Reading, with_exemplars: bool, out: &mut String) {
             names::HTTP_REQUEST_DURATION_HELP,
         );
         let le = le_pairs(http.buckets.bounds());
-        for (pos, s) in http.series.iter().enumerate() {
+        for (pos, s) in series.iter().enumerate() {
             let Some(c) = counts.counts(s.index) else {
                 continue;
             };

@@ -58,7 +58,7 @@ impl Reading {
     pub(crate) fn http_agg(&self, origin: &Origin) -> Agg {
         let mut h = HistogramSnapshot::default();
         let mut failures = 0;
-        for s in self.http.series.iter() {
+        for s in self.http_series() {
             let d = self.http_since(s.index, origin);
             if s.status >= 500 {
                 failures += d.count();

@@ -41,8 +41,10 @@ pub use calls::{Calls, Requests, Stats};
 pub(crate) use aggregate::Agg;
 pub(crate) use parts::{AlertsPart, HttpPart, OpPart, Sources};
 
+use crate::base::histogram::HistogramSnapshot;
 use crate::base::names::OpKind;
 use crate::calls::registry::OpSnapshot;
+use crate::http::store::HttpSeries;
 use crate::sources::pools::PoolSample;
 use crate::sources::resources::ResourceSample;
 use crate::summary::history::{Peaks, Point};
@@ -107,6 +109,11 @@ impl Reading {
             .map_or(self.uptime, |t| self.at().saturating_duration_since(t))
     }
 
+    /// The HTTP series read, sorted by path, method and status.
+    pub(crate) fn http_series(&self) -> &[Arc<HttpSeries>] {
+        &self.current.http_series
+    }
+
     /// The operation series of one family.
     pub(crate) fn ops(&self, kind: OpKind) -> &[OpPart] {
         match kind {
@@ -169,8 +176,7 @@ impl Reading {
     /// set are `"OTHER"`), by status code.
     pub fn route(&self, method: &str, path: &str) -> Requests {
         let by_status = self
-            .http
-            .series
+            .http_series()
             .iter()
             .filter(|s| s.method.as_str() == method && &*s.path == path)
             .map(|s| (s.status, self.http_since(s.index, &self.origin)))
@@ -217,22 +223,22 @@ impl Reading {
         ]
     }
 
-    /// HTTP series `index`'s values since `origin`.
-    pub(crate) fn http_since(
-        &self,
-        index: usize,
-        origin: &Origin,
-    ) -> crate::base::histogram::HistogramSnapshot {
-        let width = self.current.http.width;
-        let then = origin.http(index, width);
-        let now = crate::base::histogram::HistogramSnapshot {
-            counts: self
-                .current
-                .http
-                .counts(index)
-                .map_or_else(|| vec![0; width], <[u64]>::to_vec),
-            sum_ns: self.current.http.sums.get(index).copied().unwrap_or(0),
+    /// HTTP series `index`'s values since `origin` (zero for a series this reading
+    /// does not have).
+    pub(crate) fn http_since(&self, index: usize, origin: &Origin) -> HistogramSnapshot {
+        let http = &self.current.http;
+        let mut counts = vec![0; http.width];
+        let (Some(now), Some(&now_sum)) = (http.counts(index), http.sums.get(index)) else {
+            return HistogramSnapshot { counts, sum_ns: 0 };
         };
-        now.since(&then)
+        // `counts` holds the origin's values, then becomes the difference.
+        let then_sum = origin.http_into(index, &mut counts);
+        for (c, n) in counts.iter_mut().zip(now) {
+            *c = n.saturating_sub(*c);
+        }
+        HistogramSnapshot {
+            counts,
+            sum_ns: now_sum.saturating_sub(then_sum),
+        }
     }
 }

@@ -10,7 +10,7 @@ use crate::alerts::notify::NotifierCounts;
 use crate::base::histogram::{Buckets, Exemplar};
 use crate::base::names::OpKind;
 use crate::calls::registry::{registry, OpSeries};
-use crate::http::store::{HttpSeries, HttpStore};
+use crate::http::store::HttpStore;
 use crate::reading::Reading;
 use crate::sources::caches::CacheSet;
 use crate::sources::pools::PoolSample;
@@ -22,8 +22,8 @@ use crate::summary::snapshot::{Origin, Snapshot};
 #[derive(Debug, Clone)]
 pub(crate) struct HttpPart {
     pub(crate) buckets: Buckets,
-    pub(crate) series: Arc<[Arc<HttpSeries>]>,
-    /// Per series (same order), its exemplars; empty unless asked for.
+    /// Per series (in the order of [`Reading::http_series`]), its exemplars; empty
+    /// unless asked for.
     pub(crate) exemplars: Vec<Option<Vec<Option<Exemplar>>>>,
     pub(crate) in_flight: i64,
     pub(crate) overflowed: u64,
@@ -85,9 +85,12 @@ pub(crate) fn read(s: Sources<'_>) -> Reading {
             })
             .collect()
     };
-    let series = s.current.http_series.clone();
     let exemplars = if s.exemplars {
-        series.iter().map(|h| h.histogram.exemplars()).collect()
+        s.current
+            .http_series
+            .iter()
+            .map(|h| h.histogram.exemplars())
+            .collect()
     } else {
         Vec::new()
     };
@@ -96,7 +99,6 @@ pub(crate) fn read(s: Sources<'_>) -> Reading {
         uptime: s.current.at.saturating_duration_since(s.started),
         http: HttpPart {
             buckets: s.http.buckets().clone(),
-            series,
             exemplars,
             in_flight: s.http.in_flight(),
             overflowed: s.http.overflowed(),

@@ -11,7 +11,6 @@ use std::sync::Arc;
 
 use tokio::time::Instant;
 
-use crate::base::histogram::HistogramSnapshot;
 use crate::base::names::OpKind;
 use crate::calls::registry::{registry, OpSnapshot};
 use crate::http::store::{HttpSeries, HttpStore};
@@ -209,10 +208,11 @@ impl Origin {
     }
 
     /// HTTP series `i`'s values at the origin.
-    pub(crate) fn http(&self, i: usize, width: usize) -> HistogramSnapshot {
+    #[cfg(test)]
+    pub(crate) fn http(&self, i: usize, width: usize) -> crate::base::histogram::HistogramSnapshot {
         let mut counts = vec![0; width];
         let sum_ns = self.http_into(i, &mut counts);
-        HistogramSnapshot { counts, sum_ns }
+        crate::base::histogram::HistogramSnapshot { counts, sum_ns }
     }
 
     /// The macro series `key`'s values at the origin (`None`: it did not exist yet).
