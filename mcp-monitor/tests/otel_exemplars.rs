@@ -11,11 +11,11 @@
 //! mcp-monitor --features opentelemetry --test otel_exemplars`, or `cargo test
 //! --workspace --all-features`.
 
-use std::future::Future;
-use std::pin::pin;
-use std::sync::{Mutex, Once};
-use std::task::{Context, Poll, Waker};
+mod common;
 
+use std::sync::{Mutex, Once};
+
+use common::block_on;
 use mcp_monitor::trace::{in_context, TraceContext};
 use mcp_monitor::{monitor_db_operation, monitor_workflow_step, Monitor};
 use opentelemetry::trace::{SpanContext, TraceContextExt as _, TracerProvider as _};
@@ -56,16 +56,6 @@ fn init() {
         tracing::subscriber::set_global_default(subscriber)
             .expect("no other global subscriber in this binary");
     });
-}
-
-fn block_on<F: Future>(fut: F) -> F::Output {
-    let mut fut = pin!(fut);
-    let mut cx = Context::from_waker(Waker::noop());
-    loop {
-        if let Poll::Ready(out) = fut.as_mut().poll(&mut cx) {
-            return out;
-        }
-    }
 }
 
 fn span_context(span: &tracing::Span) -> SpanContext {

@@ -10,12 +10,15 @@
 //! Built only with the feature (`required-features`): `cargo test -p mcp-monitor
 //! --features tracing --test spans`, or `cargo test --workspace --all-features`.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::future::Future;
-use std::pin::{pin, Pin};
+use std::pin::Pin;
 use std::sync::{Mutex, Once};
 use std::task::{Context, Poll, Waker};
 
+use common::block_on;
 use mcp_monitor::{monitor_db_operation, monitor_workflow, monitor_workflow_step};
 use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id, Record};
@@ -144,16 +147,6 @@ impl Future for YieldOnce {
 
 fn yield_once() -> YieldOnce {
     YieldOnce(false)
-}
-
-fn block_on<F: Future>(fut: F) -> F::Output {
-    let mut fut = pin!(fut);
-    let mut cx = Context::from_waker(Waker::noop());
-    loop {
-        if let Poll::Ready(out) = fut.as_mut().poll(&mut cx) {
-            return out;
-        }
-    }
 }
 
 /// Polls `fut` once (it must not be ready), then drops it.

@@ -107,3 +107,15 @@ impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for Warnings {
         }
     }
 }
+
+/// Polls `fut` on this thread until it is ready, with a waker that does nothing: for
+/// futures that complete without a runtime (or that yield and are polled again).
+pub fn block_on<F: std::future::Future>(fut: F) -> F::Output {
+    let mut fut = std::pin::pin!(fut);
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    loop {
+        if let std::task::Poll::Ready(out) = fut.as_mut().poll(&mut cx) {
+            return out;
+        }
+    }
+}
