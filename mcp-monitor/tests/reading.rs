@@ -134,3 +134,61 @@ async fn caches_subtract_too() {
     );
     assert_eq!(monitor.read().cache("reading_sessions"), (2, 1));
 }
+
+/// The runtime a monitor is built on is read from Tokio's stable metrics: a worker kept
+/// busy shows in the busy time (at least as long as it was blocked) and in the window's
+/// busy ratio, on `/metrics` and in the JSON documents.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_blocked_worker_shows_in_the_runtime_busy_time() {
+    let monitor = Monitor::builder().build().unwrap();
+    monitor.sample_resources(); // the first mark of the window
+    let before = monitor.read().runtime().expect("built on a runtime").now;
+    assert_eq!((before.flavor, before.workers), ("multi_thread", 2));
+
+    let blocked = Duration::from_millis(200);
+    tokio::spawn(async move { std::thread::sleep(blocked) })
+        .await
+        .unwrap();
+
+    let (release, waiting) = tokio::sync::oneshot::channel::<()>();
+    let parked = tokio::spawn(waiting);
+    let reading = monitor.read();
+    let rt = reading.runtime().unwrap();
+    assert!(
+        rt.now.busy - before.busy >= blocked,
+        "busy {:?} -> {:?}",
+        before.busy,
+        rt.now.busy
+    );
+    assert!(rt.busy_ratio.is_some_and(|r| r > 0.0 && r <= 1.0), "{rt:?}");
+    assert!(rt.now.alive_tasks >= 1, "the waiting task is alive");
+    release.send(()).unwrap();
+    parked.await.unwrap().unwrap();
+
+    let text = monitor.render();
+    for name in [
+        "mcp_runtime_workers 2",
+        "mcp_runtime_alive_tasks ",
+        "mcp_runtime_global_queue_depth ",
+        "mcp_runtime_busy_seconds_total ",
+        "mcp_runtime_parks_total ",
+    ] {
+        assert!(text.contains(&format!("\n{name}")), "{name} in\n{text}");
+    }
+}
+
+/// Built outside any runtime, the monitor reports the runtime as absent, not as zero;
+/// watching one later turns it on.
+#[test]
+fn without_a_runtime_the_runtime_is_absent() {
+    let monitor = Monitor::builder().build().unwrap();
+    assert!(monitor.read().runtime().is_none());
+    assert!(!monitor.render().contains("mcp_runtime_"));
+
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    monitor.watch_runtime(rt.handle().clone());
+    let now = monitor.read().runtime().unwrap().now;
+    assert_eq!((now.flavor, now.workers), ("current_thread", 1));
+}

@@ -92,6 +92,31 @@ pub(crate) const PROCESS_CPU_USAGE: &str = "mcp_process_cpu_usage_ratio";
 /// Help of [`PROCESS_CPU_USAGE`].
 pub(crate) const PROCESS_CPU_USAGE_HELP: &str = "CPU used by this process, as a share of one core.";
 
+/// `mcp_runtime_workers` (no labels): the Tokio runtime's worker threads.
+pub(crate) const RUNTIME_WORKERS: &str = "mcp_runtime_workers";
+/// Help of [`RUNTIME_WORKERS`].
+pub(crate) const RUNTIME_WORKERS_HELP: &str = "Worker threads of the Tokio runtime.";
+/// `mcp_runtime_alive_tasks` (no labels).
+pub(crate) const RUNTIME_ALIVE_TASKS: &str = "mcp_runtime_alive_tasks";
+/// Help of [`RUNTIME_ALIVE_TASKS`].
+pub(crate) const RUNTIME_ALIVE_TASKS_HELP: &str =
+    "Tasks spawned on the Tokio runtime and not yet finished.";
+/// `mcp_runtime_global_queue_depth` (no labels).
+pub(crate) const RUNTIME_GLOBAL_QUEUE_DEPTH: &str = "mcp_runtime_global_queue_depth";
+/// Help of [`RUNTIME_GLOBAL_QUEUE_DEPTH`].
+pub(crate) const RUNTIME_GLOBAL_QUEUE_DEPTH_HELP: &str =
+    "Tasks waiting in the Tokio runtime's global queue, not yet picked up by a worker.";
+/// `mcp_runtime_busy_seconds_total` (no labels).
+pub(crate) const RUNTIME_BUSY_SECONDS_TOTAL: &str = "mcp_runtime_busy_seconds_total";
+/// Help of [`RUNTIME_BUSY_SECONDS_TOTAL`].
+pub(crate) const RUNTIME_BUSY_SECONDS_TOTAL_HELP: &str =
+    "Time the Tokio runtime's workers spent polling tasks, all workers together.";
+/// `mcp_runtime_parks_total` (no labels).
+pub(crate) const RUNTIME_PARKS_TOTAL: &str = "mcp_runtime_parks_total";
+/// Help of [`RUNTIME_PARKS_TOTAL`].
+pub(crate) const RUNTIME_PARKS_TOTAL_HELP: &str =
+    "Times the Tokio runtime's workers parked (ran out of work), all workers together.";
+
 /// `mcp_alerts{alertname, severity, alertstate, component}`, 1 per pending or firing alert.
 pub(crate) const ALERTS: &str = "mcp_alerts";
 /// Help of [`ALERTS`].

@@ -142,12 +142,14 @@ impl MonitorBuilder {
             alerts: Mutex::default(),
             samples: Mutex::default(),
             sampler: Mutex::new(None),
+            runtime: crate::sources::runtime::RuntimeWatch::default(),
             excluded: crate::base::names::ROUTES
                 .iter()
                 .map(|p| (*p).to_owned())
                 .collect(),
             settings: s,
         };
+        inner.runtime.watch_current();
         Ok((
             recorder,
             Monitor {

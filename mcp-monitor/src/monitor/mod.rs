@@ -17,6 +17,7 @@ use crate::settings::Settings;
 use crate::sources::caches::{CacheMonitor, CacheSet};
 use crate::sources::pools::{PoolSample, PoolSet, PoolStats};
 use crate::sources::resources::{ResourceSample, ResourceSampler};
+use crate::sources::runtime::RuntimeWatch;
 use crate::summary::snapshot::{Origin, Snapshot};
 use crate::summary::store::SummaryStore;
 use crate::summary::Summary;
@@ -68,6 +69,7 @@ pub(crate) struct Inner {
     alerts: Mutex<AlertEngine>,
     samples: Mutex<(ResourceSample, Vec<PoolSample>)>,
     sampler: Mutex<Option<ResourceSampler>>,
+    runtime: RuntimeWatch,
     excluded: Vec<String>,
     events: tokio::sync::broadcast::Sender<AlertEvent>,
     notifier: Option<Notifier>,
@@ -136,6 +138,26 @@ impl Monitor {
         };
         let pools = self.inner.pools.sample();
         *self.lock_samples() = (sample, pools);
+        self.inner
+            .runtime
+            .mark(Instant::now(), self.inner.settings.metrics_window);
+    }
+
+    /// Watches `handle`'s Tokio runtime for `mcp_runtime_*`, the reading, the JSON
+    /// documents and the page. The monitor watches the runtime it is built or started
+    /// on by itself ([`MonitorBuilder::build`], [`spawn_tasks`](Self::spawn_tasks));
+    /// call this when it is built outside the application's runtime. The first runtime
+    /// watched stays: a later call changes nothing.
+    ///
+    /// ```
+    /// let rt = tokio::runtime::Runtime::new().unwrap();
+    /// let monitor = mcp_monitor::Monitor::builder().build().unwrap();
+    /// assert!(monitor.read().runtime().is_none()); // built outside a runtime
+    /// monitor.watch_runtime(rt.handle().clone());
+    /// assert!(monitor.read().runtime().unwrap().now.workers >= 1);
+    /// ```
+    pub fn watch_runtime(&self, handle: tokio::runtime::Handle) {
+        self.inner.runtime.watch(handle);
     }
 
     fn lock_samples(&self) -> std::sync::MutexGuard<'_, (ResourceSample, Vec<PoolSample>)> {
@@ -217,6 +239,10 @@ impl Monitor {
             }
         };
         let (resources, pools) = self.samples();
+        let runtime = self
+            .inner
+            .runtime
+            .read(current.at, self.inner.settings.metrics_window);
         Reading::take(Sources {
             started: self.inner.started,
             current,
@@ -227,6 +253,7 @@ impl Monitor {
             exemplars,
             resources,
             pools,
+            runtime,
             alerts,
             history,
             tick_interval,

@@ -15,6 +15,7 @@ impl Monitor {
     /// if you want them. They run on the current Tokio runtime, or on a thread of their
     /// own when there is none, and stop when the last clone of the monitor is dropped.
     pub fn spawn_tasks(&self) {
+        self.inner.runtime.watch_current();
         let weak = Arc::downgrade(&self.inner);
         let s = &self.inner.settings;
         let (resource, evaluation, retention) = (

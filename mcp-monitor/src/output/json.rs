@@ -36,6 +36,25 @@ struct CacheEntry {
     window_hit_ratio: Option<f64>,
 }
 
+/// The Tokio runtime watched, or `null` when there is none (absent, not zero).
+fn runtime_document(r: &Reading) -> serde_json::Value {
+    let Some(rt) = r.runtime() else {
+        return serde_json::Value::Null;
+    };
+    serde_json::json!({
+        "flavor": rt.now.flavor,
+        "workers": rt.now.workers,
+        "alive_tasks": rt.now.alive_tasks,
+        "global_queue_depth": rt.now.global_queue_depth,
+        "busy_seconds_total": rt.now.busy.as_secs_f64(),
+        "parks_total": rt.now.parks,
+        "window": {
+            "busy_ratio": rt.busy_ratio,
+            "max_global_queue_depth": rt.max_global_queue_depth,
+        },
+    })
+}
+
 fn op_entries(r: &Reading, kind: OpKind, keys: &[&str]) -> Vec<OpEntry> {
     r.ops(kind)
         .iter()
@@ -121,6 +140,7 @@ pub(crate) fn summary_document(r: &Reading) -> serde_json::Value {
         "workflow_runs": op_entries(r, OpKind::Run, &["workflow"]),
         "active_workflows": active,
         "caches": caches,
+        "runtime": runtime_document(r),
     })
 }
 
@@ -167,6 +187,7 @@ pub(crate) fn report_document(r: &Reading, s: &Settings) -> serde_json::Value {
             "process_cpu": res.process_cpu,
             "cache_hit_ratio": r.cache_hit_ratio(reset),
         },
+        "runtime": runtime_document(r),
         "alerts": {
             "active_count": r.alerts.active.len(),
             "active": r.alerts.active,
@@ -222,6 +243,14 @@ pub(crate) fn dashboard_document(r: &Reading, s: &Settings) -> Dashboard {
                 "memory": opt_percent(res.memory),
                 "cpu": opt_percent(res.cpu),
                 "cache_hit_ratio": opt_percent(r.cache_hit_ratio(reset)),
+            },
+            "runtime": match r.runtime() {
+                Some(rt) => serde_json::json!({
+                    "workers": rt.now.workers,
+                    "busy": opt_percent(rt.busy_ratio),
+                    "global_queue_depth": rt.now.global_queue_depth,
+                }),
+                None => serde_json::Value::Null,
             },
         }),
         workflows: serde_json::json!({

@@ -20,6 +20,7 @@ use crate::monitor::Monitor;
 use crate::output::openmetrics::append_exemplar;
 use crate::reading::Reading;
 use crate::settings::Settings;
+use crate::sources::runtime::RuntimeSample;
 
 /// The exposition format being written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -331,6 +332,39 @@ fn render_sources(r: &Reading, out: &mut String) {
             sample(out, name, "", v);
         }
     }
+    if let Some(rt) = &r.runtime {
+        render_runtime(&rt.now, out);
+    }
+}
+
+/// The `mcp_runtime_*` families of the Tokio runtime watched.
+fn render_runtime(rt: &RuntimeSample, out: &mut String) {
+    for (name, help, v) in [
+        (
+            names::RUNTIME_WORKERS,
+            names::RUNTIME_WORKERS_HELP,
+            rt.workers,
+        ),
+        (
+            names::RUNTIME_ALIVE_TASKS,
+            names::RUNTIME_ALIVE_TASKS_HELP,
+            rt.alive_tasks,
+        ),
+        (
+            names::RUNTIME_GLOBAL_QUEUE_DEPTH,
+            names::RUNTIME_GLOBAL_QUEUE_DEPTH_HELP,
+            rt.global_queue_depth,
+        ),
+    ] {
+        family(out, name, "gauge", help);
+        sample(out, name, "", v as u64);
+    }
+    let busy = names::RUNTIME_BUSY_SECONDS_TOTAL;
+    family(out, busy, "counter", names::RUNTIME_BUSY_SECONDS_TOTAL_HELP);
+    sample(out, busy, "", rt.busy.as_secs_f64());
+    let parks = names::RUNTIME_PARKS_TOTAL;
+    family(out, parks, "counter", names::RUNTIME_PARKS_TOTAL_HELP);
+    sample(out, parks, "", rt.parks);
 }
 
 /// `mcp_alerts`: the engine's pending and firing rules.

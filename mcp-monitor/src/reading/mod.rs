@@ -36,6 +36,7 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
+pub use crate::sources::runtime::{RuntimePoint, RuntimeReading, RuntimeSample};
 pub use calls::{Calls, Requests, Stats};
 
 pub(crate) use aggregate::Agg;
@@ -76,6 +77,7 @@ pub struct Reading {
     pub(crate) caches: Vec<(Arc<str>, usize)>,
     pub(crate) resources: ResourceSample,
     pub(crate) pools: Vec<PoolSample>,
+    pub(crate) runtime: Option<RuntimeReading>,
     pub(crate) alerts: AlertsPart,
     pub(crate) history: (Vec<Point>, Peaks),
     pub(crate) tick_interval: Duration,
@@ -211,6 +213,13 @@ impl Reading {
     /// How long the monitor had been running.
     pub fn uptime(&self) -> Duration {
         self.uptime
+    }
+
+    /// The Tokio runtime the monitor watches (see
+    /// [`Monitor::watch_runtime`](crate::Monitor::watch_runtime)), now and over the
+    /// window; `None` when there is none to watch (absent, not zero).
+    pub fn runtime(&self) -> Option<&RuntimeReading> {
+        self.runtime.as_ref()
     }
 
     /// A cache's `[hits, misses]` since `origin`.

@@ -15,6 +15,7 @@ use crate::reading::Reading;
 use crate::sources::caches::CacheSet;
 use crate::sources::pools::PoolSample;
 use crate::sources::resources::ResourceSample;
+use crate::sources::runtime::RuntimeReading;
 use crate::summary::history::{Peaks, Point};
 use crate::summary::snapshot::{Origin, Snapshot};
 
@@ -64,6 +65,8 @@ pub(crate) struct Sources<'a> {
     pub(crate) exemplars: bool,
     pub(crate) resources: ResourceSample,
     pub(crate) pools: Vec<PoolSample>,
+    /// The Tokio runtime watched, if any.
+    pub(crate) runtime: Option<RuntimeReading>,
     pub(crate) alerts: AlertsPart,
     pub(crate) history: (Vec<Point>, Peaks),
     pub(crate) tick_interval: Duration,
@@ -124,6 +127,7 @@ pub(crate) fn read(s: Sources<'_>) -> Reading {
         window: s.window,
         resources: s.resources,
         pools: s.pools,
+        runtime: s.runtime,
         alerts: s.alerts,
         history: s.history,
         tick_interval: s.tick_interval,

@@ -112,6 +112,18 @@ pub(crate) fn history_document(r: &Reading, s: &Settings, admin: bool) -> serde_
         },
         "points": points,
         "peaks": peaks,
+        "runtime": r.runtime().map(|rt| {
+            rt.samples
+                .iter()
+                .map(|p| {
+                    serde_json::json!({
+                        "t": r.unix_ms - (p.ago_s * 1000.0).round() as i64,
+                        "busy_ratio": p.busy_ratio,
+                        "global_queue_depth": p.global_queue_depth,
+                    })
+                })
+                .collect::<Vec<_>>()
+        }),
     })
 }
 

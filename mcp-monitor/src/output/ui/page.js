@@ -179,7 +179,7 @@
     $("report").hidden = true;
     $("report").textContent = "";
     for (const id of ["alerts-active", "kpis", "meters", "workflows", "tables", "alerts-history",
-      "chart-rate", "chart-errors", "chart-p95", "chart-cpu", "chart-memory", "chart-load"]) $(id).textContent = "";
+      "chart-rate", "chart-errors", "chart-p95", "chart-cpu", "chart-memory", "chart-load", "chart-busy", "chart-queue", "runtime-meters"]) $(id).textContent = "";
     $("instance").textContent = "";
     $("meta").textContent = "";
     $("reset").hidden = true;
@@ -277,6 +277,7 @@
     renderAlerts(report.alerts.active, dashboard.alerts.history);
     renderTraffic(summary, history);
     renderResources(report, summary, history);
+    renderRuntime(report, history);
     renderWorkflows(report, dashboard, summary);
     renderTables();
     renderReport();
@@ -429,6 +430,21 @@
     chart($("chart-cpu"), "CPU", pts, (p) => p.cpu, pct, th.cpu, 0.01);
     chart($("chart-memory"), "Memory", pts, (p) => p.memory, pct, th.memory, 0.01);
     chart($("chart-load"), "Load per core", pts, (p) => p.load_per_core, load, th.system_load, 0.01);
+  }
+
+  // The Tokio runtime: absent (null) when the monitor watches none, never shown as zero.
+  function renderRuntime(report, history) {
+    const rt = report.runtime;
+    $("runtime").hidden = rt == null;
+    if (rt == null) return;
+    $("runtime-sub").textContent = `Tokio, ${rt.flavor.replace("_", "-")}, ${rt.workers} worker${rt.workers === 1 ? "" : "s"}`;
+    $("runtime-meters").replaceChildren(
+      meter("Busy (window)", rt.window.busy_ratio, pct, null, false, `${num(rt.alive_tasks)} tasks alive`),
+      meter("Global queue", rt.global_queue_depth, num, null, false, `deepest over the window ${num(rt.window.max_global_queue_depth)}`),
+    );
+    const pts = history.runtime || [];
+    chart($("chart-busy"), "Workers busy", pts, (p) => p.busy_ratio, pct, null, 0.01);
+    chart($("chart-queue"), "Global queue depth", pts, (p) => p.global_queue_depth, num, null, 1);
   }
 
   function renderWorkflows(report, dashboard, summary) {
