@@ -40,8 +40,4 @@ pub enum Error {
     /// A global `metrics` recorder is already installed (ours or another).
     #[error("a global metrics recorder is already installed; install the monitor once, before any other recorder")]
     AlreadyInstalled,
-    /// The Prometheus exporter behind the application's own `metrics` series refused
-    /// its configuration (the error of `metrics-exporter-prometheus`, kept as the source).
-    #[error("prometheus exporter: {0}")]
-    Exporter(#[from] metrics_exporter_prometheus::BuildError),
 }

@@ -4,6 +4,7 @@
 //! Nothing here imports another folder of the crate.
 
 pub(crate) mod clock;
+pub(crate) mod diagnostic;
 pub(crate) mod error;
 pub(crate) mod exposition;
 pub(crate) mod format;

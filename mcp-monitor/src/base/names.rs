@@ -92,6 +92,12 @@ pub(crate) const PROCESS_CPU_USAGE: &str = "mcp_process_cpu_usage_ratio";
 /// Help of [`PROCESS_CPU_USAGE`].
 pub(crate) const PROCESS_CPU_USAGE_HELP: &str = "CPU used by this process, as a share of one core.";
 
+/// `mcp_metric_overflow_total{metric}`.
+pub(crate) const METRIC_OVERFLOW_TOTAL: &str = "mcp_metric_overflow_total";
+/// Help of [`METRIC_OVERFLOW_TOTAL`].
+pub(crate) const METRIC_OVERFLOW_TOTAL_HELP: &str =
+    "Observations of an application metric recorded into its overflow series (MCP_METRIC_MAX_SERIES).";
+
 /// `mcp_runtime_workers` (no labels): the Tokio runtime's worker threads.
 pub(crate) const RUNTIME_WORKERS: &str = "mcp_runtime_workers";
 /// Help of [`RUNTIME_WORKERS`].

@@ -11,7 +11,7 @@ use crate::alerts::events::SUBSCRIPTION_CAPACITY;
 use crate::alerts::notify::Notifier;
 use crate::base::error::Error;
 use crate::calls::registry::{registry, OpBuckets};
-use crate::facade::{set_global, FacadeExporter, MonitorRecorder};
+use crate::facade::{set_global, FacadeStore, MonitorRecorder};
 use crate::http::store::HttpStore;
 use crate::settings::Settings;
 use crate::sources::caches::CacheSet;
@@ -124,7 +124,11 @@ impl MonitorBuilder {
                 "monitored functions ran before the monitor was configured; their histograms keep the buckets they started with"
             );
         }
-        let (recorder, facade) = FacadeExporter::build(&s.http_buckets)?;
+        let facade = Arc::new(FacadeStore::new(
+            s.metric_max_series,
+            s.http_buckets.bounds(),
+        ));
+        let recorder = MonitorRecorder::new(facade.clone());
         let http = Arc::new(HttpStore::new(s.http_buckets.clone(), s.http_max_series));
         let caches = CacheSet::default();
         let now = Instant::now();
@@ -164,7 +168,7 @@ impl MonitorBuilder {
     ///
     /// # Errors
     ///
-    /// [`Error::Exporter`] or [`Error::InvalidSetting`] if the configuration is refused.
+    /// [`Error::InvalidSetting`] if the configuration is refused.
     pub fn build(self) -> Result<Monitor, Error> {
         Ok(self.parts()?.1)
     }

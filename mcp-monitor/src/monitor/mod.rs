@@ -9,7 +9,7 @@ use tokio::time::Instant;
 use crate::alerts::engine::{Alert, AlertEngine};
 use crate::alerts::events::{AlertEvent, AlertSubscription};
 use crate::alerts::notify::Notifier;
-use crate::facade::FacadeExporter;
+use crate::facade::FacadeStore;
 use crate::http::layer::HttpMetricsLayer;
 use crate::http::store::HttpStore;
 use crate::reading::{AlertsPart, Reading, Sources};
@@ -64,7 +64,7 @@ pub(crate) struct Inner {
     pub(crate) http: Arc<HttpStore>,
     pub(crate) caches: CacheSet,
     pools: PoolSet,
-    facade: FacadeExporter,
+    facade: Arc<FacadeStore>,
     summary: Mutex<Summary>,
     alerts: Mutex<AlertEngine>,
     samples: Mutex<(ResourceSample, Vec<PoolSample>)>,
@@ -141,6 +141,14 @@ impl Monitor {
         self.inner
             .runtime
             .mark(Instant::now(), self.inner.settings.metrics_window);
+    }
+
+    /// A `metrics` recorder that records into this monitor, for
+    /// `metrics::with_local_recorder` (tests, or a monitor that is not the global
+    /// recorder): what the application records through it appears in
+    /// [`Reading::metrics`] and on `/metrics`, behind the same cardinality firewall.
+    pub fn recorder(&self) -> impl metrics::Recorder + Send + Sync + 'static {
+        crate::facade::MonitorRecorder::new(self.inner.facade.clone())
     }
 
     /// Watches `handle`'s Tokio runtime for `mcp_runtime_*`, the reading, the JSON
@@ -243,6 +251,7 @@ impl Monitor {
             .inner
             .runtime
             .read(current.at, self.inner.settings.metrics_window);
+        let metrics = self.inner.facade.read();
         Reading::take(Sources {
             started: self.inner.started,
             current,
@@ -254,6 +263,7 @@ impl Monitor {
             resources,
             pools,
             runtime,
+            metrics,
             alerts,
             history,
             tick_interval,
@@ -268,13 +278,6 @@ impl Monitor {
         let point = interval.point();
         let current = Arc::unwrap_or_clone(interval.current);
         self.lock_summary().tick(current, at, point);
-        self.inner.facade.run_upkeep();
-    }
-
-    /// Runs the facade exporter's upkeep (histogram upkeep of the application's own
-    /// metrics), as every render does.
-    pub(crate) fn facade(&self) -> &FacadeExporter {
-        &self.inner.facade
     }
 
     /// Evaluates every alert rule now (the evaluation task does this every

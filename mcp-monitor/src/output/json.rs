@@ -5,7 +5,7 @@ use serde::Serialize;
 use crate::alerts::engine::Alert;
 use crate::base::format::{hit_ratio, latency, percent, uptime};
 use crate::base::names::OpKind;
-use crate::reading::{Agg, OpPart, Reading, Stats};
+use crate::reading::{Agg, MetricValue, OpPart, Reading, Stats};
 use crate::settings::Settings;
 
 #[derive(Debug, Serialize)]
@@ -34,6 +34,54 @@ struct CacheEntry {
     misses: u64,
     hit_ratio: Option<f64>,
     window_hit_ratio: Option<f64>,
+}
+
+/// The application's own `metrics` series: every name with its label sets; counters
+/// and gauges with their value, histograms with count, sum, mean and quantiles
+/// (interpolated in their bucket: the error is at most the bucket's width, and `null`
+/// above the largest bound).
+fn metrics_document(r: &Reading) -> serde_json::Value {
+    let families: Vec<_> = r
+        .metrics()
+        .iter()
+        .map(|f| {
+            let series: Vec<_> = f
+                .series
+                .iter()
+                .map(|s| {
+                    let labels: serde_json::Map<_, _> = s
+                        .labels
+                        .iter()
+                        .map(|(k, v)| (k.clone(), v.clone().into()))
+                        .collect();
+                    match &s.value {
+                        MetricValue::Counter(v) => {
+                            serde_json::json!({"labels": labels, "value": v})
+                        }
+                        MetricValue::Gauge(v) => serde_json::json!({"labels": labels, "value": v}),
+                        MetricValue::Histogram(h) => serde_json::json!({
+                            "labels": labels,
+                            "count": h.count(),
+                            "sum": h.sum,
+                            "mean": h.mean(),
+                            "p50": h.quantile(0.5),
+                            "p95": h.quantile(0.95),
+                            "p99": h.quantile(0.99),
+                        }),
+                    }
+                })
+                .collect();
+            serde_json::json!({
+                "name": f.name,
+                "kind": f.kind.as_str(),
+                "help": f.help,
+                "label_sets": f.label_sets,
+                "overflowed": f.overflowed,
+                "series": series,
+            })
+        })
+        .collect();
+    families.into()
 }
 
 /// The Tokio runtime watched, or `null` when there is none (absent, not zero).
@@ -141,6 +189,7 @@ pub(crate) fn summary_document(r: &Reading) -> serde_json::Value {
         "active_workflows": active,
         "caches": caches,
         "runtime": runtime_document(r),
+        "metrics": metrics_document(r),
     })
 }
 
@@ -188,6 +237,7 @@ pub(crate) fn report_document(r: &Reading, s: &Settings) -> serde_json::Value {
             "cache_hit_ratio": r.cache_hit_ratio(reset),
         },
         "runtime": runtime_document(r),
+        "metrics": metrics_document(r),
         "alerts": {
             "active_count": r.alerts.active.len(),
             "active": r.alerts.active,

@@ -19,6 +19,7 @@ use crate::calls::outcome::Status;
 use crate::monitor::Monitor;
 use crate::output::openmetrics::append_exemplar;
 use crate::reading::Reading;
+use crate::reading::{HistogramValue, MetricFamily, MetricValue};
 use crate::settings::Settings;
 use crate::sources::runtime::RuntimeSample;
 
@@ -38,8 +39,6 @@ impl Monitor {
         let reading = self.read();
         let mut out = String::with_capacity(size_hint(&reading));
         render(&reading, self.settings(), Format::Text, &mut out);
-        self.facade().run_upkeep();
-        self.facade().render_into(&mut out);
         out
     }
 
@@ -53,8 +52,6 @@ impl Monitor {
         let reading = self.read_with(true, |s, at| s.window_start(at));
         let mut text = String::with_capacity(size_hint(&reading));
         render(&reading, self.settings(), Format::OpenMetrics, &mut text);
-        self.facade().run_upkeep();
-        self.facade().render_into(&mut text);
         let mut out = String::with_capacity(text.len() + 1024);
         crate::output::openmetrics::from_text(&text, &mut out);
         out
@@ -124,6 +121,93 @@ pub(crate) fn render(r: &Reading, s: &Settings, format: Format, out: &mut String
     if let Some(n) = &r.alerts.notifier {
         render_notifier(n, out);
     }
+    render_app_metrics(&r.metrics, out);
+}
+
+/// A metric or label name with every character the text format does not allow
+/// replaced by `_` (and a leading digit prefixed with `_`); `colons` allows `:`, as
+/// metric names do and label names do not.
+fn sanitized(name: &str, colons: bool) -> std::borrow::Cow<'_, str> {
+    let ok = |i: usize, c: char| {
+        c.is_ascii_alphabetic() || c == '_' || (colons && c == ':') || (i > 0 && c.is_ascii_digit())
+    };
+    if !name.is_empty() && name.chars().enumerate().all(|(i, c)| ok(i, c)) {
+        return name.into();
+    }
+    let mut out = String::with_capacity(name.len() + 1);
+    for (i, c) in name.chars().enumerate() {
+        if i == 0 && c.is_ascii_digit() {
+            out.push('_');
+            out.push(c);
+        } else {
+            out.push(if ok(i, c) { c } else { '_' });
+        }
+    }
+    if out.is_empty() {
+        out.push('_');
+    }
+    out.into()
+}
+
+/// The application's own `metrics` series, and `mcp_metric_overflow_total`.
+fn render_app_metrics(metrics: &[MetricFamily], out: &mut String) {
+    for f in metrics {
+        let name = sanitized(&f.name, true);
+        family(
+            out,
+            &name,
+            f.kind.as_str(),
+            f.help.as_deref().unwrap_or(&name),
+        );
+        for s in &f.series {
+            let pairs: Vec<(std::borrow::Cow<'_, str>, &str)> = s
+                .labels
+                .iter()
+                .map(|(k, v)| (sanitized(k, false), v.as_str()))
+                .collect();
+            let pairs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (&**k, *v)).collect();
+            let labels = label_pairs(&pairs);
+            match &s.value {
+                MetricValue::Counter(v) => sample(out, &name, &labels, *v),
+                MetricValue::Gauge(v) => sample(out, &name, &labels, *v),
+                MetricValue::Histogram(h) => write_app_histogram(out, &name, &labels, h),
+            }
+        }
+    }
+    if metrics.is_empty() {
+        return;
+    }
+    family(
+        out,
+        names::METRIC_OVERFLOW_TOTAL,
+        "counter",
+        names::METRIC_OVERFLOW_TOTAL_HELP,
+    );
+    for f in metrics {
+        let labels = label_pairs(&[("metric", &f.name)]);
+        sample(out, names::METRIC_OVERFLOW_TOTAL, &labels, f.overflowed);
+    }
+}
+
+/// A histogram of the application's: cumulative buckets, sum and count.
+fn write_app_histogram(out: &mut String, name: &str, labels: &str, h: &HistogramValue) {
+    let bucket = format!("{name}_bucket");
+    let mut cumulative = 0u64;
+    for (i, c) in h.counts.iter().enumerate() {
+        cumulative += c;
+        let le = h.bounds.get(i).map_or_else(
+            || "+Inf".to_owned(),
+            |b| crate::base::format::format_float(*b),
+        );
+        let pairs = if labels.is_empty() {
+            format!("le=\"{le}\"")
+        } else {
+            format!("{labels},le=\"{le}\"")
+        };
+        sample(out, &bucket, &pairs, cumulative);
+    }
+    sample(out, &format!("{name}_sum"), labels, h.sum);
+    sample(out, &format!("{name}_count"), labels, cumulative);
 }
 
 /// The macro families and the active-workflow gauges.

@@ -36,6 +36,9 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
+pub use crate::facade::store::{
+    HistogramValue, MetricFamily, MetricKind, MetricSeries, MetricValue, OVERFLOW_VALUE,
+};
 pub use crate::sources::runtime::{RuntimePoint, RuntimeReading, RuntimeSample};
 pub use calls::{Calls, Requests, Stats};
 
@@ -78,6 +81,7 @@ pub struct Reading {
     pub(crate) resources: ResourceSample,
     pub(crate) pools: Vec<PoolSample>,
     pub(crate) runtime: Option<RuntimeReading>,
+    pub(crate) metrics: Vec<MetricFamily>,
     pub(crate) alerts: AlertsPart,
     pub(crate) history: (Vec<Point>, Peaks),
     pub(crate) tick_interval: Duration,
@@ -220,6 +224,57 @@ impl Reading {
     /// window; `None` when there is none to watch (absent, not zero).
     pub fn runtime(&self) -> Option<&RuntimeReading> {
         self.runtime.as_ref()
+    }
+
+    /// The application's own series, recorded through the `metrics` facade
+    /// (`metrics::counter!` and friends) while the monitor is the global recorder:
+    /// every name, sorted, with its label sets. Values count from the start of the
+    /// process.
+    pub fn metrics(&self) -> &[MetricFamily] {
+        &self.metrics
+    }
+
+    /// The application metric `name` with exactly the labels `labels` (in any order).
+    fn metric(&self, name: &str, labels: &[(&str, &str)]) -> Option<&MetricValue> {
+        self.metrics
+            .iter()
+            .find(|f| f.name == name)?
+            .series
+            .iter()
+            .find(|s| s.has_labels(labels))
+            .map(|s| &s.value)
+    }
+
+    /// The application counter `name{labels}`, if recorded.
+    ///
+    /// ```
+    /// let monitor = mcp_monitor::Monitor::builder().build().unwrap();
+    /// metrics::with_local_recorder(&monitor.recorder(), || {
+    ///     metrics::counter!("logins_total", "method" => "sso").increment(2);
+    /// });
+    /// assert_eq!(monitor.read().counter("logins_total", &[("method", "sso")]), Some(2));
+    /// ```
+    pub fn counter(&self, name: &str, labels: &[(&str, &str)]) -> Option<u64> {
+        match self.metric(name, labels)? {
+            MetricValue::Counter(v) => Some(*v),
+            _ => None,
+        }
+    }
+
+    /// The application gauge `name{labels}`, if recorded.
+    pub fn gauge(&self, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
+        match self.metric(name, labels)? {
+            MetricValue::Gauge(v) => Some(*v),
+            _ => None,
+        }
+    }
+
+    /// The application histogram `name{labels}`, if recorded.
+    pub fn histogram(&self, name: &str, labels: &[(&str, &str)]) -> Option<&HistogramValue> {
+        match self.metric(name, labels)? {
+            MetricValue::Histogram(h) => Some(h),
+            _ => None,
+        }
     }
 
     /// A cache's `[hits, misses]` since `origin`.

@@ -10,6 +10,7 @@ use crate::alerts::notify::NotifierCounts;
 use crate::base::histogram::{Buckets, Exemplar};
 use crate::base::names::OpKind;
 use crate::calls::registry::{registry, OpSeries};
+use crate::facade::store::MetricFamily;
 use crate::http::store::HttpStore;
 use crate::reading::Reading;
 use crate::sources::caches::CacheSet;
@@ -67,6 +68,8 @@ pub(crate) struct Sources<'a> {
     pub(crate) pools: Vec<PoolSample>,
     /// The Tokio runtime watched, if any.
     pub(crate) runtime: Option<RuntimeReading>,
+    /// The application's own `metrics` series.
+    pub(crate) metrics: Vec<MetricFamily>,
     pub(crate) alerts: AlertsPart,
     pub(crate) history: (Vec<Point>, Peaks),
     pub(crate) tick_interval: Duration,
@@ -128,6 +131,7 @@ pub(crate) fn read(s: Sources<'_>) -> Reading {
         resources: s.resources,
         pools: s.pools,
         runtime: s.runtime,
+        metrics: s.metrics,
         alerts: s.alerts,
         history: s.history,
         tick_interval: s.tick_interval,

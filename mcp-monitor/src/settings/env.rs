@@ -168,6 +168,9 @@ impl Settings {
         if let Some((n, v)) = get("MCP_HTTP_MAX_SERIES") {
             s.http_max_series = parse_count(&v).map_err(|r| invalid(n, &v, r))?;
         }
+        if let Some((n, v)) = get("MCP_METRIC_MAX_SERIES") {
+            s.metric_max_series = parse_count(&v).map_err(|r| invalid(n, &v, r))?;
+        }
         for (name, file_name, field) in [
             (
                 "MCP_ADMIN_TOKEN",

@@ -102,6 +102,7 @@ impl Settings {
         for (variable, n) in [
             ("MCP_ALERT_HISTORY_LIMIT", self.alert_history_limit),
             ("MCP_HTTP_MAX_SERIES", self.http_max_series),
+            ("MCP_METRIC_MAX_SERIES", self.metric_max_series),
         ] {
             if n == 0 {
                 return Err(invalid(

@@ -84,6 +84,10 @@ pub struct Settings {
     /// `MCP_HTTP_MAX_SERIES`: most HTTP label sets kept; later ones are counted under
     /// `path="overflow"`. Default 10 000.
     pub http_max_series: usize,
+    /// `MCP_METRIC_MAX_SERIES`: most label sets per metric name of the application's
+    /// own `metrics` series; later ones are recorded into one series whose label values
+    /// are all `overflow`. Default 1 000.
+    pub metric_max_series: usize,
     /// `MCP_ALERTMANAGER_URL`: Alertmanager base URLs (comma-separated in the variable);
     /// firing and resolved alerts are pushed to `POST <url>/api/v2/alerts` of each.
     /// Empty (unset): no push.
@@ -136,6 +140,7 @@ impl Default for Settings {
             db_buckets: Buckets::db_default(),
             workflow_buckets: Buckets::workflow_default(),
             http_max_series: 10_000,
+            metric_max_series: 1_000,
             alertmanager_urls: Vec::new(),
             alert_resend_delay: Duration::from_secs(60),
             instance: default_instance(),

@@ -278,6 +278,7 @@
     renderTraffic(summary, history);
     renderResources(report, summary, history);
     renderRuntime(report, history);
+    renderAppMetrics(summary);
     renderWorkflows(report, dashboard, summary);
     renderTables();
     renderReport();
@@ -445,6 +446,40 @@
     const pts = history.runtime || [];
     chart($("chart-busy"), "Workers busy", pts, (p) => p.busy_ratio, pct, null, 0.01);
     chart($("chart-queue"), "Global queue depth", pts, (p) => p.global_queue_depth, num, null, 1);
+  }
+
+  // The application's own `metrics` series (counters, gauges, histograms), one row a
+  // label set; a name past MCP_METRIC_MAX_SERIES says how much went to its overflow.
+  function renderAppMetrics(summary) {
+    const fams = summary.metrics || [];
+    $("app-metrics").hidden = fams.length === 0;
+    if (!fams.length) return;
+    const sets = fams.reduce((n, f) => n + f.series.length, 0);
+    $("app-sub").textContent = `${fams.length} name${fams.length === 1 ? "" : "s"}, ${num(sets)} label set${sets === 1 ? "" : "s"}, since start`;
+    const val = (v) => (v == null ? dash : Number.isInteger(v) ? num(v) : String(Number(v.toPrecision(4))));
+    const labels = (l) => Object.entries(l).map(([k, v]) => `${k}=${v}`).join(", ") || dash;
+    const value = (s, kind) => kind === "histogram"
+      ? `${num(s.count)} obs. \u00b7 mean ${val(s.mean)} \u00b7 p95 ${s.p95 == null ? (s.count ? "above the last bucket" : dash) : val(s.p95)}`
+      : val(s.value);
+    const table = el("table", { class: "stats", "data-table": "metrics" },
+      el("thead", {}, el("tr", {}, ...["Metric", "Kind", "Labels", "Value"].map((h) => el("th", { scope: "col", text: h })))));
+    const body = el("tbody");
+    for (const f of fams) {
+      for (const s of f.series) {
+        body.append(el("tr", {},
+          el("td", { text: f.name, title: f.help || "" }),
+          el("td", { text: f.kind }),
+          el("td", { text: labels(s.labels) }),
+          el("td", { class: "num", text: value(s, f.kind) })));
+      }
+      if (f.overflowed > 0) {
+        body.append(el("tr", {}, el("td", { text: f.name }), el("td", { class: "bad", text: "overflow" }),
+          el("td", { text: `more than ${num(f.label_sets)} label sets` }),
+          el("td", { class: "num", text: `${num(f.overflowed)} observations in the overflow series` })));
+      }
+    }
+    table.append(body);
+    $("app-table").replaceChildren(table);
   }
 
   function renderWorkflows(report, dashboard, summary) {
