@@ -313,3 +313,156 @@ async fn concurrent_requests_share_the_pool_without_errors() {
     );
     assert_eq!(m.value("mcp_http_requests_in_flight", &[]), 0.0);
 }
+
+/// `pprof`'s own `profile.proto`, from the `pprof` crate's sources in Cargo's
+/// registry (the crate the `profiling` feature uses), for the decoder.
+fn pprof_proto() -> std::path::PathBuf {
+    let home = std::env::var_os("CARGO_HOME").map_or_else(
+        || std::path::PathBuf::from(std::env::var_os("HOME").expect("HOME")).join(".cargo"),
+        std::path::PathBuf::from,
+    );
+    let registry = home.join("registry/src");
+    std::fs::read_dir(&registry)
+        .expect("Cargo's registry sources")
+        .flatten()
+        .flat_map(|index| {
+            std::fs::read_dir(index.path())
+                .into_iter()
+                .flatten()
+                .flatten()
+        })
+        .filter(|c| c.file_name().to_string_lossy().starts_with("pprof-0."))
+        .map(|c| c.path().join("proto/profile.proto"))
+        .find(|p| p.is_file())
+        .expect("pprof's profile.proto in Cargo's registry")
+}
+
+/// A CPU profile while `GET /reports/digest` keeps a worker busy: admin token only, one
+/// at a time (409), decoded by Python's `protobuf` with pprof's `profile.proto`, and
+/// naming the demo's hot function; the flame graph is an SVG naming it too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cpu_profile_names_the_hot_function() {
+    let Some(python) = common::external_tool("python3") else {
+        return;
+    };
+    let s = start(Monitor::builder().with_admin_token("admin-secret")).await;
+    let get = |path: &str, token: Option<&str>| {
+        let mut req = s.client.get(s.url(path));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        req.send()
+    };
+    assert_eq!(
+        get("/debug/pprof/profile?seconds=1", None)
+            .await
+            .unwrap()
+            .status(),
+        401
+    );
+    assert_eq!(
+        get("/debug/pprof/profile?seconds=1", Some("wrong"))
+            .await
+            .unwrap()
+            .status(),
+        401
+    );
+    assert_eq!(
+        get("/debug/pprof/profile?seconds=x", Some("admin-secret"))
+            .await
+            .unwrap()
+            .status(),
+        400
+    );
+
+    // CPU load on the demo's hot function while the profile runs.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let load = {
+        let (client, url, stop) = (
+            s.client.clone(),
+            s.url("/reports/digest?ms=50"),
+            stop.clone(),
+        );
+        tokio::spawn(async move {
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let res = client.get(&url).send().await.unwrap();
+                assert_eq!(res.status(), 200);
+            }
+        })
+    };
+    let profile = tokio::spawn(get("/debug/pprof/profile?seconds=4", Some("admin-secret")));
+    // While it runs, a second one is refused (409 comes before the parameters are
+    // checked: until the first one starts, this probe is a 400 that takes no slot).
+    loop {
+        let res = get("/debug/pprof/flamegraph?seconds=0", Some("admin-secret"))
+            .await
+            .unwrap();
+        if res.status() == 409 {
+            break;
+        }
+        assert_eq!(res.status(), 400, "before the first one started");
+        assert!(
+            !profile.is_finished(),
+            "never saw a 409 while a profile ran"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    let res = profile.await.unwrap().unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["x-profile-seconds"], "4");
+    let body = res.bytes().await.unwrap();
+    assert_eq!(&body[..2], &[0x1f, 0x8b], "gzipped");
+    let file = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(file.path(), &body).unwrap();
+    let decoded = std::process::Command::new(python)
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/support/pprof_decode.py"
+        ))
+        .arg(pprof_proto())
+        .arg(file.path())
+        .output()
+        .expect("run the decoder");
+    assert!(
+        decoded.status.success(),
+        "{}",
+        String::from_utf8_lossy(&decoded.stderr)
+    );
+    let decoded: Value = serde_json::from_slice(&decoded.stdout).unwrap();
+    assert!(decoded["samples"].as_u64().unwrap() > 0, "{decoded}");
+    let functions = decoded["functions"].as_array().unwrap();
+    assert!(
+        functions
+            .iter()
+            .any(|f| f.as_str().unwrap().contains("digest_spin")),
+        "the hot function is named: {decoded}"
+    );
+
+    let svg = get("/debug/pprof/flamegraph?seconds=2", Some("admin-secret"))
+        .await
+        .unwrap();
+    assert_eq!(svg.status(), 200);
+    assert_eq!(svg.headers()["content-type"], "image/svg+xml");
+    let svg = svg.text().await.unwrap();
+    assert!(
+        svg.starts_with("<?xml") && svg.contains("<svg"),
+        "{}",
+        &svg[..200.min(svg.len())]
+    );
+    assert!(
+        svg.contains("digest_spin"),
+        "the flame graph names the hot function"
+    );
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    load.await.unwrap();
+
+    // Without an admin token nobody may profile.
+    let open = start(Monitor::builder()).await;
+    let res = open
+        .client
+        .get(open.url("/debug/pprof/profile?seconds=1"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+}

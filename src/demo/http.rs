@@ -4,8 +4,8 @@
 
 use std::sync::Arc;
 
-use axum::extract::rejection::{JsonRejection, PathRejection};
-use axum::extract::{FromRequest, FromRequestParts, Request, State};
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::extract::{FromRequest, FromRequestParts, Query, Request, State};
 use axum::http::request::Parts;
 use axum::http::{header, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
@@ -216,6 +216,7 @@ async fn create_user(
 ) -> Result<Response, ApiError> {
     let new = body.validate()?;
     let user = s.users.create_user(&new).await?;
+    metrics::counter!("demo_users_created_total").increment(1);
     let location = format!("/users/{}", user.id);
     Ok((
         StatusCode::CREATED,
@@ -230,6 +231,56 @@ async fn data_processing(
     ApiJson(body): ApiJson<WorkflowRequest>,
 ) -> Result<Json<ProcessingReport>, ApiError> {
     Ok(Json(s.workflows.data_processing(body.records).await?))
+}
+
+/// The query of `GET /reports/digest`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct DigestQuery {
+    /// How long to compute, in milliseconds (at most [`DIGEST_MAX_MS`]).
+    pub ms: u64,
+}
+
+/// The longest `GET /reports/digest` computes.
+pub const DIGEST_MAX_MS: u64 = 1_000;
+
+/// `GET /reports/digest?ms=N`: a checksum computed for `N` ms on the executor's own
+/// thread. It holds its worker on purpose: the demo's example of a handler that blocks
+/// the executor (a long poll for `mcp_long_polls_total`, busy time for
+/// `mcp_runtime_busy_seconds_total`, and the hot function of a CPU profile).
+async fn digest(q: Result<Query<DigestQuery>, QueryRejection>) -> Result<Json<Value>, ApiError> {
+    let Query(q) = q.map_err(|r| ApiError::new(r.status(), r.body_text()))?;
+    if q.ms > DIGEST_MAX_MS {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            format!("ms must be at most {DIGEST_MAX_MS}"),
+        ));
+    }
+    let (rounds, digest) = digest_spin(std::time::Duration::from_millis(q.ms));
+    metrics::counter!("demo_digest_rounds_total").increment(rounds);
+    Ok(Json(
+        serde_json::json!({ "rounds": rounds, "digest": format!("{digest:016x}") }),
+    ))
+}
+
+/// Mixes a 64-bit state (SplitMix64) until `length` has passed; the rounds and the
+/// final state. Not inlined, so that a CPU profile names it.
+#[inline(never)]
+pub fn digest_spin(length: std::time::Duration) -> (u64, u64) {
+    let start = std::time::Instant::now();
+    let (mut rounds, mut x) = (0u64, 0x9e37_79b9_7f4a_7c15u64);
+    loop {
+        for _ in 0..1024 {
+            x = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
+            let mut z = x;
+            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+            x = std::hint::black_box(z ^ (z >> 31));
+        }
+        rounds += 1024;
+        if start.elapsed() >= length {
+            return (rounds, x);
+        }
+    }
 }
 
 async fn not_found(method: Method, uri: Uri) -> ApiError {
@@ -252,6 +303,7 @@ pub fn routes(state: AppState) -> Router {
         .route("/users", get(list_users).post(create_user))
         .route("/users/{id}", get(get_user))
         .route("/workflows/data_processing", post(data_processing))
+        .route("/reports/digest", get(digest))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)

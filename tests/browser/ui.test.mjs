@@ -360,3 +360,37 @@ test("with a metrics token the page asks for it, keeps it for the tab only, and 
   assert.deepEqual(problems.filter((p) => !/401|403/.test(p)), [], "only the refusals the test asked for");
   await context.close();
 });
+
+test("as admin, Profile records a CPU profile and shows its flame graph; the runtime and the application's metrics have their sections", async () => {
+  const { context, page, problems, requests } = await open(LOCKED, 1280);
+  await page.waitForSelector("#auth:not([hidden])", { timeout: WAIT });
+  await page.fill("#token", READ_TOKEN);
+  await page.fill("#admin-token", ADMIN_TOKEN);
+  await page.click('#auth-form button[type="submit"]');
+  await drawn(page, 1);
+  await page.waitForSelector("#profile:not([hidden])", { timeout: WAIT });
+  // The demo runs on Tokio and records its own counter through the `metrics` facade.
+  assert.ok(await page.isVisible("#runtime"));
+  assert.match(await page.textContent("#runtime-sub"), /Tokio, multi-thread/);
+  await page.waitForSelector("#app-table td:text-is('demo_users_created_total')", { timeout: WAIT });
+
+  await page.selectOption("#profile-seconds", "5");
+  // A worker kept busy on the demo's hot function meanwhile.
+  const busy = (async () => {
+    const end = Date.now() + 5000;
+    while (Date.now() < end) assert.equal((await fetch(LOCKED + "/reports/digest?ms=50")).status, 200);
+  })();
+  await page.click("#profile-start");
+  await page.waitForFunction(() => /Recording/.test(document.getElementById("profile-status").textContent));
+  await page.waitForFunction(() => /Done|failed/.test(document.getElementById("profile-status").textContent), null, { timeout: WAIT });
+  assert.equal(await page.textContent("#profile-status"), "Done.");
+  await page.waitForFunction(() => {
+    const img = document.querySelector("#flamegraph img[data-flamegraph]");
+    return img && img.complete && img.naturalWidth > 0;
+  }, null, { timeout: WAIT });
+  await busy;
+  await shot(page, "profile");
+  assert.ok(requests.every((u) => !u.includes(READ_TOKEN) && !u.includes(ADMIN_TOKEN)), "a token in a URL");
+  assert.deepEqual(problems.filter((p) => !/401/.test(p)), [], "only the refusals before the tokens were given");
+  await context.close();
+});

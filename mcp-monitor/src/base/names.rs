@@ -229,4 +229,6 @@ pub const ROUTES: &[&str] = &[
     "/api/v1/metrics/ui/page.css",
     "/api/v1/metrics/ui/page.js",
     "/api/v1/metrics/history",
+    "/debug/pprof/profile",
+    "/debug/pprof/flamegraph",
 ];

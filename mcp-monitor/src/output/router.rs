@@ -1,6 +1,6 @@
 //! The monitor's HTTP endpoints, as an axum `Router` to merge into the application's.
 
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -10,6 +10,7 @@ use std::sync::Arc;
 use crate::monitor::Monitor;
 use crate::output::auth::Secret;
 use crate::output::openmetrics::OPENMETRICS_CONTENT_TYPE;
+use crate::output::profile::ProfileFormat;
 
 /// The `Content-Type` of the Prometheus text exposition.
 pub const PROMETHEUS_CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
@@ -97,6 +98,8 @@ pub(crate) fn router(monitor: Monitor) -> Router {
         .route("/metrics/ui/page.js", get(crate::output::ui::js))
         .route("/api/v1/metrics/ui/page.js", get(crate::output::ui::js))
         .route("/api/v1/metrics/history", get(history))
+        .route("/debug/pprof/profile", get(pprof_profile))
+        .route("/debug/pprof/flamegraph", get(pprof_flamegraph))
         // axum still sets `Allow`; the body says what went wrong, like every other
         // refusal here.
         .method_not_allowed_fallback(|| async {
@@ -279,6 +282,55 @@ async fn reset(State(e): EndpointsState, headers: HeaderMap) -> Response {
         "reset_at": crate::base::format::now_rfc3339(),
     }))
     .into_response()
+}
+
+/// The refusal of an admin action (`MCP_ADMIN_TOKEN` unset: refused to everyone).
+fn admin_rejection(e: &Endpoints, headers: &HeaderMap, action: &'static str) -> Option<Response> {
+    let Some(admin) = &e.admin_token else {
+        return Some(Refusal::InsufficientScope(action).response());
+    };
+    rejection(headers, admin, e.metrics_token.as_ref())
+}
+
+/// The `seconds` parameter of the profile routes.
+#[derive(Debug, serde::Deserialize)]
+struct ProfileQuery {
+    seconds: Option<String>,
+}
+
+async fn take_profile(
+    e: &Endpoints,
+    headers: &HeaderMap,
+    query: &ProfileQuery,
+    format: ProfileFormat,
+) -> Response {
+    if let Some(r) = admin_rejection(
+        e,
+        headers,
+        "profiles are disabled: set MCP_ADMIN_TOKEN to enable them",
+    ) {
+        return r;
+    }
+    let max = e.monitor.settings().profile_max_seconds;
+    crate::output::profile::respond(format, query.seconds.as_deref(), max).await
+}
+
+/// `GET /debug/pprof/profile?seconds=N`: a gzipped pprof CPU profile; admin token.
+async fn pprof_profile(
+    State(e): EndpointsState,
+    headers: HeaderMap,
+    Query(q): Query<ProfileQuery>,
+) -> Response {
+    take_profile(&e, &headers, &q, ProfileFormat::Pprof).await
+}
+
+/// `GET /debug/pprof/flamegraph?seconds=N`: an SVG flame graph; admin token.
+async fn pprof_flamegraph(
+    State(e): EndpointsState,
+    headers: HeaderMap,
+    Query(q): Query<ProfileQuery>,
+) -> Response {
+    take_profile(&e, &headers, &q, ProfileFormat::Flamegraph).await
 }
 
 /// `GET /api/v1/metrics/history`. Readable with the metrics token, or with the admin

@@ -168,6 +168,9 @@ impl Settings {
         if let Some((n, v)) = get("MCP_HTTP_MAX_SERIES") {
             s.http_max_series = parse_count(&v).map_err(|r| invalid(n, &v, r))?;
         }
+        if let Some((n, v)) = get("MCP_PROFILE_MAX_SECONDS") {
+            s.profile_max_seconds = parse_count(&v).map_err(|r| invalid(n, &v, r))? as u64;
+        }
         if let Some((n, v)) = get("MCP_METRIC_MAX_SERIES") {
             s.metric_max_series = parse_count(&v).map_err(|r| invalid(n, &v, r))?;
         }

@@ -103,6 +103,10 @@ impl Settings {
             ("MCP_ALERT_HISTORY_LIMIT", self.alert_history_limit),
             ("MCP_HTTP_MAX_SERIES", self.http_max_series),
             ("MCP_METRIC_MAX_SERIES", self.metric_max_series),
+            (
+                "MCP_PROFILE_MAX_SECONDS",
+                usize::try_from(self.profile_max_seconds).unwrap_or(usize::MAX),
+            ),
         ] {
             if n == 0 {
                 return Err(invalid(

@@ -88,6 +88,9 @@ pub struct Settings {
     /// own `metrics` series; later ones are recorded into one series whose label values
     /// are all `overflow`. Default 1 000.
     pub metric_max_series: usize,
+    /// `MCP_PROFILE_MAX_SECONDS`: the longest CPU profile `/debug/pprof/*` records, in
+    /// seconds (a longer request is cut to it). Default 60.
+    pub profile_max_seconds: u64,
     /// `MCP_ALERTMANAGER_URL`: Alertmanager base URLs (comma-separated in the variable);
     /// firing and resolved alerts are pushed to `POST <url>/api/v2/alerts` of each.
     /// Empty (unset): no push.
@@ -141,6 +144,7 @@ impl Default for Settings {
             workflow_buckets: Buckets::workflow_default(),
             http_max_series: 10_000,
             metric_max_series: 1_000,
+            profile_max_seconds: 60,
             alertmanager_urls: Vec::new(),
             alert_resend_delay: Duration::from_secs(60),
             instance: default_instance(),

@@ -101,6 +101,8 @@ pub(crate) fn history_document(r: &Reading, s: &Settings, admin: bool) -> serde_
         "refresh_seconds": REFRESH_SECONDS,
         "admin": admin,
         "reset_enabled": s.admin_token.is_some(),
+        "profiling": crate::output::profile::AVAILABLE && s.admin_token.is_some(),
+        "profile_max_seconds": s.profile_max_seconds,
         "thresholds": {
             "request_latency_seconds": threshold(AlertType::HighRequestLatency),
             "error_rate": threshold(AlertType::HighErrorRate),

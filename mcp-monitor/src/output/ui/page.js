@@ -252,6 +252,38 @@
     refresh();
   });
 
+  // ---- CPU profile (admin token; the `profiling` feature) -------------------------------
+  // The flame graph is fetched with the bearer header and shown as an image from a
+  // data: URL: an SVG shown as an image runs no script, and the page's CSP allows it.
+  let profiling = false;
+  $("profile-form").addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    if (profiling) return;
+    const seconds = $("profile-seconds").value;
+    profiling = true;
+    $("profile-start").disabled = true;
+    $("profile-status").textContent = `Recording for ${seconds}${NB}s\u2026`;
+    try {
+      const res = await fetch(url(`/debug/pprof/flamegraph?seconds=${encodeURIComponent(seconds)}`), {
+        headers: { Authorization: "Bearer " + store.get("admin") }, cache: "no-store", credentials: "omit",
+      });
+      if (!res.ok) throw new Error(`${res.status} ${(await res.json().catch(() => ({}))).error || res.statusText}`);
+      const svgText = await res.text();
+      const bytes = new TextEncoder().encode(svgText);
+      let bin = "";
+      for (let i = 0; i < bytes.length; i += 0x8000) bin += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+      const img = el("img", { alt: `CPU flame graph over ${seconds} seconds: the wider a frame, the more CPU time it and its callees took`, "data-flamegraph": "1" });
+      img.src = "data:image/svg+xml;base64," + btoa(bin);
+      $("flamegraph").replaceChildren(img, el("figcaption", { text: `Recorded ${new Date().toLocaleTimeString()} over ${res.headers.get("x-profile-seconds") || seconds}${NB}s. /debug/pprof/profile gives the same as pprof protobuf.` }));
+      $("profile-status").textContent = "Done.";
+    } catch (e) {
+      $("profile-status").textContent = `Profile failed: ${e.message}`;
+    } finally {
+      profiling = false;
+      $("profile-start").disabled = false;
+    }
+  });
+
   // ---- views ------------------------------------------------------------------------
   function setView(v) {
     view = v;
@@ -273,6 +305,8 @@
     $("instance").textContent = history.instance;
     $("meta").textContent = `v${history.version} \u00b7 up ${span(history.uptime_seconds)} \u00b7 reset ${span(report.since_reset_seconds)} ago \u00b7 window ${span(history.window_seconds)}`;
     $("reset").hidden = !(history.reset_enabled && store.get("admin"));
+    $("profile").hidden = !(history.profiling && store.get("admin"));
+    for (const o of $("profile-seconds").options) o.disabled = Number(o.value) > history.profile_max_seconds;
     $("admin-token").hidden = $("admin-label").hidden = !history.reset_enabled;
     renderAlerts(report.alerts.active, dashboard.alerts.history);
     renderTraffic(summary, history);
