@@ -243,9 +243,8 @@ fn warn_unmatched_success(shared: &Shared, status: u16) {
     if shared.warned_unmatched.swap(true, Relaxed) {
         return;
     }
-    tracing::warn!(
-        target: "mcp_monitor",
-        status,
+    crate::base::diagnostic::diagnostic!(
+        status = status;
         "a request that matched no route was answered {status}, so it is recorded as \
          path=\"{UNMATCHED_PATH}\": axum gives requests served by `Router::nest_service` (or a \
          fallback service) no matched route. Mount the service with \

@@ -16,7 +16,7 @@ use crate::reading::{AlertsPart, Reading, Sources};
 use crate::settings::Settings;
 use crate::sources::caches::{CacheMonitor, CacheSet};
 use crate::sources::pools::{PoolSample, PoolSet, PoolStats};
-use crate::sources::resources::{ResourceSample, ResourceSampler};
+use crate::sources::resources::{ResourceSample, Sampling};
 use crate::summary::snapshot::{Origin, Snapshot};
 use crate::summary::store::SummaryStore;
 use crate::summary::Summary;
@@ -67,7 +67,7 @@ pub(crate) struct Inner {
     summary: Mutex<Summary>,
     alerts: Mutex<AlertEngine>,
     samples: Mutex<(ResourceSample, Vec<PoolSample>)>,
-    sampler: Mutex<Option<ResourceSampler>>,
+    sampler: Mutex<Sampling>,
     excluded: Vec<String>,
     events: tokio::sync::broadcast::Sender<AlertEvent>,
     notifier: Option<Notifier>,
@@ -124,18 +124,27 @@ impl Monitor {
         self.lock_samples().0.clone()
     }
 
-    /// Samples the machine, this process and the registered pools now.
+    /// Samples the machine, this process and the registered pools now. With
+    /// [`without_resource_sampling`](crate::MonitorBuilder::without_resource_sampling),
+    /// only the pools: the resources stay what
+    /// [`observe_resources`](Self::observe_resources) fed; with
+    /// [`with_resource_source`](crate::MonitorBuilder::with_resource_source), the
+    /// resources are what the source gives.
     pub fn sample_resources(&self) {
-        let sample = {
-            let mut sampler = self
-                .inner
-                .sampler
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner);
-            sampler.get_or_insert_with(ResourceSampler::new).sample()
-        };
+        let sample = self.lock_sampler().sample();
         let pools = self.inner.pools.sample();
-        *self.lock_samples() = (sample, pools);
+        let mut samples = self.lock_samples();
+        if let Some(sample) = sample {
+            samples.0 = sample;
+        }
+        samples.1 = pools;
+    }
+
+    fn lock_sampler(&self) -> std::sync::MutexGuard<'_, Sampling> {
+        self.inner
+            .sampler
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 
     fn lock_samples(&self) -> std::sync::MutexGuard<'_, (ResourceSample, Vec<PoolSample>)> {
