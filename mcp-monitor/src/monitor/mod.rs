@@ -253,6 +253,18 @@ impl Monitor {
         self.inner.facade.run_upkeep();
     }
 
+    /// Notes a scrape of `/metrics`, for the diagnostic of a layer that sees no
+    /// request ([`LayerWatch`](crate::http::layer::LayerWatch)).
+    pub(crate) fn note_scrape(&self) {
+        self.inner.http.watch.scraped();
+    }
+
+    /// Counts a refused token check of a request to the route `path`
+    /// (`mcp_http_auth_failures_total{path,reason}`).
+    pub(crate) fn note_auth_failure(&self, path: &str, reason: &'static str) {
+        self.inner.http.auth_failures.add(path, reason);
+    }
+
     /// Runs the facade exporter's upkeep (histogram upkeep of the application's own
     /// metrics), as every render does.
     pub(crate) fn facade(&self) -> &FacadeExporter {
