@@ -220,3 +220,116 @@ async fn the_scheme_is_case_insensitive_and_a_read_token_cannot_reset() {
         .unwrap();
     assert_eq!(res.status(), 200);
 }
+
+/// Finding 7: refused token checks are counted, by route and reason, on `/metrics` and
+/// in the page's history document (token guessing is visible to the monitor itself).
+#[tokio::test]
+async fn refused_token_checks_are_counted_by_route_and_reason() {
+    let s = start(
+        Monitor::builder()
+            .with_admin_token("admin-secret")
+            .with_metrics_token("read-secret"),
+    )
+    .await;
+    let send = |method: reqwest::Method, path: &str, auth: Option<&str>| {
+        let mut req = s.client.request(method, s.url(path));
+        if let Some(a) = auth {
+            req = req.header("authorization", a);
+        }
+        req.send()
+    };
+    let get = reqwest::Method::GET;
+    let post = reqwest::Method::POST;
+    for _ in 0..3 {
+        assert_eq!(
+            send(get.clone(), "/metrics", Some("Bearer guess"))
+                .await
+                .unwrap()
+                .status(),
+            401
+        );
+    }
+    assert_eq!(
+        send(get.clone(), "/metrics/summary", None)
+            .await
+            .unwrap()
+            .status(),
+        401
+    );
+    assert_eq!(
+        send(get.clone(), "/metrics", Some("Bearer a b"))
+            .await
+            .unwrap()
+            .status(),
+        400
+    );
+    assert_eq!(
+        send(
+            post.clone(),
+            "/api/v1/metrics/reset",
+            Some("Bearer read-secret")
+        )
+        .await
+        .unwrap()
+        .status(),
+        403
+    );
+    // Accepted checks are not counted.
+    assert_eq!(
+        send(get.clone(), "/metrics", Some("Bearer read-secret"))
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+
+    let res = send(get.clone(), "/metrics", Some("Bearer read-secret"))
+        .await
+        .unwrap();
+    let text = res.text().await.unwrap();
+    let count = |labels: &str| {
+        let line = format!("mcp_http_auth_failures_total{{{labels}}} ");
+        text.lines()
+            .find_map(|l| l.strip_prefix(&line))
+            .and_then(|v| v.trim().parse::<f64>().ok())
+    };
+    assert!(
+        text.contains("# TYPE mcp_http_auth_failures_total counter"),
+        "{text}"
+    );
+    assert_eq!(
+        count(r#"path="/metrics",reason="invalid""#),
+        Some(3.0),
+        "{text}"
+    );
+    assert_eq!(
+        count(r#"path="/metrics/summary",reason="missing""#),
+        Some(1.0)
+    );
+    assert_eq!(count(r#"path="/metrics",reason="malformed""#), Some(1.0));
+    assert_eq!(
+        count(r#"path="/api/v1/metrics/reset",reason="insufficient_scope""#),
+        Some(1.0)
+    );
+    // (The test server's readiness probe may add a `missing` on /metrics.)
+    let in_text: f64 = text
+        .lines()
+        .filter(|l| l.starts_with("mcp_http_auth_failures_total{"))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum();
+
+    // The page reads them from its history document.
+    let history: serde_json::Value =
+        send(get, "/api/v1/metrics/history", Some("Bearer read-secret"))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+    let failures = history["auth_failures"].as_array().expect("auth_failures");
+    let total: u64 = failures.iter().map(|f| f["count"].as_u64().unwrap()).sum();
+    assert_eq!(total as f64, in_text, "{failures:#?}");
+    assert!(failures
+        .iter()
+        .any(|f| f["path"] == "/metrics" && f["reason"] == "invalid" && f["count"] == 3));
+}

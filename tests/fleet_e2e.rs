@@ -14,8 +14,8 @@
 //!   panels read 0 (not "No data") on a fleet that served no 5xx, and the instance
 //!   health panel shows both instances up.
 //!
-//! The CPU use is fed to each instance (`Monitor::observe_resources`, sampling every
-//! hour) so that the test does not depend on the machine's load.
+//! The CPU use is fed to each instance (`Monitor::observe_resources`, with the
+//! machine never sampled) so that the test does not depend on the machine's load.
 //!
 //! Needs `prometheus` and `prometheus-alertmanager` (which `.ci/run` installs): under
 //! CI their absence fails the test; elsewhere it is skipped with a notice.
@@ -38,26 +38,20 @@ fn set_cpu(s: &TestServer, cpu: f64) {
 }
 
 async fn instance(name: &'static str, cpu_threshold: f64, am: String) -> TestServer {
-    let s = start(Monitor::builder().configure(move |s| {
-        s.cpu_threshold = cpu_threshold;
-        s.instance = name.into();
-        s.alertmanager_urls = vec![am];
-        s.alert_resend_delay = Duration::from_secs(1);
-        s.alert_evaluation_interval = Duration::from_millis(200);
-        s.alert_for = Duration::ZERO;
-        s.resource_interval = Duration::from_secs(3600);
-        // Only CPU can alert: this machine's memory and load are what they are.
-        s.memory_threshold = 1.0;
-        s.system_load_threshold = 1e9;
-    }))
-    .await;
-    // The sampling task samples at start and again 200 ms later (the first sample with
-    // a CPU figure); after that, with an hour's interval, the test's samples stay.
-    eventually("the first CPU sample", || async {
-        s.monitor.resources().cpu.map(|_| ())
-    })
-    .await;
-    s
+    // The machine is never sampled: the CPU figure is the test's alone.
+    start(
+        Monitor::builder()
+            .without_resource_sampling()
+            .configure(move |s| {
+                s.cpu_threshold = cpu_threshold;
+                s.instance = name.into();
+                s.alertmanager_urls = vec![am];
+                s.alert_resend_delay = Duration::from_secs(1);
+                s.alert_evaluation_interval = Duration::from_millis(200);
+                s.alert_for = Duration::ZERO;
+            }),
+    )
+    .await
 }
 
 /// `HIGH_CPU_USAGE` alerts in Alertmanager as (instance, severity, job, state).

@@ -51,3 +51,44 @@ async fn background_tasks_evaluate_and_the_retention_reset_clears_everything() {
         Some(25.0)
     );
 }
+
+/// The sampling task leaves a monitor built `without_resource_sampling` alone (the
+/// test's CPU figure stays, memory is never read) and takes the samples of a
+/// `with_resource_source` from it: what makes alert tests independent of the machine.
+#[tokio::test(start_paused = true)]
+async fn the_resource_sampler_can_be_turned_off_or_fed_by_the_application() {
+    use mcp_monitor::{Monitor, ResourceSample};
+    let every_second = |s: &mut mcp_monitor::Settings| s.resource_interval = Duration::from_secs(1);
+    let off = Monitor::builder()
+        .without_resource_sampling()
+        .configure(every_second)
+        .build()
+        .unwrap();
+    off.spawn_tasks();
+    let fed = ResourceSample {
+        cpu: Some(0.99),
+        ..ResourceSample::default()
+    };
+    off.observe_resources(fed.clone());
+    tokio::time::sleep(Duration::from_millis(5500)).await;
+    assert_eq!(off.resources(), fed, "the sampler replaced the fed sample");
+
+    let source = Monitor::builder()
+        .with_resource_source(|| ResourceSample {
+            memory: Some(0.5),
+            ..ResourceSample::default()
+        })
+        .configure(every_second)
+        .build()
+        .unwrap();
+    source.spawn_tasks();
+    source.observe_resources(fed);
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(
+        source.resources(),
+        ResourceSample {
+            memory: Some(0.5),
+            ..ResourceSample::default()
+        }
+    );
+}

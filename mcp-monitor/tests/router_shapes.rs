@@ -173,3 +173,48 @@ async fn a_timeout_inside_the_layer_is_recorded_as_the_408_the_client_saw() {
     assert_eq!(requests(&m, "GET", "/slow", "499"), 1.0);
     assert_eq!(requests(&m, "GET", "/slow", "408"), 0.0);
 }
+
+/// Finding 2: the newcomer's double merge is an error that names `instrument`, not only
+/// axum's "overlapping method route".
+#[test]
+#[should_panic(expected = "Monitor::instrument merges the monitor's router itself")]
+fn merging_the_monitor_router_before_instrument_names_instrument() {
+    let m = Monitor::builder().build().unwrap();
+    let app: Router = Router::new().route("/a", get(|| async { "a" }));
+    let _ = m.instrument(app.merge(m.router()));
+}
+
+/// Finding 2: a layer added before the routes records nothing; while `/metrics` is
+/// scraped, that is said once, naming the fix. A layer that sees the scrapes says
+/// nothing.
+#[tokio::test]
+async fn a_layer_that_sees_no_routed_request_is_reported_once_while_scraped() {
+    let warnings = warnings();
+    let unseen = |w: &Warnings| {
+        w.messages()
+            .into_iter()
+            .filter(|m| m.contains("has not seen one request of a route"))
+            .collect::<Vec<_>>()
+    };
+    let m = Monitor::builder().build().unwrap();
+    let app = Router::new()
+        .layer(m.layer())
+        .route("/users", get(|| async { "[]" }))
+        .merge(m.router());
+    let addr = serve(app).await;
+    assert_eq!(get_status(format!("http://{addr}/users")).await, 200);
+    for _ in 0..5 {
+        assert_eq!(get_status(format!("http://{addr}/metrics")).await, 200);
+    }
+    assert_eq!(total(&m), 0, "the layer saw /users after all");
+    let got = unseen(&warnings);
+    assert_eq!(got.len(), 1, "{got:#?}");
+    assert!(got[0].contains("monitor.instrument(app)"), "{}", got[0]);
+
+    let fine = Monitor::builder().build().unwrap();
+    let addr = serve(fine.instrument(Router::new().route("/users", get(|| async { "[]" })))).await;
+    for _ in 0..5 {
+        assert_eq!(get_status(format!("http://{addr}/metrics")).await, 200);
+    }
+    assert_eq!(unseen(&warnings).len(), 1);
+}

@@ -13,7 +13,10 @@
 ///     other => panic!("{other:?}"),
 /// }
 /// ```
-#[derive(Debug, thiserror::Error)]
+///
+/// Its `Debug` form is its sentence too, so that a `main` returning
+/// `Result<(), mcp_monitor::Error>` prints `Error: invalid value for ...`, not a struct.
+#[derive(thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// An environment variable (or builder value) could not be used.
@@ -37,7 +40,23 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// An `MCP_*` variable that nothing reads is a near miss of a token variable
+    /// (`MCP_METRIC_TOKEN` for `MCP_METRICS_TOKEN`): start-up stops, since the typo
+    /// would leave the endpoints it was meant to protect open.
+    #[error("{name} is set, but mcp-monitor reads no such variable: did you mean {suggestion}? A misspelled token variable would leave the endpoints open, so start-up stops; rename the variable (or unset it)")]
+    MisspelledVariable {
+        /// The variable as set.
+        name: String,
+        /// The token variable it resembles.
+        suggestion: &'static str,
+    },
     /// A global `metrics` recorder is already installed (ours or another).
     #[error("a global metrics recorder is already installed; install the monitor once, before any other recorder")]
     AlreadyInstalled,
+}
+
+impl std::fmt::Debug for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self, f)
+    }
 }

@@ -1,6 +1,6 @@
 //! Primitives every other part builds on: metric names, the clock, histograms,
 //! number and time formats, the text exposition format, the trace context of
-//! exemplars, and the error type.
+//! exemplars, the error type, and the start-up diagnostics.
 //! Nothing here imports another folder of the crate.
 
 pub(crate) mod clock;

@@ -232,3 +232,14 @@ pub const ROUTES: &[&str] = &[
     "/debug/pprof/profile",
     "/debug/pprof/flamegraph",
 ];
+
+/// `mcp_http_auth_failures_total{path, reason}`: refused token checks of the monitor's
+/// endpoints; `reason` is one of [`AUTH_FAILURE_REASONS`].
+pub(crate) const HTTP_AUTH_FAILURES_TOTAL: &str = "mcp_http_auth_failures_total";
+/// Help of [`HTTP_AUTH_FAILURES_TOTAL`].
+pub(crate) const HTTP_AUTH_FAILURES_TOTAL_HELP: &str =
+    "Refused token checks of the monitor's endpoints, by route and reason.";
+/// The `reason` label values of [`HTTP_AUTH_FAILURES_TOTAL`], as RFC 6750 names them:
+/// no bearer token, a malformed header, a wrong token, a valid token without the right.
+pub(crate) const AUTH_FAILURE_REASONS: [&str; 4] =
+    ["missing", "malformed", "invalid", "insufficient_scope"];

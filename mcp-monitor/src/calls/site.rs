@@ -212,10 +212,9 @@ impl Guard {
             OpKind::Step => "monitor_workflow_step",
             OpKind::Run => "monitor_workflow",
         };
-        tracing::warn!(
-            target: "mcp_monitor",
-            function,
-            returned = type_name,
+        crate::base::diagnostic::diagnostic!(
+            function = function,
+            returned = type_name;
             "#[{attr}] on `{function}`: it returns a future (`{type_name}`) through a type \
              the macro cannot see, so each call is measured until the future is made, not \
              until it completes, and its outcome is not the future's output. Fix: declare \

@@ -14,7 +14,9 @@ use std::sync::{Arc, PoisonError, RwLock};
 
 use metrics::{Counter, CounterFn, Gauge, GaugeFn, Histogram, HistogramFn, Key};
 
-use crate::base::diagnostic::warn_once;
+use std::sync::atomic::AtomicBool;
+
+use crate::base::diagnostic::diagnostic;
 
 /// The label value of every label of an overflow series.
 pub const OVERFLOW_VALUE: &str = "overflow";
@@ -193,6 +195,9 @@ struct Name {
     overflowed: Arc<AtomicU64>,
     /// Overflow series by their label names (bounded by the program's source).
     overflow: Vec<(Vec<String>, Cell)>,
+    /// Whether the overflow, and a recording of another kind, were reported.
+    told_overflow: AtomicBool,
+    told_kind: AtomicBool,
 }
 
 #[derive(Debug, Default)]
@@ -271,18 +276,9 @@ impl FacadeStore {
             }
             if let Some(name) = st.names.get(key.name()) {
                 if name.kind != kind {
-                    let was = name.kind;
-                    drop(st);
-                    warn_once(
-                        &format!("metric-kind:{}", key.name()),
-                        &format!(
-                            "the metric {} is a {} and was recorded as a {}: those \
-                             recordings are dropped; give them a name of their own",
-                            key.name(),
-                            was.as_str(),
-                            kind.as_str()
-                        ),
-                    );
+                    if !name.told_kind.swap(true, Relaxed) {
+                        diagnostic!(metric = key.name(); "the metric {} is a {} and was recorded as a {}: those recordings are dropped; give them a name of their own", key.name(), name.kind.as_str(), kind.as_str());
+                    }
                     return None;
                 }
                 if name.label_sets >= self.max_series {
@@ -307,6 +303,8 @@ impl FacadeStore {
                 label_sets: 0,
                 overflowed: Arc::default(),
                 overflow: Vec::new(),
+                told_overflow: AtomicBool::new(false),
+                told_kind: AtomicBool::new(false),
             });
         if name.kind != kind {
             return None;
@@ -319,6 +317,7 @@ impl FacadeStore {
         }
         let labels = label_names(key);
         let overflowed = name.overflowed.clone();
+        let tell = !name.told_overflow.swap(true, Relaxed);
         let cell = match name.overflow.iter().find(|(k, _)| *k == labels) {
             Some((_, cell)) => cell.clone(),
             None => {
@@ -328,16 +327,9 @@ impl FacadeStore {
             }
         };
         drop(st);
-        warn_once(
-            &format!("metric-overflow:{}", key.name()),
-            &format!(
-                "the metric {} reached MCP_METRIC_MAX_SERIES ({max}) label sets: further \
-                 label sets are recorded into one series whose label values are all \
-                 \"overflow\" (counted in mcp_metric_overflow_total); a label probably \
-                 takes its values from unbounded input",
-                key.name()
-            ),
-        );
+        if tell {
+            diagnostic!(metric = key.name(); "the metric {} reached MCP_METRIC_MAX_SERIES ({max}) label sets: further label sets are recorded into one series whose label values are all \"overflow\" (counted in mcp_metric_overflow_total); a label probably takes its values from unbounded input", key.name());
+        }
         Some((cell, Some(overflowed)))
     }
 

@@ -106,6 +106,10 @@ pub(crate) struct HttpStore {
     buckets: Buckets,
     overflowed: AtomicU64,
     in_flight: AtomicI64,
+    /// Whether the layers of this store see requests (for the scrape's diagnostic).
+    pub(crate) watch: crate::http::layer::LayerWatch,
+    /// Refused token checks of the monitor's endpoints.
+    pub(crate) auth_failures: AuthFailures,
 }
 
 impl HttpStore {
@@ -118,6 +122,8 @@ impl HttpStore {
             buckets,
             overflowed: AtomicU64::new(0),
             in_flight: AtomicI64::new(0),
+            watch: crate::http::layer::LayerWatch::default(),
+            auth_failures: AuthFailures::default(),
         }
     }
 
@@ -292,5 +298,34 @@ mod tests {
             .cloned()
             .unwrap();
         assert_eq!(p0.histogram.snapshot().count(), 2);
+    }
+}
+
+/// `mcp_http_auth_failures_total{path, reason}`: refused token checks, by route
+/// template of the monitor's router and reason (one of
+/// [`AUTH_FAILURE_REASONS`](crate::base::names::AUTH_FAILURE_REASONS)). Bounded by the
+/// router's routes times four; off the hot path (a refusal takes a lock).
+#[derive(Debug, Default)]
+pub(crate) struct AuthFailures(Mutex<std::collections::BTreeMap<(String, &'static str), u64>>);
+
+impl AuthFailures {
+    /// Counts one refusal of a request to the route `path` for `reason`.
+    pub(crate) fn add(&self, path: &str, reason: &'static str) {
+        let mut counts = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        match counts.get_mut(&(path.to_owned(), reason)) {
+            Some(n) => *n += 1,
+            None => {
+                counts.insert((path.to_owned(), reason), 1);
+            }
+        }
+    }
+
+    /// Every (path, reason, count), sorted by path and reason.
+    pub(crate) fn counts(&self) -> Vec<(String, &'static str, u64)> {
+        let counts = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        counts
+            .iter()
+            .map(|((p, r), n)| (p.clone(), *r, *n))
+            .collect()
     }
 }

@@ -16,6 +16,7 @@ use crate::http::store::HttpStore;
 use crate::settings::Settings;
 use crate::sources::caches::CacheSet;
 use crate::sources::pools::PoolSet;
+use crate::sources::resources::{ResourceSample, ResourceSource, Sampling};
 use crate::summary::snapshot::Snapshot;
 use crate::summary::Summary;
 
@@ -77,6 +78,7 @@ pub fn install() -> Result<Monitor, Error> {
 #[must_use]
 pub struct MonitorBuilder {
     settings: Settings,
+    resources: ResourceSource,
 }
 
 impl MonitorBuilder {
@@ -110,10 +112,63 @@ impl MonitorBuilder {
         self
     }
 
+    /// Does not sample the machine: no `sysinfo` call is ever made, and CPU, memory,
+    /// load and this process's figures are what
+    /// [`Monitor::observe_resources`] feeds (none until then, so no resource alert can
+    /// fire by itself). Connection pools are still sampled every `MCP_RESOURCE_INTERVAL`.
+    ///
+    /// For tests that set the resources themselves, whatever the machine's load, and
+    /// for hosts where the figures come from elsewhere (a container runtime, a
+    /// sandbox where reading `/proc` is unwanted).
+    ///
+    /// ```
+    /// use mcp_monitor::{Monitor, ResourceSample};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), mcp_monitor::Error> {
+    /// let monitor = Monitor::builder().without_resource_sampling().build()?;
+    /// monitor.spawn_tasks();
+    /// monitor.observe_resources(ResourceSample { cpu: Some(0.9), ..ResourceSample::default() });
+    /// monitor.sample_resources(); // what the sampling task does: the fed sample stays
+    /// assert_eq!(monitor.resources().cpu, Some(0.9));
+    /// # Ok(()) }
+    /// ```
+    pub fn without_resource_sampling(mut self) -> Self {
+        self.resources = ResourceSource::Fed;
+        self
+    }
+
+    /// Takes every resource sample from `source` instead of `sysinfo`: called every
+    /// `MCP_RESOURCE_INTERVAL` (and by [`Monitor::sample_resources`]), on the monitor's
+    /// sampling task, so it should return quickly.
+    ///
+    /// ```
+    /// use mcp_monitor::{Monitor, ResourceSample};
+    ///
+    /// # fn main() -> Result<(), mcp_monitor::Error> {
+    /// let monitor = Monitor::builder()
+    ///     .with_resource_source(|| ResourceSample {
+    ///         memory: Some(0.42), // e.g. read from the container runtime
+    ///         ..ResourceSample::default()
+    ///     })
+    ///     .build()?;
+    /// monitor.sample_resources();
+    /// assert_eq!(monitor.resources().memory, Some(0.42));
+    /// # Ok(()) }
+    /// ```
+    pub fn with_resource_source(
+        mut self,
+        source: impl Fn() -> ResourceSample + Send + Sync + 'static,
+    ) -> Self {
+        self.resources = ResourceSource::Custom(Arc::new(source));
+        self
+    }
+
     fn parts(self) -> Result<(MonitorRecorder, Monitor), Error> {
         crate::base::clock::init();
         let s = self.settings;
         s.validate()?;
+        let resources = self.resources;
         let existing = registry().set_buckets(OpBuckets {
             db: s.db_buckets.clone(),
             workflow: s.workflow_buckets.clone(),
@@ -145,7 +200,7 @@ impl MonitorBuilder {
             summary: Mutex::new(summary),
             alerts: Mutex::default(),
             samples: Mutex::default(),
-            sampler: Mutex::new(None),
+            sampler: Mutex::new(Sampling::new(resources)),
             runtime: crate::sources::runtime::RuntimeWatch::default(),
             excluded: crate::base::names::ROUTES
                 .iter()

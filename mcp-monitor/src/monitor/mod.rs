@@ -16,7 +16,7 @@ use crate::reading::{AlertsPart, Reading, Sources};
 use crate::settings::Settings;
 use crate::sources::caches::{CacheMonitor, CacheSet};
 use crate::sources::pools::{PoolSample, PoolSet, PoolStats};
-use crate::sources::resources::{ResourceSample, ResourceSampler};
+use crate::sources::resources::{ResourceSample, Sampling};
 use crate::sources::runtime::RuntimeWatch;
 use crate::summary::snapshot::{Origin, Snapshot};
 use crate::summary::store::SummaryStore;
@@ -68,7 +68,7 @@ pub(crate) struct Inner {
     summary: Mutex<Summary>,
     alerts: Mutex<AlertEngine>,
     samples: Mutex<(ResourceSample, Vec<PoolSample>)>,
-    sampler: Mutex<Option<ResourceSampler>>,
+    sampler: Mutex<Sampling>,
     runtime: RuntimeWatch,
     excluded: Vec<String>,
     events: tokio::sync::broadcast::Sender<AlertEvent>,
@@ -126,18 +126,21 @@ impl Monitor {
         self.lock_samples().0.clone()
     }
 
-    /// Samples the machine, this process and the registered pools now.
+    /// Samples the machine, this process and the registered pools now. With
+    /// [`without_resource_sampling`](crate::MonitorBuilder::without_resource_sampling),
+    /// only the pools: the resources stay what
+    /// [`observe_resources`](Self::observe_resources) fed; with
+    /// [`with_resource_source`](crate::MonitorBuilder::with_resource_source), the
+    /// resources are what the source gives.
     pub fn sample_resources(&self) {
-        let sample = {
-            let mut sampler = self
-                .inner
-                .sampler
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner);
-            sampler.get_or_insert_with(ResourceSampler::new).sample()
-        };
+        let sample = self.lock_sampler().sample();
         let pools = self.inner.pools.sample();
-        *self.lock_samples() = (sample, pools);
+        let mut samples = self.lock_samples();
+        if let Some(sample) = sample {
+            samples.0 = sample;
+        }
+        samples.1 = pools;
+        drop(samples);
         self.inner
             .runtime
             .mark(Instant::now(), self.inner.settings.metrics_window);
@@ -166,6 +169,13 @@ impl Monitor {
     /// ```
     pub fn watch_runtime(&self, handle: tokio::runtime::Handle) {
         self.inner.runtime.watch(handle);
+    }
+
+    fn lock_sampler(&self) -> std::sync::MutexGuard<'_, Sampling> {
+        self.inner
+            .sampler
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 
     fn lock_samples(&self) -> std::sync::MutexGuard<'_, (ResourceSample, Vec<PoolSample>)> {
@@ -278,6 +288,18 @@ impl Monitor {
         let point = interval.point();
         let current = Arc::unwrap_or_clone(interval.current);
         self.lock_summary().tick(current, at, point);
+    }
+
+    /// Notes a scrape of `/metrics`, for the diagnostic of a layer that sees no
+    /// request ([`LayerWatch`](crate::http::layer::LayerWatch)).
+    pub(crate) fn note_scrape(&self) {
+        self.inner.http.watch.scraped();
+    }
+
+    /// Counts a refused token check of a request to the route `path`
+    /// (`mcp_http_auth_failures_total{path,reason}`).
+    pub(crate) fn note_auth_failure(&self, path: &str, reason: &'static str) {
+        self.inner.http.auth_failures.add(path, reason);
     }
 
     /// Evaluates every alert rule now (the evaluation task does this every

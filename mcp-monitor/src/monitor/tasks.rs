@@ -83,9 +83,12 @@ impl Monitor {
 /// start rather than after a whole period.
 async fn sample_resources(weak: Weak<Inner>, period: Duration) {
     let Some(inner) = weak.upgrade() else { return };
-    Monitor { inner }.sample_resources();
+    let monitor = Monitor { inner };
+    monitor.sample_resources();
+    let system = monitor.lock_sampler().is_system();
+    drop(monitor);
     let soon = sysinfo::MINIMUM_CPU_UPDATE_INTERVAL;
-    if period > soon {
+    if system && period > soon {
         tokio::time::sleep(soon).await;
         let Some(inner) = weak.upgrade() else { return };
         Monitor { inner }.sample_resources();

@@ -337,6 +337,22 @@ fn render_http(r: &Reading, with_exemplars: bool, out: &mut String) {
         names::HTTP_SERIES_OVERFLOW_TOTAL_HELP,
     );
     sample(out, names::HTTP_SERIES_OVERFLOW_TOTAL, "", http.overflowed);
+    render_auth_failures(http, out);
+}
+
+/// `mcp_http_auth_failures_total{path,reason}`: the family always, its series once a
+/// check was refused.
+fn render_auth_failures(http: &crate::reading::HttpPart, out: &mut String) {
+    family(
+        out,
+        names::HTTP_AUTH_FAILURES_TOTAL,
+        "counter",
+        names::HTTP_AUTH_FAILURES_TOTAL_HELP,
+    );
+    for (path, reason, n) in &http.auth_failures {
+        let labels = label_pairs(&[("path", path), ("reason", reason)]);
+        sample(out, names::HTTP_AUTH_FAILURES_TOTAL, &labels, *n);
+    }
 }
 
 /// Caches, pools and resources.

@@ -1,6 +1,6 @@
 //! The monitor's HTTP endpoints, as an axum `Router` to merge into the application's.
 
-use axum::extract::{Query, State};
+use axum::extract::{MatchedPath, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -66,11 +66,32 @@ impl Monitor {
     /// # Ok(())
     /// # }
     /// ```
+    ///
+    /// `instrument` merges the monitor's router itself: given a router that already has
+    /// it (`monitor.instrument(app.merge(monitor.router()))`), it panics with a message
+    /// that says so, rather than only axum's "overlapping method route".
     pub fn instrument<S>(&self, app: axum::Router<S>) -> axum::Router<S>
     where
         S: Clone + Send + Sync + 'static,
     {
-        app.merge(self.router()).layer(self.layer())
+        let endpoints = self.router();
+        // axum panics when two routers have the same route; only ours can collide here.
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || app.merge(endpoints))) {
+            Ok(app) => app.layer(self.layer()),
+            Err(panic) => {
+                let axum = panic
+                    .downcast_ref::<String>()
+                    .map(String::as_str)
+                    .or_else(|| panic.downcast_ref::<&str>().copied())
+                    .unwrap_or("a route overlaps");
+                panic!(
+                    "Monitor::instrument merges the monitor's router itself, and the router \
+                     given to it already has the monitor's routes ({axum}). Fix: remove \
+                     `.merge(monitor.router())` and pass your routes alone to \
+                     `monitor.instrument(app)`"
+                )
+            }
+        }
     }
 }
 
@@ -133,6 +154,17 @@ enum Refusal {
 }
 
 impl Refusal {
+    /// The `reason` label of `mcp_http_auth_failures_total`.
+    fn reason(self) -> &'static str {
+        let [missing, malformed, invalid, scope] = crate::base::names::AUTH_FAILURE_REASONS;
+        match self {
+            Self::Missing => missing,
+            Self::Malformed => malformed,
+            Self::InvalidToken => invalid,
+            Self::InsufficientScope(_) => scope,
+        }
+    }
+
     fn response(self) -> Response {
         let (status, code, message) = match self {
             Self::Missing => (
@@ -189,32 +221,67 @@ fn bearer_token(headers: &HeaderMap) -> Result<&str, Refusal> {
     Ok(token)
 }
 
-/// Checks `Authorization: Bearer <expected>` (see [`Secret`] for the comparison);
-/// returns the response that refuses the request, if it is refused. A token that is
-/// `weaker` (valid, for something else) is refused as `insufficient_scope`.
-fn rejection(headers: &HeaderMap, expected: &Secret, weaker: Option<&Secret>) -> Option<Response> {
-    let refusal = match bearer_token(headers) {
-        Err(r) => r,
-        Ok(token) if expected.matches(token) => return None,
-        Ok(token) if weaker.is_some_and(|w| w.matches(token)) => Refusal::InsufficientScope(
+/// Checks `Authorization: Bearer <expected>` (see [`Secret`] for the comparison): why
+/// the request is refused, if it is. A token that is `weaker` (valid, for something
+/// else) is refused as `insufficient_scope`.
+fn check(headers: &HeaderMap, expected: &Secret, weaker: Option<&Secret>) -> Result<(), Refusal> {
+    match bearer_token(headers) {
+        Err(r) => Err(r),
+        Ok(token) if expected.matches(token) => Ok(()),
+        Ok(token) if weaker.is_some_and(|w| w.matches(token)) => Err(Refusal::InsufficientScope(
             "this token may read, not reset: reset needs MCP_ADMIN_TOKEN",
-        ),
-        Ok(_) => Refusal::InvalidToken,
-    };
-    Some(refusal.response())
+        )),
+        Ok(_) => Err(Refusal::InvalidToken),
+    }
 }
 
-/// The refusal of a read, when `MCP_METRICS_TOKEN` is set and not presented.
-fn read_rejection(e: &Endpoints, headers: &HeaderMap) -> Option<Response> {
-    e.metrics_token
-        .as_ref()
-        .and_then(|t| rejection(headers, t, None))
+/// The response that refuses the request, if [`check`] refuses it.
+#[cfg(test)]
+fn rejection(headers: &HeaderMap, expected: &Secret, weaker: Option<&Secret>) -> Option<Response> {
+    check(headers, expected, weaker)
+        .err()
+        .map(Refusal::response)
 }
 
-async fn metrics(State(e): EndpointsState, headers: HeaderMap) -> Response {
-    if let Some(r) = read_rejection(&e, &headers) {
+impl Endpoints {
+    /// Counts a refusal of a request to `path` in `mcp_http_auth_failures_total` and
+    /// makes its response.
+    fn refuse(&self, path: &MatchedPath, refusal: Refusal) -> Response {
+        self.monitor
+            .note_auth_failure(path.as_str(), refusal.reason());
+        refusal.response()
+    }
+
+    /// The refusal of an admin action, `what` (`MCP_ADMIN_TOKEN` unset: refused to
+    /// everyone, as `insufficient_scope` with `disabled` as the reason).
+    fn admin_rejection(
+        &self,
+        path: &MatchedPath,
+        headers: &HeaderMap,
+        disabled: &'static str,
+    ) -> Option<Response> {
+        let Some(admin) = &self.admin_token else {
+            return Some(self.refuse(path, Refusal::InsufficientScope(disabled)));
+        };
+        check(headers, admin, self.metrics_token.as_ref())
+            .err()
+            .map(|r| self.refuse(path, r))
+    }
+
+    /// The refusal of a read, when `MCP_METRICS_TOKEN` is set and not presented.
+    fn read_rejection(&self, path: &MatchedPath, headers: &HeaderMap) -> Option<Response> {
+        let token = self.metrics_token.as_ref()?;
+        check(headers, token, None)
+            .err()
+            .map(|r| self.refuse(path, r))
+    }
+}
+
+async fn metrics(State(e): EndpointsState, path: MatchedPath, headers: HeaderMap) -> Response {
+    if let Some(r) = e.read_rejection(&path, &headers) {
         return r;
     }
+    e.monitor.note_scrape();
     let m = &e.monitor;
     let openmetrics = headers
         .get(header::ACCEPT)
@@ -236,16 +303,16 @@ async fn metrics(State(e): EndpointsState, headers: HeaderMap) -> Response {
         .into_response()
 }
 
-async fn summary(State(e): EndpointsState, headers: HeaderMap) -> Response {
-    if let Some(r) = read_rejection(&e, &headers) {
+async fn summary(State(e): EndpointsState, path: MatchedPath, headers: HeaderMap) -> Response {
+    if let Some(r) = e.read_rejection(&path, &headers) {
         return r;
     }
     let m = &e.monitor;
     Json(crate::output::json::summary_document(&m.read())).into_response()
 }
 
-async fn report(State(e): EndpointsState, headers: HeaderMap) -> Response {
-    if let Some(r) = read_rejection(&e, &headers) {
+async fn report(State(e): EndpointsState, path: MatchedPath, headers: HeaderMap) -> Response {
+    if let Some(r) = e.read_rejection(&path, &headers) {
         return r;
     }
     let m = &e.monitor;
@@ -256,8 +323,8 @@ async fn report(State(e): EndpointsState, headers: HeaderMap) -> Response {
     .into_response()
 }
 
-async fn dashboard(State(e): EndpointsState, headers: HeaderMap) -> Response {
-    if let Some(r) = read_rejection(&e, &headers) {
+async fn dashboard(State(e): EndpointsState, path: MatchedPath, headers: HeaderMap) -> Response {
+    if let Some(r) = e.read_rejection(&path, &headers) {
         return r;
     }
     let m = &e.monitor;
@@ -268,12 +335,12 @@ async fn dashboard(State(e): EndpointsState, headers: HeaderMap) -> Response {
     .into_response()
 }
 
-async fn reset(State(e): EndpointsState, headers: HeaderMap) -> Response {
-    let Some(admin) = &e.admin_token else {
-        return Refusal::InsufficientScope("reset is disabled: set MCP_ADMIN_TOKEN to enable it")
-            .response();
-    };
-    if let Some(r) = rejection(&headers, admin, e.metrics_token.as_ref()) {
+async fn reset(State(e): EndpointsState, path: MatchedPath, headers: HeaderMap) -> Response {
+    if let Some(r) = e.admin_rejection(
+        &path,
+        &headers,
+        "reset is disabled: set MCP_ADMIN_TOKEN to enable it",
+    ) {
         return r;
     }
     e.monitor.reset();
@@ -284,14 +351,6 @@ async fn reset(State(e): EndpointsState, headers: HeaderMap) -> Response {
     .into_response()
 }
 
-/// The refusal of an admin action (`MCP_ADMIN_TOKEN` unset: refused to everyone).
-fn admin_rejection(e: &Endpoints, headers: &HeaderMap, action: &'static str) -> Option<Response> {
-    let Some(admin) = &e.admin_token else {
-        return Some(Refusal::InsufficientScope(action).response());
-    };
-    rejection(headers, admin, e.metrics_token.as_ref())
-}
-
 /// The `seconds` parameter of the profile routes.
 #[derive(Debug, serde::Deserialize)]
 struct ProfileQuery {
@@ -300,12 +359,13 @@ struct ProfileQuery {
 
 async fn take_profile(
     e: &Endpoints,
+    path: &MatchedPath,
     headers: &HeaderMap,
     query: &ProfileQuery,
     format: ProfileFormat,
 ) -> Response {
-    if let Some(r) = admin_rejection(
-        e,
+    if let Some(r) = e.admin_rejection(
+        path,
         headers,
         "profiles are disabled: set MCP_ADMIN_TOKEN to enable them",
     ) {
@@ -318,30 +378,32 @@ async fn take_profile(
 /// `GET /debug/pprof/profile?seconds=N`: a gzipped pprof CPU profile; admin token.
 async fn pprof_profile(
     State(e): EndpointsState,
+    path: MatchedPath,
     headers: HeaderMap,
     Query(q): Query<ProfileQuery>,
 ) -> Response {
-    take_profile(&e, &headers, &q, ProfileFormat::Pprof).await
+    take_profile(&e, &path, &headers, &q, ProfileFormat::Pprof).await
 }
 
 /// `GET /debug/pprof/flamegraph?seconds=N`: an SVG flame graph; admin token.
 async fn pprof_flamegraph(
     State(e): EndpointsState,
+    path: MatchedPath,
     headers: HeaderMap,
     Query(q): Query<ProfileQuery>,
 ) -> Response {
-    take_profile(&e, &headers, &q, ProfileFormat::Flamegraph).await
+    take_profile(&e, &path, &headers, &q, ProfileFormat::Flamegraph).await
 }
 
 /// `GET /api/v1/metrics/history`. Readable with the metrics token, or with the admin
 /// token (the page checks an admin token here before it offers the reset button).
-async fn history(State(e): EndpointsState, headers: HeaderMap) -> Response {
+async fn history(State(e): EndpointsState, path: MatchedPath, headers: HeaderMap) -> Response {
     let admin = e
         .admin_token
         .as_ref()
-        .is_some_and(|t| rejection(&headers, t, None).is_none());
+        .is_some_and(|t| check(&headers, t, None).is_ok());
     if !admin {
-        if let Some(r) = read_rejection(&e, &headers) {
+        if let Some(r) = e.read_rejection(&path, &headers) {
             return r;
         }
     }

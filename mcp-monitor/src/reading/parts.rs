@@ -30,6 +30,8 @@ pub(crate) struct HttpPart {
     pub(crate) in_flight: i64,
     pub(crate) overflowed: u64,
     pub(crate) label_sets: usize,
+    /// Refused token checks: (route, reason, count).
+    pub(crate) auth_failures: Vec<(String, &'static str, u64)>,
 }
 
 /// One macro series of a reading.
@@ -109,6 +111,7 @@ pub(crate) fn read(s: Sources<'_>) -> Reading {
             in_flight: s.http.in_flight(),
             overflowed: s.http.overflowed(),
             label_sets: s.http.len(),
+            auth_failures: s.http.auth_failures.counts(),
         },
         db: ops(OpKind::Db),
         steps: ops(OpKind::Step),

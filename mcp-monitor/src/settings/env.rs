@@ -6,10 +6,11 @@ use std::time::Duration;
 
 use super::parse::{
     invalid, parse_base_url, parse_buckets, parse_count, parse_duration, parse_labels,
-    parse_latency, parse_number, parse_ratio,
+    parse_number, parse_ratio,
 };
 use super::tokens::token_from;
 use super::Settings;
+use crate::base::diagnostic::diagnostic;
 use crate::base::error::Error;
 
 /// A value that must come from the environment in production but is fixed in tests.
@@ -21,33 +22,22 @@ const SECRETS: [&str; 2] = ["MCP_ADMIN_TOKEN", "MCP_METRICS_TOKEN"];
 impl Settings {
     /// The defaults overridden by every `MCP_*` variable that is set, then
     /// [validated](Self::validate). An `MCP_*` variable that nothing reads (a typo such
-    /// as `MCP_CPU_TRESHOLD`) is logged as a warning naming the closest known variable;
-    /// see [`unknown_variables`](Self::unknown_variables).
+    /// as `MCP_CPU_TRESHOLD`) is reported naming the closest known variable, through
+    /// `tracing` as a warning or, with no subscriber installed, once on stderr; see
+    /// [`unknown_variables`](Self::unknown_variables). A near miss of a token variable
+    /// (`MCP_METRIC_TOKEN`, `MCP_ADMIN_TOKN_FILE`) is an error instead: it would
+    /// leave the endpoints open.
     ///
     /// # Errors
     ///
     /// [`Error::InvalidSetting`] for the first variable whose value cannot be used (a
     /// value that is not Unicode included); [`Error::TokenFile`] when a token file cannot
-    /// be read.
+    /// be read; [`Error::MisspelledVariable`] for a near miss of a token variable.
     pub fn from_env() -> Result<Self, Error> {
         let names: Vec<String> = std::env::vars_os()
             .filter_map(|(k, _)| k.into_string().ok())
             .collect();
-        for unknown in Self::unknown_variables(&names) {
-            match unknown.suggestion {
-                Some(s) => tracing::warn!(
-                    variable = %unknown.name,
-                    suggestion = s,
-                    "unknown setting {} is ignored; did you mean {s}?",
-                    unknown.name
-                ),
-                None => tracing::warn!(
-                    variable = %unknown.name,
-                    "unknown setting {} is ignored",
-                    unknown.name
-                ),
-            }
-        }
+        Self::check_names(&names)?;
         Self::from_lookup(&|name| match std::env::var(name) {
             Ok(v) => Some(v),
             Err(std::env::VarError::NotPresent) => None,
@@ -56,13 +46,41 @@ impl Settings {
         })
     }
 
+    /// Reports the `MCP_*` variables among `names` that nothing reads (see
+    /// [`diagnostic`](crate::base::diagnostic): through `tracing`, or once to stderr),
+    /// and refuses a near miss of a token variable: `MCP_METRIC_TOKEN=x` must not leave
+    /// `/metrics` open without a word.
+    pub(super) fn check_names<S: AsRef<str>>(names: &[S]) -> Result<(), Error> {
+        let unknown = Self::unknown_variables(names);
+        if let Some((name, suggestion)) = unknown.iter().find_map(|u| {
+            u.suggestion
+                .filter(|s| s.contains("TOKEN"))
+                .map(|s| (&u.name, s))
+        }) {
+            return Err(Error::MisspelledVariable {
+                name: name.clone(),
+                suggestion,
+            });
+        }
+        for u in unknown {
+            let name = u.name.as_str();
+            match u.suggestion {
+                Some(s) => diagnostic!(variable = name, suggestion = s;
+                    "unknown setting {name} is ignored; did you mean {s}?"),
+                None => diagnostic!(variable = name; "unknown setting {name} is ignored"),
+            }
+        }
+        Ok(())
+    }
+
     /// Like [`from_env`](Self::from_env), reading variables through `lookup`.
     ///
     /// Besides the syntax of each value, two guards apply to the environment only,
     /// because they catch a slip in a deployment's configuration rather than a value
     /// that does not work: the floors of the periods (`MCP_RESOURCE_INTERVAL` under
     /// `sysinfo`'s CPU interval, `MCP_ALERT_EVALUATION_INTERVAL` under 100 ms,
-    /// `MCP_METRICS_WINDOW` under 1 s, a timeout under 1 ms: `5ms` written for `5s`), and
+    /// `MCP_METRICS_WINDOW`, `MCP_METRICS_RETENTION` and `MCP_ALERT_RESEND_DELAY` under
+    /// 1 s, a timeout or latency under 1 ms: `5ms` written for `5s`), and
     /// `MCP_ALERT_MIN_SAMPLES=0`, which is written `1` (a rate needs one sample, so the
     /// engine and the rules treat 0 as 1). Code may set them on purpose (tests tick fast,
     /// and set no sample minimum), and [`validate`](Self::validate) lets it.
@@ -95,9 +113,6 @@ impl Settings {
     fn parse(lookup: Lookup<'_>) -> Result<Self, Error> {
         let mut s = Self::default();
         let get = |name: &'static str| lookup(name).map(|v| (name, v.trim().to_owned()));
-        if let Some((n, v)) = get("MCP_REQUEST_LATENCY_THRESHOLD") {
-            s.request_latency_threshold = parse_latency(&v).map_err(|r| invalid(n, &v, r))?;
-        }
         for (name, field) in [
             ("MCP_ERROR_RATE_THRESHOLD", &mut s.error_rate_threshold),
             ("MCP_MEMORY_THRESHOLD", &mut s.memory_threshold),
@@ -120,7 +135,13 @@ impl Settings {
                 *field = parse_number(&v).map_err(|r| invalid(n, &v, r))?;
             }
         }
+        // Durations: one rule (`250ms`, `1s`, `5m`, `24h`, `1d`, or a bare number of
+        // seconds), and a floor for every period (see `minimum`).
         for (name, field) in [
+            (
+                "MCP_REQUEST_LATENCY_THRESHOLD",
+                &mut s.request_latency_threshold,
+            ),
             ("MCP_METRICS_WINDOW", &mut s.metrics_window),
             (
                 "MCP_ALERT_EVALUATION_INTERVAL",
@@ -131,22 +152,17 @@ impl Settings {
             ("MCP_HTTP_BODY_TIMEOUT", &mut s.http_body_timeout),
             ("MCP_HTTP_IDLE_TIMEOUT", &mut s.http_idle_timeout),
             ("MCP_SHUTDOWN_TIMEOUT", &mut s.shutdown_timeout),
+            ("MCP_ALERT_RESEND_DELAY", &mut s.alert_resend_delay),
         ] {
             if let Some((n, v)) = get(name) {
-                let d = parse_duration(&v).map_err(|r| invalid(n, &v, r))?;
-                // Zero is refused by the validation, as "greater than zero".
-                let floor = minimum(n);
-                if !d.is_zero() && d < floor {
-                    return Err(invalid(n, &v, format!("must be at least {floor:?}")));
-                }
-                *field = d;
+                *field = period(n, &v)?;
             }
         }
         if let Some((n, v)) = get("MCP_ALERT_FOR") {
             s.alert_for = parse_duration(&v).map_err(|r| invalid(n, &v, r))?;
         }
         if let Some((n, v)) = get("MCP_METRICS_RETENTION") {
-            let d = parse_duration(&v).map_err(|r| invalid(n, &v, r))?;
+            let d = period(n, &v)?;
             s.metrics_retention = (!d.is_zero()).then_some(d);
         }
         if let Some((n, v)) = get("MCP_ALERT_MIN_SAMPLES") {
@@ -203,9 +219,6 @@ impl Settings {
                 .map(|u| parse_base_url(u.trim()).map_err(|r| invalid(n, &v, r)))
                 .collect::<Result<_, _>>()?;
         }
-        if let Some((n, v)) = get("MCP_ALERT_RESEND_DELAY") {
-            s.alert_resend_delay = parse_duration(&v).map_err(|r| invalid(n, &v, r))?;
-        }
         if let Some((_, v)) = get("MCP_INSTANCE") {
             s.instance = v;
         }
@@ -219,15 +232,38 @@ impl Settings {
     }
 }
 
+/// A period from the environment: a duration (zero is refused by the validation, as
+/// "greater than zero", or means "off" where the variable says so) no shorter than the
+/// variable's floor.
+fn period(variable: &'static str, v: &str) -> Result<Duration, Error> {
+    let d = parse_duration(v).map_err(|r| invalid(variable, v, r))?;
+    let floor = minimum(variable);
+    if !d.is_zero() && d < floor {
+        return Err(invalid(
+            variable,
+            v,
+            format!(
+                "must be at least {} (or a duration such as 250ms, 1s, 5m or 24h; a bare number is seconds)",
+                super::validate::env_duration(floor)
+            ),
+        ));
+    }
+    Ok(d)
+}
+
 /// The shortest period the environment may set for `variable`: CPU use cannot be
-/// measured over less than `sysinfo::MINIMUM_CPU_UPDATE_INTERVAL`, and periods of the
-/// background tasks under 100 ms (or timeouts under 1 ms) only burn CPU.
+/// measured over less than `sysinfo::MINIMUM_CPU_UPDATE_INTERVAL`; a window, a
+/// retention (a reset of the store) or a resend more often than every second only burns
+/// CPU and floods the log; periods of the background tasks under 100 ms likewise; a
+/// timeout or latency under 1 ms is a slip (`5ms` written for `5s`).
 fn minimum(variable: &str) -> Duration {
     match variable {
         "MCP_RESOURCE_INTERVAL" => {
             sysinfo::MINIMUM_CPU_UPDATE_INTERVAL.max(Duration::from_millis(100))
         }
-        "MCP_METRICS_WINDOW" => Duration::from_secs(1),
+        "MCP_METRICS_WINDOW" | "MCP_METRICS_RETENTION" | "MCP_ALERT_RESEND_DELAY" => {
+            Duration::from_secs(1)
+        }
         "MCP_ALERT_EVALUATION_INTERVAL" => Duration::from_millis(100),
         _ => Duration::from_millis(1),
     }

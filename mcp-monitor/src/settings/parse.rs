@@ -22,10 +22,10 @@ pub(super) fn parse_ratio(v: &str) -> Result<f64, String> {
         Some(p) => (p.trim(), 100.0),
         None => (v, 1.0),
     };
-    let x: f64 = number
-        .parse()
-        .map_err(|_| "expected a percentage such as 80% or a ratio such as 0.8".to_owned())?;
-    Ok(x / scale)
+    match number.parse::<f64>() {
+        Ok(x) if x.is_finite() => Ok(x / scale),
+        _ => Err("expected a percentage such as 80% or a ratio such as 0.8".to_owned()),
+    }
 }
 
 /// Parses a finite number (its range is checked by the validation).
@@ -43,35 +43,50 @@ pub(super) fn parse_count(v: &str) -> Result<usize, String> {
         .map_err(|_| "expected a whole number greater than zero".to_owned())
 }
 
-/// Parses `250ms`, `1s`, `1.5s`, `5m`, `24h`, `1d` (and `0`).
+/// The accepted forms of a duration, for errors.
+pub(super) const DURATION_FORMS: &str =
+    "expected a duration such as 250ms, 1s, 5m or 24h (a bare number is seconds)";
+
+/// Parses a duration: `250ms`, `1s`, `1.5s`, `5m`, `24h`, `1d`, or a bare number of
+/// seconds (`300`, `1.0`, `0`): one rule for every duration variable, as the original
+/// Python settings write the latency threshold (`1.0`).
 pub(super) fn parse_duration(v: &str) -> Result<Duration, String> {
-    const HELP: &str = "expected a duration such as 250ms, 1s, 5m or 24h";
-    if v == "0" {
-        return Ok(Duration::ZERO);
-    }
+    let help = || format!("{DURATION_FORMS}{}", duration_hint(v));
     let split = v
         .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .ok_or_else(|| HELP.to_owned())?;
+        .unwrap_or(v.len());
     let (number, unit) = v.split_at(split);
-    let x: f64 = number.parse().map_err(|_| HELP.to_owned())?;
+    let x: f64 = number.parse().map_err(|_| help())?;
     let secs = match unit.trim() {
+        "" | "s" => x,
         "ms" => x / 1000.0,
-        "s" => x,
         "m" => x * 60.0,
         "h" => x * 3600.0,
         "d" => x * 86400.0,
-        _ => return Err(HELP.into()),
+        _ => return Err(help()),
     };
-    Duration::try_from_secs_f64(secs).map_err(|_| HELP.to_owned())
+    Duration::try_from_secs_f64(secs).map_err(|_| help())
 }
 
-/// A latency: a duration, or a bare number of seconds (`1.0`, as the original Python settings write it).
-pub(super) fn parse_latency(v: &str) -> Result<Duration, String> {
-    match v.parse::<f64>() {
-        Ok(x) => Duration::try_from_secs_f64(x)
-            .map_err(|_| "expected a non-negative number of seconds".to_owned()),
-        Err(_) => parse_duration(v),
+/// A suggestion for a duration written with a unit we do not take (`5 min`, `2sec`).
+fn duration_hint(v: &str) -> String {
+    let split = v
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(v.len());
+    let (number, unit) = v.split_at(split);
+    if number.parse::<f64>().is_err() {
+        return String::new();
     }
+    let unit = unit.trim().to_ascii_lowercase();
+    let short = match unit.as_str() {
+        "msec" | "msecs" | "millis" | "millisecond" | "milliseconds" => "ms",
+        "sec" | "secs" | "second" | "seconds" => "s",
+        "min" | "mins" | "minute" | "minutes" => "m",
+        "hr" | "hrs" | "hour" | "hours" => "h",
+        "day" | "days" => "d",
+        _ => return String::new(),
+    };
+    format!(": write {number}{short}")
 }
 
 /// Parses comma-separated bucket bounds, in seconds or as durations.

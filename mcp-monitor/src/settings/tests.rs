@@ -100,7 +100,8 @@ fn every_bad_value_names_its_variable_and_value() {
         ("MCP_WORKFLOW_BUCKETS", "0.1,1e-300"),
         ("MCP_ALERT_HISTORY_LIMIT", "0"),
         ("MCP_METRICS_RETENTION", "daily"),
-        ("MCP_RESOURCE_INTERVAL", "5"),
+        ("MCP_RESOURCE_INTERVAL", "5 seconds"),
+        ("MCP_METRICS_RETENTION", "1ms"),
         ("MCP_ADMIN_TOKEN", ""),
         ("MCP_METRICS_TOKEN", ""),
         ("MCP_HTTP_BUCKETS", "1,0.5"),
@@ -323,4 +324,129 @@ fn evaluation_interval_must_fit_in_the_window() {
         ("MCP_ALERT_EVALUATION_INTERVAL", "1m"),
     ]);
     assert!(msg.contains("MCP_ALERT_EVALUATION_INTERVAL"), "{msg}");
+}
+
+/// Finding 3: a bare number is seconds for every duration, as it was for the latency
+/// threshold alone (`MCP_METRICS_WINDOW=300` was refused, `..._LATENCY_THRESHOLD=300`
+/// taken as 300 s).
+#[test]
+fn a_bare_number_is_seconds_for_every_duration() {
+    let s = with(&[
+        ("MCP_REQUEST_LATENCY_THRESHOLD", "2"),
+        ("MCP_METRICS_WINDOW", "300"),
+        ("MCP_ALERT_EVALUATION_INTERVAL", "15"),
+        ("MCP_ALERT_FOR", "60"),
+        ("MCP_METRICS_RETENTION", "3600"),
+        ("MCP_RESOURCE_INTERVAL", "2.5"),
+        ("MCP_ALERT_RESEND_DELAY", "30"),
+        ("MCP_SHUTDOWN_TIMEOUT", "5"),
+    ])
+    .unwrap();
+    assert_eq!(s.request_latency_threshold, Duration::from_secs(2));
+    assert_eq!(s.metrics_window, Duration::from_secs(300));
+    assert_eq!(s.alert_evaluation_interval, Duration::from_secs(15));
+    assert_eq!(s.alert_for, Duration::from_secs(60));
+    assert_eq!(s.metrics_retention, Some(Duration::from_secs(3600)));
+    assert_eq!(s.resource_interval, Duration::from_millis(2500));
+    assert_eq!(s.alert_resend_delay, Duration::from_secs(30));
+    assert_eq!(s.shutdown_timeout, Duration::from_secs(5));
+    // `0` still turns the retention off.
+    assert_eq!(
+        with(&[("MCP_METRICS_RETENTION", "0")])
+            .unwrap()
+            .metrics_retention,
+        None
+    );
+    // A unit we do not take is refused with the form to write.
+    let e = err(&[("MCP_METRICS_WINDOW", "5 min")]);
+    assert!(
+        e.contains("MCP_METRICS_WINDOW") && e.contains("write 5m"),
+        "{e}"
+    );
+}
+
+/// Finding 3: `MCP_CPU_THRESHOLD=90` says what to write; the builder says the same.
+#[test]
+fn a_ratio_out_of_range_suggests_the_forms_with_the_value_given() {
+    let e = err(&[("MCP_CPU_THRESHOLD", "90")]);
+    assert!(e.contains("\"90\""), "{e}");
+    assert!(e.contains("write 90% or 0.9"), "{e}");
+    let built = crate::Monitor::builder()
+        .configure(|s| s.memory_threshold = 85.0)
+        .build()
+        .unwrap_err()
+        .to_string();
+    assert!(
+        built.contains("MCP_MEMORY_THRESHOLD") && built.contains("write 85% or 0.85"),
+        "{built}"
+    );
+    let e = err(&[("MCP_ERROR_RATE_THRESHOLD", "-5%")]);
+    assert!(e.contains("such as 80%"), "{e}");
+}
+
+/// Finding 3: every period has a floor in the environment, the retention included
+/// (`1ms` reset the store a thousand times a second).
+#[test]
+fn every_period_has_a_floor_the_retention_included() {
+    for (variable, value) in [
+        ("MCP_METRICS_RETENTION", "1ms"),
+        ("MCP_METRICS_WINDOW", "500ms"),
+        ("MCP_ALERT_RESEND_DELAY", "10ms"),
+        ("MCP_ALERT_EVALUATION_INTERVAL", "1ms"),
+        ("MCP_RESOURCE_INTERVAL", "1ms"),
+        ("MCP_HTTP_IDLE_TIMEOUT", "0.0001"),
+    ] {
+        let e = err(&[(variable, value)]);
+        assert!(
+            e.contains(variable) && e.contains("must be at least"),
+            "{variable}={value}: {e}"
+        );
+    }
+    assert!(with(&[("MCP_METRICS_RETENTION", "1s")]).is_ok());
+}
+
+/// Finding 3: control characters are refused where they would reach log lines and
+/// labels.
+#[test]
+fn control_characters_are_refused_in_the_instance_and_labels() {
+    let e = err(&[("MCP_INSTANCE", "api\nfake log line")]);
+    assert!(
+        e.contains("MCP_INSTANCE") && e.contains("control character"),
+        "{e}"
+    );
+    assert!(!e.contains('\n'), "the error itself is one line: {e}");
+    let e = err(&[("MCP_ALERT_LABELS", "team=pay\u{1b}[31mments")]);
+    assert!(
+        e.contains("MCP_ALERT_LABELS") && e.contains("control character"),
+        "{e}"
+    );
+}
+
+/// Finding 3: the error a `main` returning it prints (`Debug`) is the sentence.
+#[test]
+fn the_error_prints_as_a_sentence_in_debug_form_too() {
+    let e = with(&[("MCP_CPU_THRESHOLD", "90")]).unwrap_err();
+    assert_eq!(format!("{e:?}"), e.to_string());
+    assert!(format!("{e:?}").starts_with("invalid value for MCP_CPU_THRESHOLD"));
+}
+
+/// Finding 1: a near miss of a token variable stops start-up naming the variable it
+/// resembles; other unknown variables are reported and ignored.
+#[test]
+fn a_misspelled_token_variable_stops_start_up() {
+    for (typo, meant) in [
+        ("MCP_METRIC_TOKEN", "MCP_METRICS_TOKEN"),
+        ("MCP_ADMIN_TOKN", "MCP_ADMIN_TOKEN"),
+        ("MCP_METRICS_TOKEN_FIL", "MCP_METRICS_TOKEN_FILE"),
+        ("MCP_ADMN_TOKEN_FILE", "MCP_ADMIN_TOKEN_FILE"),
+    ] {
+        let e = Settings::check_names(&["PATH", typo]).unwrap_err();
+        assert!(
+            matches!(&e, Error::MisspelledVariable { name, suggestion } if name == typo && *suggestion == meant),
+            "{e}"
+        );
+        let text = e.to_string();
+        assert!(text.contains(typo) && text.contains(meant), "{text}");
+    }
+    assert!(Settings::check_names(&["MCP_CPU_TRESHOLD", "MCP_SOMETHING_ELSE"]).is_ok());
 }

@@ -45,7 +45,7 @@ impl Settings {
                 return Err(invalid(
                     variable,
                     &ratio.to_string(),
-                    "must be between 0% and 100%".into(),
+                    format!("must be between 0% and 100%{}", ratio_hint(ratio)),
                 ));
             }
         }
@@ -131,6 +131,15 @@ impl Settings {
                 "must not be empty; unset it for the host name".into(),
             ));
         }
+        if let Some(c) = self.instance.chars().find(|c| c.is_control()) {
+            return Err(invalid(
+                "MCP_INSTANCE",
+                &self.instance,
+                format!(
+                    "contains a control character ({c:?}); it is written into log lines and labels"
+                ),
+            ));
+        }
         check_labels(&self.alert_labels).map_err(|reason| {
             let written: Vec<String> = self
                 .alert_labels
@@ -140,6 +149,15 @@ impl Settings {
             invalid("MCP_ALERT_LABELS", &written.join(","), reason)
         })?;
         Ok(())
+    }
+}
+
+/// What a ratio out of range was likely meant as: `90` is `90%` or `0.9`.
+fn ratio_hint(ratio: f64) -> String {
+    if ratio > 1.0 && ratio <= 100.0 {
+        format!(": write {ratio}% or {}", ratio / 100.0)
+    } else {
+        " (write a percentage such as 80% or a ratio such as 0.8)".into()
     }
 }
 
@@ -171,6 +189,11 @@ fn check_labels(labels: &[(String, String)]) -> Result<(), String> {
         }
         if v.is_empty() {
             return Err(format!("label {k:?} has an empty value"));
+        }
+        if let Some(c) = v.chars().find(|c| c.is_control()) {
+            return Err(format!(
+                "label {k:?} has a control character ({c:?}) in its value"
+            ));
         }
         if labels[..i].iter().any(|(o, _)| o == k) {
             return Err(format!("label {k:?} is given twice"));

@@ -20,6 +20,70 @@ pub struct ResourceSample {
     pub process_cpu: Option<f64>,
 }
 
+/// A function that gives resource samples in place of `sysinfo`.
+pub(crate) type SampleFn = std::sync::Arc<dyn Fn() -> ResourceSample + Send + Sync>;
+
+/// Where a monitor's resource samples come from: chosen on the builder
+/// ([`MonitorBuilder::without_resource_sampling`](crate::MonitorBuilder::without_resource_sampling),
+/// [`MonitorBuilder::with_resource_source`](crate::MonitorBuilder::with_resource_source)).
+#[derive(Clone, Default)]
+pub(crate) enum ResourceSource {
+    /// `sysinfo`, from the first sample on.
+    #[default]
+    System,
+    /// No sampling: the figures are what [`Monitor::observe_resources`](crate::Monitor::observe_resources)
+    /// last fed (none until then).
+    Fed,
+    /// The application's function, called at every sample.
+    Custom(SampleFn),
+}
+
+impl std::fmt::Debug for ResourceSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::System => "System",
+            Self::Fed => "Fed",
+            Self::Custom(_) => "Custom(..)",
+        })
+    }
+}
+
+/// The sampling state of a monitor: its source, and the `sysinfo` state the system
+/// source keeps between samples (made at the first sample).
+#[derive(Debug, Default)]
+pub(crate) struct Sampling {
+    source: ResourceSource,
+    system: Option<ResourceSampler>,
+}
+
+impl Sampling {
+    pub(crate) fn new(source: ResourceSource) -> Self {
+        Self {
+            source,
+            system: None,
+        }
+    }
+
+    /// A new sample, or `None` when the source is [`ResourceSource::Fed`] (the fed
+    /// sample stays).
+    pub(crate) fn sample(&mut self) -> Option<ResourceSample> {
+        match &self.source {
+            ResourceSource::System => Some(
+                self.system
+                    .get_or_insert_with(ResourceSampler::new)
+                    .sample(),
+            ),
+            ResourceSource::Fed => None,
+            ResourceSource::Custom(f) => Some(f()),
+        }
+    }
+
+    /// Whether samples come from `sysinfo` (whose CPU figure needs a second sample).
+    pub(crate) fn is_system(&self) -> bool {
+        matches!(self.source, ResourceSource::System)
+    }
+}
+
 /// Keeps the `sysinfo` state needed between samples (CPU use is a difference).
 pub(crate) struct ResourceSampler {
     system: System,

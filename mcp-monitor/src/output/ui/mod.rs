@@ -126,6 +126,10 @@ pub(crate) fn history_document(r: &Reading, s: &Settings, admin: bool) -> serde_
                 })
                 .collect::<Vec<_>>()
         }),
+        // Refused token checks since start (`mcp_http_auth_failures_total`).
+        "auth_failures": r.http.auth_failures.iter().map(|(path, reason, count)| {
+            serde_json::json!({ "path": path, "reason": reason, "count": count })
+        }).collect::<Vec<_>>(),
     })
 }
 

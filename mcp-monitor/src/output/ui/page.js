@@ -350,6 +350,18 @@
     return el("div", Object.assign({ class: "kpi" }, attrs || {}), el("div", { class: "label", text: label }), el("div", { class: "value", text: value }));
   }
 
+  // Refused token checks since start, by reason (the tooltip gives each route).
+  function authKpi(failures) {
+    const total = failures.reduce((n, f) => n + f.count, 0);
+    const by = {};
+    for (const f of failures) by[f.reason] = (by[f.reason] || 0) + f.count;
+    const k = kpi("Refused token checks", num(total), { "data-kpi": "auth-failures" });
+    const reasons = Object.keys(by).map((r) => `${r.replace(/_/g, " ")} ${num(by[r])}`).join(", ");
+    if (reasons) k.append(el("div", { class: "label", text: reasons }));
+    k.title = failures.map((f) => `${f.path}: ${f.reason} × ${f.count}`).join("\n") || "none since start";
+    return k;
+  }
+
   function renderTraffic(summary, history) {
     const w = summary.http.window, t = summary.http.total;
     const th = history.thresholds;
@@ -361,6 +373,7 @@
       kpi("p95 (window)", dur(w.p95_seconds), { "data-kpi": "p95-window" }),
       kpi("Requests since reset", num(t.count), { "data-kpi": "requests-total" }),
       kpi("In flight", num(summary.http.in_flight)),
+      authKpi(history.auth_failures || []),
     );
     const pts = history.points;
     chart($("chart-rate"), "Request rate (req/s)", pts, (p) => p.request_rate, rate, null);
