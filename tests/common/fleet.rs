@@ -41,6 +41,23 @@ impl Drop for Server {
     }
 }
 
+/// How the test reaches a server: `http` or `https`, with which client and credentials.
+struct Access {
+    scheme: &'static str,
+    client: reqwest::Client,
+    auth: Option<(String, String)>,
+}
+
+impl Access {
+    fn plain() -> Self {
+        Self {
+            scheme: "http",
+            client: reqwest::Client::new(),
+            auth: None,
+        }
+    }
+}
+
 /// How a server started: ready, or gone because a port it was given was taken.
 enum Started {
     Ready,
@@ -57,11 +74,14 @@ impl Server {
         binary: &Path,
         files: &[(&str, &str)],
         ports: usize,
-        scheme: &str,
-        client: reqwest::Client,
-        auth: Option<(String, String)>,
+        access: Access,
         args: impl Fn(&Path, &[u16]) -> Vec<String>,
     ) -> Self {
+        let Access {
+            scheme,
+            client,
+            auth,
+        } = access;
         let dir = tempfile::tempdir().expect("temp dir");
         for (name, text) in files {
             std::fs::write(dir.path().join(name), text).expect("write config");
@@ -226,9 +246,11 @@ pub(crate) async fn alertmanager_with(binary: &Path, config: &str, am: &Am) -> S
         binary,
         &files,
         ports,
-        scheme,
-        client,
-        am.auth.clone(),
+        Access {
+            scheme,
+            client,
+            auth: am.auth.clone(),
+        },
         |dir, ports| {
             let mut args = vec![
                 format!("--config.file={}", dir.join("alertmanager.yml").display()),
@@ -270,9 +292,7 @@ pub(crate) async fn prometheus(binary: &Path, config: &str, rules: &str) -> Serv
         binary,
         &[("prometheus.yml", config), ("alerts.yml", rules)],
         1,
-        "http",
-        reqwest::Client::new(),
-        None,
+        Access::plain(),
         |dir, ports| {
             vec![
                 format!("--config.file={}", dir.join("prometheus.yml").display()),
