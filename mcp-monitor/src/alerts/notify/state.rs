@@ -331,7 +331,6 @@ pub(super) async fn run(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::alerts::notify::Notifier;
 
     fn config(s: &Settings) -> Config {
         Config::new(s, Vec::new())
@@ -379,7 +378,7 @@ mod tests {
             alertmanager_urls: vec!["http://u:p@am:9093".into()],
             ..Settings::default()
         };
-        let n = Notifier::new(&s).unwrap().unwrap();
+        let n = crate::alerts::notify::Notifier::new(&s).unwrap().unwrap();
         assert_eq!(n.counts().targets[0].name, "http://am:9093");
     }
 
