@@ -243,6 +243,20 @@ impl AlertEngine {
             .collect()
     }
 
+    /// Firing alerts with the moment each fired: the state the Alertmanager notifier
+    /// sends from.
+    pub(crate) fn firing(&self) -> Vec<(Alert, SystemTime)> {
+        self.states
+            .values()
+            .filter_map(|(s, _)| match s {
+                State::Firing {
+                    alert, fired_at, ..
+                } => Some((alert.clone(), *fired_at)),
+                State::Pending { .. } => None,
+            })
+            .collect()
+    }
+
     /// Alerts that fired, oldest first, at most `MCP_ALERT_HISTORY_LIMIT`.
     pub(crate) fn history(&self) -> Vec<Alert> {
         self.history.iter().map(|(_, a)| a.clone()).collect()

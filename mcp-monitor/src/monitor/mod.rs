@@ -308,20 +308,32 @@ impl Monitor {
         let observations = self
             .read()
             .observations(self.inner.settings.alert_min_samples);
-        let events =
-            self.lock_alerts()
-                .evaluate(&observations, &self.inner.settings, Instant::now());
+        let events = {
+            let mut engine = self.lock_alerts();
+            let events = engine.evaluate(&observations, &self.inner.settings, Instant::now());
+            self.notify(&events, &engine);
+            events
+        };
         self.dispatch(&events);
     }
 
-    /// Hands alert events to the subscribers and the notifier, without waiting.
+    /// Hands alert events to the subscribers, without waiting.
     fn dispatch(&self, events: &[AlertEvent]) {
         for e in events {
             // No subscriber is not an error.
             let _ = self.inner.events.send(e.clone());
-            if let Some(n) = &self.inner.notifier {
+        }
+    }
+
+    /// Hands the notifier the events, then the firing alerts after them (the state it
+    /// sends from, which heals a lost event), without waiting. Called under the
+    /// engine's lock, so that events and states reach it in order.
+    fn notify(&self, events: &[AlertEvent], engine: &AlertEngine) {
+        if let Some(n) = &self.inner.notifier {
+            for e in events {
                 n.offer(e);
             }
+            n.observe(engine.firing());
         }
     }
 
@@ -364,7 +376,12 @@ impl Monitor {
     pub fn reset(&self) {
         let current = self.snapshot();
         self.lock_summary().reset(current);
-        let events = self.lock_alerts().reset(&self.inner.settings.instance);
+        let events = {
+            let mut engine = self.lock_alerts();
+            let events = engine.reset(&self.inner.settings.instance);
+            self.notify(&events, &engine);
+            events
+        };
         self.dispatch(&events);
         tracing::info!(
             instance = %self.inner.settings.instance,

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use super::parse::{
     invalid, parse_base_url, parse_buckets, parse_count, parse_duration, parse_labels,
-    parse_number, parse_ratio,
+    parse_number, parse_path, parse_ratio, without_password,
 };
 use super::tokens::token_from;
 use super::Settings;
@@ -101,7 +101,7 @@ impl Settings {
                 variable,
                 value: lookup(variable)
                     .filter(|_| !SECRETS.contains(&variable))
-                    .map_or(value, |v| v.trim().to_owned()),
+                    .map_or(value, |v| without_password(v.trim())),
                 reason,
             },
             other => other,
@@ -216,7 +216,7 @@ impl Settings {
         if let Some((n, v)) = get("MCP_ALERTMANAGER_URL") {
             s.alertmanager_urls = v
                 .split(',')
-                .map(|u| parse_base_url(u.trim()).map_err(|r| invalid(n, &v, r)))
+                .map(|u| parse_base_url(u.trim()).map_err(|r| invalid(n, &without_password(&v), r)))
                 .collect::<Result<_, _>>()?;
         }
         if let Some((_, v)) = get("MCP_INSTANCE") {
@@ -227,6 +227,20 @@ impl Settings {
         }
         if let Some((n, v)) = get("MCP_EXTERNAL_URL") {
             s.external_url = Some(parse_base_url(&v).map_err(|r| invalid(n, &v, r))?);
+        }
+        for (name, field) in [
+            ("MCP_ALERTMANAGER_CA_FILE", &mut s.alertmanager_ca_file),
+            ("MCP_ALERTMANAGER_CERT_FILE", &mut s.alertmanager_cert_file),
+            ("MCP_ALERTMANAGER_KEY_FILE", &mut s.alertmanager_key_file),
+            (
+                "MCP_ALERTMANAGER_BEARER_TOKEN_FILE",
+                &mut s.alertmanager_bearer_token_file,
+            ),
+        ] {
+            // What the file holds is checked when the notifier is built (start-up).
+            if let Some((n, v)) = get(name) {
+                *field = Some(parse_path(&v).map_err(|r| invalid(n, &v, r))?);
+            }
         }
         Ok(s)
     }

@@ -21,5 +21,9 @@ mod variables;
 pub use self::values::Settings;
 pub use self::variables::{UnknownVariable, VARIABLES};
 
+pub(crate) use self::parse::without_password;
+#[cfg(feature = "alertmanager")]
+pub(crate) use self::tokens::token_file;
+
 #[cfg(test)]
 mod tests;

@@ -129,3 +129,35 @@ pub(super) fn parse_labels(v: &str) -> Result<Vec<(String, String)>, String> {
     }
     Ok(out)
 }
+
+/// A file path: anything but empty (whether the file is good is checked when it is read).
+pub(super) fn parse_path(v: &str) -> Result<std::path::PathBuf, String> {
+    if v.is_empty() {
+        return Err("expected the path of a file".into());
+    }
+    Ok(v.into())
+}
+
+/// `value` with the password of every URL in it replaced by `***` (`https://u:***@am`),
+/// for errors and logs: a base URL may carry basic-auth credentials.
+pub(crate) fn without_password(value: &str) -> String {
+    value
+        .split(',')
+        .map(|u| {
+            let Some((scheme, rest)) = u.split_once("://") else {
+                return u.to_owned();
+            };
+            let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+            let (authority, path) = rest.split_at(end);
+            match authority.rsplit_once('@') {
+                Some((userinfo, host)) => {
+                    let user = userinfo.split_once(':').map_or(userinfo, |(u, _)| u);
+                    let hidden = if userinfo.contains(':') { ":***" } else { "" };
+                    format!("{scheme}://{user}{hidden}@{host}{path}")
+                }
+                None => u.to_owned(),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(",")
+}

@@ -450,3 +450,59 @@ fn a_misspelled_token_variable_stops_start_up() {
     }
     assert!(Settings::check_names(&["MCP_CPU_TRESHOLD", "MCP_SOMETHING_ELSE"]).is_ok());
 }
+
+#[test]
+fn alertmanager_files_and_credentials() {
+    let s = with(&[
+        ("MCP_ALERTMANAGER_URL", "https://am:9093"),
+        ("MCP_ALERTMANAGER_CA_FILE", "/etc/am/ca.pem"),
+        ("MCP_ALERTMANAGER_CERT_FILE", "/etc/am/client.pem"),
+        ("MCP_ALERTMANAGER_KEY_FILE", "/etc/am/client.key"),
+        ("MCP_ALERTMANAGER_BEARER_TOKEN_FILE", "/run/secrets/am"),
+    ])
+    .unwrap();
+    assert_eq!(
+        s.alertmanager_ca_file.as_deref(),
+        Some(std::path::Path::new("/etc/am/ca.pem"))
+    );
+    assert!(s.alertmanager_cert_file.is_some() && s.alertmanager_key_file.is_some());
+    assert!(s.alertmanager_bearer_token_file.is_some());
+    for (vars, variable) in [
+        (
+            &[("MCP_ALERTMANAGER_CERT_FILE", "/c.pem")][..],
+            "MCP_ALERTMANAGER_CERT_FILE",
+        ),
+        (
+            &[("MCP_ALERTMANAGER_KEY_FILE", "/k.pem")][..],
+            "MCP_ALERTMANAGER_KEY_FILE",
+        ),
+        (
+            &[("MCP_ALERTMANAGER_CA_FILE", " ")][..],
+            "MCP_ALERTMANAGER_CA_FILE",
+        ),
+        (
+            &[
+                ("MCP_ALERTMANAGER_URL", "https://u:secret@am:9093"),
+                ("MCP_ALERTMANAGER_BEARER_TOKEN_FILE", "/t"),
+            ][..],
+            "MCP_ALERTMANAGER_BEARER_TOKEN_FILE",
+        ),
+    ] {
+        let msg = err(vars);
+        assert!(msg.contains(variable), "{vars:?}: {msg}");
+        assert!(!msg.contains("secret"), "{msg}");
+    }
+}
+
+#[test]
+fn a_url_password_is_never_shown() {
+    for v in [
+        "ftp://u:secret@am:9093",
+        "http://am:9093,ftp://u:secret@am",
+        "http://u:secret@am:9093?x=1",
+    ] {
+        let msg = err(&[("MCP_ALERTMANAGER_URL", v)]);
+        assert!(msg.contains("MCP_ALERTMANAGER_URL"), "{msg}");
+        assert!(!msg.contains("secret") && msg.contains("u:***@am"), "{msg}");
+    }
+}

@@ -25,18 +25,24 @@ pub(super) fn token_from(
             if path.is_empty() {
                 return Err(invalid(file_name, "", "expected the path of a file".into()));
             }
-            let token = read_token_file(file_name, Path::new(&path))?;
-            check_token(name, &token).map_err(|e| match e {
-                Error::InvalidSetting { reason, .. } => Error::InvalidSetting {
-                    variable: file_name,
-                    value: path.clone(),
-                    reason: format!("the token in the file {reason}"),
-                },
-                other => other,
-            })?;
-            Ok(Some(token))
+            token_file(file_name, Path::new(&path)).map(Some)
         }
     }
+}
+
+/// The token in the file `path` named by `variable`, checked as [`check_token`] does;
+/// an error names the variable and the path (never the token).
+pub(crate) fn token_file(variable: &'static str, path: &Path) -> Result<String, Error> {
+    let token = read_token_file(variable, path)?;
+    check_token(variable, &token).map_err(|e| match e {
+        Error::InvalidSetting { reason, .. } => Error::InvalidSetting {
+            variable,
+            value: path.display().to_string(),
+            reason: format!("the token in the file {reason}"),
+        },
+        other => other,
+    })?;
+    Ok(token)
 }
 
 /// The longest token file read; anything longer is not a token (and `/dev/zero` must

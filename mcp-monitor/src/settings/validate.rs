@@ -148,6 +148,45 @@ impl Settings {
                 .collect();
             invalid("MCP_ALERT_LABELS", &written.join(","), reason)
         })?;
+        self.check_alertmanager_auth()
+    }
+
+    /// A client certificate needs its key (and the reverse); a bearer token and basic
+    /// auth (user information in a URL) exclude each other, as in Prometheus.
+    fn check_alertmanager_auth(&self) -> Result<(), Error> {
+        let shown = |p: &Option<std::path::PathBuf>| {
+            p.as_ref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default()
+        };
+        match (&self.alertmanager_cert_file, &self.alertmanager_key_file) {
+            (Some(_), None) => {
+                return Err(invalid(
+                    "MCP_ALERTMANAGER_CERT_FILE",
+                    &shown(&self.alertmanager_cert_file),
+                    "needs MCP_ALERTMANAGER_KEY_FILE, the key of the certificate".into(),
+                ))
+            }
+            (None, Some(_)) => {
+                return Err(invalid(
+                    "MCP_ALERTMANAGER_KEY_FILE",
+                    &shown(&self.alertmanager_key_file),
+                    "needs MCP_ALERTMANAGER_CERT_FILE, the certificate of the key".into(),
+                ))
+            }
+            _ => {}
+        }
+        let with_userinfo = self.alertmanager_urls.iter().any(|u| {
+            u.split_once("://")
+                .is_some_and(|(_, rest)| rest[..rest.find('/').unwrap_or(rest.len())].contains('@'))
+        });
+        if with_userinfo && self.alertmanager_bearer_token_file.is_some() {
+            return Err(invalid(
+                "MCP_ALERTMANAGER_BEARER_TOKEN_FILE",
+                &shown(&self.alertmanager_bearer_token_file),
+                "MCP_ALERTMANAGER_URL carries user information (basic auth) too; use one of the two".into(),
+            ));
+        }
         Ok(())
     }
 }

@@ -1,5 +1,6 @@
 //! The [`Settings`] struct: every setting, its variable, and its documented default.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::base::histogram::Buckets;
@@ -117,6 +118,23 @@ pub struct Settings {
     /// `MCP_SHUTDOWN_TIMEOUT`: longest graceful drain after a shutdown signal; whatever
     /// is still open then is closed. Default 10 s.
     pub shutdown_timeout: Duration,
+    /// `MCP_ALERTMANAGER_CA_FILE`: a PEM file of the certificate authorities that sign
+    /// the Alertmanagers' certificates. With it, `https` Alertmanagers are trusted
+    /// through these authorities only (as Prometheus' `tls_config.ca_file`); without it,
+    /// through the public roots.
+    pub alertmanager_ca_file: Option<PathBuf>,
+    /// `MCP_ALERTMANAGER_CERT_FILE`: a PEM client certificate (its chain may follow)
+    /// presented to `https` Alertmanagers that ask for one (mutual TLS). Set with
+    /// `MCP_ALERTMANAGER_KEY_FILE`.
+    pub alertmanager_cert_file: Option<PathBuf>,
+    /// `MCP_ALERTMANAGER_KEY_FILE`: the PEM private key of the client certificate
+    /// (PKCS#8, PKCS#1 or SEC1).
+    pub alertmanager_key_file: Option<PathBuf>,
+    /// `MCP_ALERTMANAGER_BEARER_TOKEN_FILE`: a file holding the bearer token sent to
+    /// every Alertmanager (one trailing newline dropped). It is read at start-up (a bad
+    /// file stops it) and again before each send, so that a rotated token is used. Not
+    /// with user information in `MCP_ALERTMANAGER_URL` (basic auth).
+    pub alertmanager_bearer_token_file: Option<PathBuf>,
 }
 
 impl Default for Settings {
@@ -154,6 +172,10 @@ impl Default for Settings {
             http_body_timeout: Duration::from_secs(30),
             http_idle_timeout: Duration::from_secs(75),
             shutdown_timeout: Duration::from_secs(10),
+            alertmanager_ca_file: None,
+            alertmanager_cert_file: None,
+            alertmanager_key_file: None,
+            alertmanager_bearer_token_file: None,
         }
     }
 }

@@ -44,6 +44,10 @@ pub const VARIABLES: &[&str] = &[
     "MCP_INSTANCE",
     "MCP_ALERT_LABELS",
     "MCP_EXTERNAL_URL",
+    "MCP_ALERTMANAGER_CA_FILE",
+    "MCP_ALERTMANAGER_CERT_FILE",
+    "MCP_ALERTMANAGER_KEY_FILE",
+    "MCP_ALERTMANAGER_BEARER_TOKEN_FILE",
 ];
 
 /// An `MCP_*` variable that no part of the monitor reads, found by
