@@ -158,6 +158,7 @@ mod monitor;
 mod output;
 pub mod reading;
 pub mod settings;
+pub mod slo;
 mod sources;
 mod summary;
 

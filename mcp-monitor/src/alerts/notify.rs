@@ -244,6 +244,9 @@ impl Config {
         l.insert("severity".into(), severity.as_str().into());
         l.insert("component".into(), alert.components.join(","));
         l.insert("instance".into(), self.instance.clone());
+        if let Some(slo) = alert.slo() {
+            l.insert("slo".into(), slo.into());
+        }
         l
     }
 
@@ -314,6 +317,9 @@ fn describe(kind: AlertType) -> (&'static str, &'static str) {
         AlertType::LowCacheHitRatio => ("Hit ratio", "MCP_CACHE_HIT_RATIO_THRESHOLD"),
         AlertType::HighDbPoolUtilization => ("Pool utilization", "MCP_DB_POOL_THRESHOLD"),
         AlertType::HighSystemLoad => ("Load per core", "MCP_SYSTEM_LOAD_THRESHOLD"),
+        AlertType::SloBurnRateFast | AlertType::SloBurnRateSlow => {
+            ("Error budget burn rate, over its alert level,", "MCP_SLOS")
+        }
     }
 }
 

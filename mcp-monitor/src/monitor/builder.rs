@@ -14,6 +14,7 @@ use crate::calls::registry::{registry, OpBuckets};
 use crate::facade::{set_global, FacadeExporter, MonitorRecorder};
 use crate::http::store::HttpStore;
 use crate::settings::Settings;
+use crate::slo::burn::Tracker;
 use crate::sources::caches::CacheSet;
 use crate::sources::pools::PoolSet;
 use crate::summary::snapshot::Snapshot;
@@ -104,6 +105,14 @@ impl MonitorBuilder {
         self
     }
 
+    /// Adds a service-level objective (as one item of `MCP_SLOS` would); see
+    /// [`Objective`](crate::slo::Objective). It is checked with the other settings by
+    /// [`build`](Self::build).
+    pub fn with_objective(mut self, objective: crate::slo::Objective) -> Self {
+        self.settings.slos.push(objective);
+        self
+    }
+
     /// Sets the sliding window of rates, means and p95.
     pub fn with_window(mut self, window: Duration) -> Self {
         self.settings.metrics_window = window;
@@ -146,6 +155,7 @@ impl MonitorBuilder {
                 .iter()
                 .map(|p| (*p).to_owned())
                 .collect(),
+            slos: Mutex::new(Tracker::new(&s.slos, now)),
             settings: s,
         };
         Ok((

@@ -67,6 +67,7 @@ pub(crate) struct Sources<'a> {
     pub(crate) alerts: AlertsPart,
     pub(crate) history: (Vec<Point>, Peaks),
     pub(crate) tick_interval: Duration,
+    pub(crate) slos: Vec<crate::slo::burn::SloStatus>,
 }
 
 /// Takes a reading from `s`.
@@ -127,5 +128,6 @@ pub(crate) fn read(s: Sources<'_>) -> Reading {
         alerts: s.alerts,
         history: s.history,
         tick_interval: s.tick_interval,
+        slos: s.slos,
     }
 }

@@ -209,6 +209,9 @@ impl Settings {
         if let Some((n, v)) = get("MCP_EXTERNAL_URL") {
             s.external_url = Some(parse_base_url(&v).map_err(|r| invalid(n, &v, r))?);
         }
+        if let Some((n, v)) = get("MCP_SLOS") {
+            s.slos = super::slos::parse_objectives(&v).map_err(|r| invalid(n, &v, r))?;
+        }
         Ok(s)
     }
 }

@@ -134,6 +134,33 @@ impl Settings {
                 .collect();
             invalid("MCP_ALERT_LABELS", &written.join(","), reason)
         })?;
+        self.check_slos()?;
+        Ok(())
+    }
+}
+
+impl Settings {
+    /// Each objective on its own (a latency threshold on a bound of its kind's
+    /// buckets), and no name twice.
+    fn check_slos(&self) -> Result<(), Error> {
+        for (i, o) in self.slos.iter().enumerate() {
+            let bounds = match o.target.kind() {
+                "http" => self.http_buckets.bounds(),
+                "db" => self.db_buckets.bounds(),
+                _ => self.workflow_buckets.bounds(),
+            };
+            let mut reason = o.check(bounds).err();
+            if self.slos[..i].iter().any(|p| p.name == o.name) {
+                reason = Some(format!("the name {:?} is given twice", o.name));
+            }
+            if let Some(r) = reason {
+                return Err(invalid(
+                    "MCP_SLOS",
+                    &o.to_string(),
+                    format!("objective {}: {r}", i + 1),
+                ));
+            }
+        }
         Ok(())
     }
 }

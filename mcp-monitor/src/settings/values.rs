@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use crate::base::histogram::Buckets;
+use crate::slo::Objective;
 
 /// Every setting of the monitor. [`Settings::default`] is the documented defaults;
 /// [`Settings::from_env`] reads the `MCP_*` variables over them; [`Settings::validate`]
@@ -110,6 +111,11 @@ pub struct Settings {
     /// `MCP_SHUTDOWN_TIMEOUT`: longest graceful drain after a shutdown signal; whatever
     /// is still open then is closed. Default 10 s.
     pub shutdown_timeout: Duration,
+    /// `MCP_SLOS`: the service-level objectives (grammar in `docs/alerts.md`); each gives
+    /// the `SLO_BURN_RATE_FAST` and `SLO_BURN_RATE_SLOW` alerts and the `mcp_slo_*`
+    /// gauges. Default none. Add one in code with
+    /// [`MonitorBuilder::with_objective`](crate::MonitorBuilder::with_objective).
+    pub slos: Vec<Objective>,
 }
 
 impl Default for Settings {
@@ -145,6 +151,7 @@ impl Default for Settings {
             http_body_timeout: Duration::from_secs(30),
             http_idle_timeout: Duration::from_secs(75),
             shutdown_timeout: Duration::from_secs(10),
+            slos: Vec::new(),
         }
     }
 }

@@ -42,6 +42,7 @@ pub const VARIABLES: &[&str] = &[
     "MCP_INSTANCE",
     "MCP_ALERT_LABELS",
     "MCP_EXTERNAL_URL",
+    "MCP_SLOS",
 ];
 
 /// An `MCP_*` variable that no part of the monitor reads, found by
