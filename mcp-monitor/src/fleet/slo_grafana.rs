@@ -74,11 +74,10 @@ pub(crate) fn row(s: &Settings, y: u64) -> Vec<Value> {
                         "{}{{slo=\"{}\", {filter}}} / {}",
                         error_ratio(&prom_duration(w)),
                         o.name.replace('\\', "\\\\").replace('"', "\\\""),
-                        crate::base::format::format_float(
-                            (o.error_budget() * 1e12).round() / 1e12
-                        ),
+                        crate::base::format::format_float((o.error_budget() * 1e12).round() / 1e12),
                     );
-                    let legend = format!("{} {} · {{{{instance}}}}", o.name, seconds(w.as_secs_f64()));
+                    let legend =
+                        format!("{} {} · {{{{instance}}}}", o.name, seconds(w.as_secs_f64()));
                     targets.push(target(expr, legend, refs(targets.len())));
                 }
             }
@@ -87,11 +86,22 @@ pub(crate) fn row(s: &Settings, y: u64) -> Vec<Value> {
             levels.push(p.factor);
         }
         let (title, alert) = match speed {
-            Speed::Fast => ("Burn rate, fast-burn windows", "SLO_BURN_RATE_FAST (critical)"),
-            Speed::Slow => ("Burn rate, slow-burn windows", "SLO_BURN_RATE_SLOW (warning)"),
+            Speed::Fast => (
+                "Burn rate, fast-burn windows",
+                "SLO_BURN_RATE_FAST (critical)",
+            ),
+            Speed::Slow => (
+                "Burn rate, slow-burn windows",
+                "SLO_BURN_RATE_SLOW (warning)",
+            ),
         };
         let steps: Vec<Value> = std::iter::once(json!({"color": "green", "value": null}))
-            .chain(levels.iter().rev().map(|l| json!({"color": "red", "value": l})))
+            .chain(
+                levels
+                    .iter()
+                    .rev()
+                    .map(|l| json!({"color": "red", "value": l})),
+            )
             .collect();
         panels.push(json!({
             "type": "timeseries",
