@@ -128,3 +128,44 @@ pub(crate) fn row(s: &Settings, y: u64) -> Vec<Value> {
     }
     panels
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_row_only_with_objectives_with_every_window_of_each() {
+        assert!(row(&Settings::default(), 0).is_empty());
+        let s = Settings::from_lookup(&|n| {
+            (n == "MCP_SLOS").then(|| {
+                "api = http * availability 99.5%; day = db * availability 99% over 1d".to_owned()
+            })
+        })
+        .unwrap();
+        let panels = row(&s, 90);
+        assert_eq!(panels.len(), 4);
+        assert_eq!(panels[0]["type"], "row");
+        assert_eq!(panels[1]["gridPos"]["y"], 91);
+        let exprs = |i: usize| -> Vec<String> {
+            panels[i]["targets"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|t| t["expr"].as_str().unwrap().to_owned())
+                .collect()
+        };
+        assert!(exprs(1)[0].starts_with("mcp_slo_error_budget_remaining{"));
+        // Fast: two pairs of two windows per objective.
+        let fast = exprs(2);
+        assert_eq!(fast.len(), 8);
+        assert!(fast.contains(
+            &"mcp_slo:error_ratio:rate1h{slo=\"api\", job=~\"$job\", instance=~\"$instance\"} / 0.005".to_owned()
+        ));
+        assert!(fast
+            .iter()
+            .any(|e| e.starts_with("mcp_slo:error_ratio:rate10s{slo=\"day\"")));
+        assert!(exprs(3)
+            .iter()
+            .any(|e| e.starts_with("mcp_slo:error_ratio:rate72h{slo=\"api\"")));
+    }
+}

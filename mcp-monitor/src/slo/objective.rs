@@ -210,9 +210,10 @@ impl Objective {
         self
     }
 
-    /// The share of events that may be bad: `1 - objective`.
+    /// The share of events that may be bad: `1 - objective` (without its binary noise:
+    /// `1 - 0.99` is `0.01`, not `0.010000000000000009`).
     pub fn error_budget(&self) -> f64 {
-        1.0 - self.objective
+        ((1.0 - self.objective) * 1e12).round() / 1e12
     }
 
     /// Checks the objective on its own: a name a label can carry, a share strictly
