@@ -251,6 +251,9 @@ impl Config {
     }
 
     fn annotations(&self, alert: &Alert) -> BTreeMap<String, String> {
+        if let Some(slo) = alert.slo() {
+            return self.slo_annotations(alert, slo);
+        }
         let kind = alert.kind;
         let (what, setting) = describe(kind);
         let levels = Levels::of(kind, &self.settings);
@@ -282,6 +285,34 @@ impl Config {
                 "description".to_owned(),
                 format!(
                     "{what} of {component} on {} is {}, {side} {level}.",
+                    self.instance, alert.current_value
+                ),
+            ),
+            ("current_value".to_owned(), alert.current_value.clone()),
+            ("threshold".to_owned(), alert.threshold.clone()),
+        ])
+    }
+
+    /// A burn-rate alert's: the summary of the Prometheus rule, and the burn rate over
+    /// the level of the pair of windows that fires.
+    fn slo_annotations(&self, alert: &Alert, slo: &str) -> BTreeMap<String, String> {
+        let speed = if alert.kind == AlertType::SloBurnRateFast {
+            "fast"
+        } else {
+            "slowly"
+        };
+        BTreeMap::from([
+            (
+                "summary".to_owned(),
+                format!(
+                    "Objective {slo} on {} burns its error budget {speed}",
+                    self.instance
+                ),
+            ),
+            (
+                "description".to_owned(),
+                format!(
+                    "Objective {slo} (MCP_SLOS) on {}: its burn rate is {} the level of its alert over both windows of a pair (above 1.00× fires; see docs/alerts.md).",
                     self.instance, alert.current_value
                 ),
             ),

@@ -595,6 +595,15 @@
           peak("Process memory", pk.process_resident_bytes, bytes, null),
           peak("Pool utilisation", pk.pool_utilization, pct, th.db_pool),
           peak("Cache hit ratio (lowest)", pk.cache_hit_ratio_low, pct, th.cache_hit_ratio, true))))));
+    const objectives = report.objectives || [];
+    if (objectives.length) {
+      out.push(el("section", { "data-report": "objectives" },
+        el("h2", { text: "Objectives" }),
+        el("ul", {}, ...objectives.map((o) => el("li", {
+          text: `${o.declaration}: ${pct(o.error_budget_remaining)} of the error budget left (${num(o.bad)} bad of ${num(o.events)} events over ${span(o.covered_seconds)})` +
+            (o.burning.length ? `; ${o.burning.join(", ")}` : ""),
+        })))));
+    }
     const fired = dashboard.alerts.history;
     out.push(el("section", { "data-report": "alerts" },
       el("h2", { text: `Alerts that fired since reset (${fired.length})` }),
