@@ -22,7 +22,8 @@
 //! of the whole period (for the budget left) keeps a sample every thirtieth of it, at
 //! most [`PERIOD_SLOTS`]. Whatever the period and the traffic, an objective costs at
 //! most `7 × 12 + 32 = 116` samples of 32 bytes (3.7 KiB), allocated when it is
-//! declared.
+//! declared, plus its last status. The counts come from the reading each alert
+//! evaluation takes: nothing runs on the request path.
 
 use std::collections::VecDeque;
 use std::time::Duration;
