@@ -281,15 +281,18 @@ pub(crate) fn same_bound(a: f64, b: f64) -> bool {
     (a * 1e9).round() == (b * 1e9).round()
 }
 
-/// A duration in seconds as `MCP_SLOS` writes it: `250ms`, `1s`, `1.5s`, `2m`, `30d`.
+/// A duration in seconds as `MCP_SLOS` writes it: `250ms`, `1s`, `2.5s`, `2m`, `30d`.
 pub(crate) fn seconds(s: f64) -> String {
     let ms = (s * 1000.0).round();
     if (s * 1000.0 - ms).abs() > 1e-6 {
         return format!("{s}s");
     }
     let ms = ms as u64;
-    if ms % 1000 != 0 {
+    if ms < 1000 {
         return format!("{ms}ms");
+    }
+    if ms % 1000 != 0 {
+        return format!("{}s", ms as f64 / 1000.0);
     }
     let secs = ms / 1000;
     for (unit, size) in [("d", 86_400), ("h", 3600), ("m", 60)] {
@@ -364,7 +367,7 @@ mod tests {
         assert_eq!(seconds(0.1), "100ms");
         assert_eq!(seconds(0.0005), "0.0005s");
         assert_eq!(seconds(1.0), "1s");
-        assert_eq!(seconds(1.5), "1500ms");
+        assert_eq!(seconds(1.5), "1.5s");
         assert_eq!(seconds(90.0), "90s");
         assert_eq!(seconds(120.0), "2m");
         assert_eq!(seconds(30.0 * 86_400.0), "30d");
