@@ -6,14 +6,15 @@
 //!
 //! The window, `for` duration and evaluation interval are read from the `MCP_*`
 //! environment, as the service reads them; the thresholds are not in the file (each
-//! instance exports its own). With none set, the defaults give the committed
-//! `docs/prometheus/alerts.yml`.
+//! instance exports its own). The objectives are `MCP_SLOS`, or the demo's
+//! (`demo::OBJECTIVES`) when it is unset. With none set, the defaults and the demo's
+//! objectives give the committed `docs/prometheus/alerts.yml`.
 
 use std::io::Write as _;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let settings = match mcp_monitor::Settings::from_env() {
+    let settings = match mcp_monitor_e2e::demo::settings_from_env() {
         Ok(s) => s,
         Err(e) => {
             eprintln!("alert-rules: {e}");

@@ -37,7 +37,10 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     // Reads every MCP_* variable (MCP_ADDR here, the monitor's in `install`); a bad
     // value stops here with an error naming it.
     let addr = demo::listen::addr_from_env()?;
-    let monitor = mcp_monitor::install()?;
+    // The demo's objectives (`demo::OBJECTIVES`) unless MCP_SLOS says otherwise.
+    let monitor = mcp_monitor::Monitor::builder()
+        .with_settings(demo::settings_from_env()?)
+        .install()?;
     let scheduler = demo::scheduler_from_env()?;
 
     // The services (SQLite pool registered as `sqlite`, cache reported as `users`) and

@@ -1,5 +1,5 @@
 //! `docs/prometheus/alerts.yml` is what `prometheus_rules` renders from the default
-//! settings, `promtool check rules` accepts it, and `promtool test rules` proves that
+//! settings and the demo's objectives (`demo::OBJECTIVES`), `promtool check rules` accepts it, and `promtool test rules` proves that
 //! each rule fires on synthetic series and stays quiet below its threshold
 //! (`docs/prometheus/alerts.test.yml`). The rules read each instance's thresholds from
 //! its `mcp_alert_threshold` gauges, so rules generated with any thresholds are the
@@ -34,6 +34,13 @@ fn settings(vars: &[(&str, &str)]) -> Settings {
     Settings::from_lookup(&move |name| vars.get(name).cloned()).expect("settings")
 }
 
+/// `settings(vars)` with the demo's objectives, as the committed file is rendered.
+fn with_demo_objectives(vars: &[(&str, &str)]) -> Settings {
+    let mut s = settings(vars);
+    s.slos = mcp_monitor_e2e::demo::objectives();
+    s
+}
+
 /// Runs `promtool <args>` in the workspace root and asserts that it succeeds.
 fn promtool(args: &[&Path]) -> String {
     let out = Command::new("promtool")
@@ -53,12 +60,23 @@ fn promtool(args: &[&Path]) -> String {
 #[test]
 fn the_committed_rules_are_the_default_settings_rendered() {
     let committed = std::fs::read_to_string(root().join(RULES)).expect("read the rules");
-    let rendered = prometheus_rules(&settings(&[]));
+    let rendered = prometheus_rules(&with_demo_objectives(&[]));
     assert!(
         committed == rendered,
         "{RULES} is out of date; regenerate it with\n  \
          cargo run --example alert-rules > {RULES}\n(with no MCP_* variable set)"
     );
+    // The demo's objectives are all there, each with its two alerts.
+    for o in mcp_monitor_e2e::demo::objectives() {
+        assert!(committed.contains(&format!("      # {o}\n")), "{o}");
+        assert_eq!(
+            committed
+                .matches(&format!("component: 'slo:{}'", o.name))
+                .count(),
+            2,
+            "{o}"
+        );
+    }
 }
 
 #[test]
@@ -103,10 +121,28 @@ fn every_alert_type_is_unit_tested() {
 }
 
 #[test]
+fn the_burn_rate_alerts_are_unit_tested_for_both_indicators() {
+    let tests = std::fs::read_to_string(root().join(RULE_TESTS)).expect("read the rule tests");
+    for name in ["SLO_BURN_RATE_FAST", "SLO_BURN_RATE_SLOW"] {
+        assert!(tests.contains(&format!("alertname: {name}\n")), "{name}");
+    }
+    // An availability and a latency objective, each firing and each quiet.
+    for slo in ["api", "user-lookup"] {
+        assert!(tests.contains(&format!("slo: '{slo}'")), "{slo}");
+    }
+    for scenario in ["fast", "slow", "ok", "few", "lfast", "lslow", "lok"] {
+        assert!(
+            tests.contains(&format!("instance=\"{scenario}\"")),
+            "{scenario}"
+        );
+    }
+}
+
+#[test]
 fn any_thresholds_give_the_same_rules_and_the_shipped_tests_pass() {
-    let default = prometheus_rules(&settings(&[]));
+    let default = prometheus_rules(&with_demo_objectives(&[]));
     // A fleet member run with other thresholds: the same file.
-    let mut strict = settings(&[
+    let mut strict = with_demo_objectives(&[
         ("MCP_CPU_THRESHOLD", "1%"),
         ("MCP_ERROR_RATE_THRESHOLD", "0.5%"),
         ("MCP_REQUEST_LATENCY_THRESHOLD", "250ms"),
@@ -166,5 +202,5 @@ fn amtool_accepts_the_shipped_alertmanager_example() {
         .expect("run amtool");
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success() && text.contains("SUCCESS"), "{text}");
-    assert!(text.contains(" - 2 inhibit rules"), "{text}");
+    assert!(text.contains(" - 3 inhibit rules"), "{text}");
 }

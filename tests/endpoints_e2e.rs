@@ -202,8 +202,11 @@ async fn report_has_key_metrics_resources_pools_and_alerts() {
             "workflows",
             "resources",
             "alerts",
+            "objectives",
         ],
     );
+    // No objective declared: an empty list.
+    assert_eq!(v["objectives"], json!([]));
     assert_eq!(v["instance"], s.monitor.settings().instance);
     assert!(
         is_rfc3339_with_offset(v["generated_at"].as_str().unwrap()),

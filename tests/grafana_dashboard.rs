@@ -582,14 +582,24 @@ async fn the_alert_rules_query_only_exposed_series() {
     let exprs = rule_exprs(&yaml);
     assert_eq!(
         exprs.len(),
-        yaml.matches("- alert: ").count(),
+        yaml.matches("- alert: ").count() + yaml.matches("- record: ").count(),
         "every rule has an expr"
     );
+    // What the file's own recording rules (the objectives') record is a series too.
+    let recorded: Vec<String> = yaml
+        .lines()
+        .filter_map(|l| l.trim_start().strip_prefix("- record: "))
+        .map(|n| format!("`{n}`"))
+        .collect();
     let exposed = exposed().await;
     let mut bad = Vec::new();
     for (what, expr) in &exprs {
         assert!(!scan(expr).series.is_empty(), "{what} reads no mcp_ series");
-        bad.extend(problems(&exposed, what, expr));
+        bad.extend(problems(&exposed, what, expr).into_iter().filter(|p| {
+            !recorded
+                .iter()
+                .any(|r| p.contains(&format!("{r} is not a series")))
+        }));
     }
     assert!(bad.is_empty(), "{}", bad.join("\n"));
 }

@@ -1,5 +1,6 @@
 //! `promtool check metrics` accepts the demo's `/metrics` after traffic of every kind:
-//! no error and no lint warning (it prints nothing and exits 0).
+//! no error and no lint warning (it prints nothing and exits 0), the objectives' gauges
+//! included.
 //!
 //! Needs `promtool` (Debian package `prometheus`, which `.ci/run` installs): under CI
 //! its absence fails the test; elsewhere the test is skipped with a notice.
@@ -18,7 +19,12 @@ async fn promtool_accepts_the_demo_metrics() {
     let Some(promtool) = common::external_tool("promtool") else {
         return;
     };
-    let s = common::start(Monitor::builder().configure(|c| {
+    // The demo's objectives, so that the `mcp_slo_*` gauges are checked too.
+    let mut builder = Monitor::builder();
+    for o in mcp_monitor_e2e::demo::objectives() {
+        builder = builder.with_objective(o);
+    }
+    let s = common::start(builder.configure(|c| {
         c.resource_interval = Duration::from_millis(250);
         // Let an alert fire so that `mcp_alerts` is exposed too.
         c.alert_for = Duration::ZERO;
@@ -68,6 +74,8 @@ async fn promtool_accepts_the_demo_metrics() {
         "mcp_cache_hits_total",
         "mcp_db_pool_connections",
         "mcp_build_info",
+        "mcp_slo_objective",
+        "mcp_slo_error_budget_remaining",
     ] {
         assert!(
             text.contains(&format!("# TYPE {family} ")),

@@ -129,6 +129,11 @@
 //! [`fleet::grafana_dashboard`] write the same thresholds as a Prometheus rules file and
 //! a Grafana dashboard for a fleet of instances.
 //!
+//! Service-level objectives ([`slo::Objective`], declared in `MCP_SLOS` or with
+//! [`MonitorBuilder::with_objective`]) add two burn-rate alerts, `SLO_BURN_RATE_FAST`
+//! and `SLO_BURN_RATE_SLOW`, evaluated in process and rendered into the same rules file,
+//! and their error budgets on `/metrics`, the report and the page.
+//!
 //! # Features
 //!
 //! - `alertmanager` (default): push alerts to Alertmanager (`reqwest` with rustls).
@@ -158,6 +163,7 @@ mod monitor;
 mod output;
 pub mod reading;
 pub mod settings;
+pub mod slo;
 mod sources;
 mod summary;
 

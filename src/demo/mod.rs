@@ -36,6 +36,43 @@ pub use self::http::AppState;
 use self::users::UserService;
 use self::workflows::WorkflowEngine;
 
+/// The demo's service-level objectives, in `MCP_SLOS`'s syntax (one item each); they
+/// apply when `MCP_SLOS` is unset:
+///
+/// - `api`: 99.5% of all requests answered without a 5xx, over 30 days;
+/// - `user-lookup`: 99% of `GET /users/{id}` answered within 100 ms (a bound of the
+///   default HTTP buckets);
+/// - `database`: 99.9% of all db operations without a failure.
+pub const OBJECTIVES: &[&str] = &[
+    "api = http * availability 99.5%",
+    "user-lookup = http GET /users/{id} latency 99% within 100ms",
+    "database = db * availability 99.9%",
+];
+
+/// The settings of the demo: the `MCP_*` environment, with [`OBJECTIVES`] when
+/// `MCP_SLOS` is unset.
+///
+/// # Errors
+///
+/// The error of [`Settings::from_env`](mcp_monitor::Settings::from_env) naming the first
+/// bad variable.
+pub fn settings_from_env() -> Result<mcp_monitor::Settings, mcp_monitor::Error> {
+    let mut s = mcp_monitor::Settings::from_env()?;
+    if std::env::var_os("MCP_SLOS").is_none() {
+        s.slos = objectives();
+        s.validate()?;
+    }
+    Ok(s)
+}
+
+/// [`OBJECTIVES`], parsed.
+pub fn objectives() -> Vec<mcp_monitor::slo::Objective> {
+    OBJECTIVES
+        .iter()
+        .map(|o| o.parse().expect("the demo's objectives parse"))
+        .collect()
+}
+
 /// Connections in the demo's pool.
 pub const POOL_SIZE: u32 = 5;
 

@@ -151,6 +151,25 @@ test("the page loads with no console error and no request off-host, wide and at 
   }
 });
 
+test("the demo's objectives show their budget left and burn rates", async () => {
+  const { context, page, problems } = await open(OPEN, 1280);
+  await drawn(page);
+  const report = await json(OPEN, "/api/v1/metrics/report");
+  const names = report.objectives.map((o) => o.slo);
+  assert.deepEqual(names, ["api", "user-lookup", "database"], "the demo's objectives in the report");
+  for (const o of report.objectives) {
+    const row = await page.waitForSelector(`#objectives tr[data-slo="${o.slo}"]`, { timeout: WAIT });
+    const cells = await row.$$eval("td", (tds) => tds.map((td) => td.textContent));
+    // Promise, budget, events, the seven windows, alerts.
+    assert.equal(cells.length, 3 + o.windows.length + 1, `${o.slo}: ${cells}`);
+    assert.match(cells[1], /%$/, `${o.slo}: budget ${cells[1]}`);
+  }
+  const heads = await page.$$eval("#objectives thead th", (ths) => ths.map((th) => th.textContent));
+  assert.deepEqual(heads.slice(4, 11), ["Burn 5m", "Burn 30m", "Burn 1h", "Burn 2h", "Burn 6h", "Burn 1d", "Burn 3d"]);
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
 test("the charts draw the history the server keeps, with threshold lines and text alternatives", async () => {
   const { context, page, problems } = await open(OPEN, 1280);
   await drawn(page, 3);

@@ -43,6 +43,17 @@ pub struct Alert {
     pub resolved_at: Option<String>,
 }
 
+impl Alert {
+    /// The objective (`MCP_SLOS`) a burn-rate alert is about, the `slo` label of its
+    /// pushed alert; `None` for a threshold alert.
+    pub fn slo(&self) -> Option<&str> {
+        if !self.kind.is_slo() {
+            return None;
+        }
+        self.components.first()?.strip_prefix("slo:")
+    }
+}
+
 /// One value to compare with a threshold.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Observation {

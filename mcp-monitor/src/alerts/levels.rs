@@ -29,6 +29,13 @@ pub enum AlertType {
     HighDbPoolUtilization,
     /// 1-minute load average per core above `MCP_SYSTEM_LOAD_THRESHOLD`.
     HighSystemLoad,
+    /// An objective of `MCP_SLOS` burns its error budget fast (14.4 times the
+    /// sustainable rate over 1 h and 5 m, or 6 times over 6 h and 30 m, for a 30-day
+    /// period): always `critical`. Not a threshold alert: not in [`AlertType::ALL`].
+    SloBurnRateFast,
+    /// An objective of `MCP_SLOS` burns its error budget slowly (3 times over 1 d and
+    /// 2 h, or once over 3 d and 6 h, for a 30-day period): always `warning`.
+    SloBurnRateSlow,
 }
 
 impl AlertType {
@@ -53,7 +60,18 @@ impl AlertType {
             AlertType::LowCacheHitRatio => "LOW_CACHE_HIT_RATIO",
             AlertType::HighDbPoolUtilization => "HIGH_DB_POOL_UTILIZATION",
             AlertType::HighSystemLoad => "HIGH_SYSTEM_LOAD",
+            AlertType::SloBurnRateFast => "SLO_BURN_RATE_FAST",
+            AlertType::SloBurnRateSlow => "SLO_BURN_RATE_SLOW",
         }
+    }
+
+    /// Whether this is a burn-rate alert of a service-level objective (whose component
+    /// is `slo:<name>`) rather than a threshold alert.
+    pub const fn is_slo(self) -> bool {
+        matches!(
+            self,
+            AlertType::SloBurnRateFast | AlertType::SloBurnRateSlow
+        )
     }
 
     /// Whether the alert fires below its threshold rather than above.
@@ -78,6 +96,9 @@ impl AlertType {
         match self {
             AlertType::HighRequestLatency => crate::base::format::latency(v),
             AlertType::HighSystemLoad => format!("{v:.2}"),
+            // The burn rate as a multiple of the level of the pair of windows that
+            // fires (14.4, 6, 3 or 1): above 1 fires.
+            AlertType::SloBurnRateFast | AlertType::SloBurnRateSlow => format!("{v:.2}×"),
             _ => crate::base::format::percent(v),
         }
     }
@@ -188,9 +209,14 @@ impl Levels {
             AlertType::LowCacheHitRatio => s.cache_hit_ratio_threshold,
             AlertType::HighDbPoolUtilization => s.db_pool_threshold,
             AlertType::HighSystemLoad => s.system_load_threshold,
+            // Burn rates over their level: above 1 fires.
+            AlertType::SloBurnRateFast | AlertType::SloBurnRateSlow => 1.0,
         };
         let direction = Direction::of(kind);
         let critical = match direction {
+            // A fast burn is always critical, a slow one always a warning.
+            _ if kind == AlertType::SloBurnRateFast => Some(warning),
+            _ if kind == AlertType::SloBurnRateSlow => None,
             Direction::Below => Some(warning / s.alert_critical_factor),
             Direction::Above => {
                 let critical = warning * s.alert_critical_factor;

@@ -129,6 +129,18 @@ pub(crate) const ALERTS: &str = "mcp_alerts";
 pub(crate) const ALERTS_HELP: &str =
     "Alerts of the in-process engine that are pending or firing (1).";
 
+/// `mcp_slo_objective{slo}`: the share of good events each objective of `MCP_SLOS` promises.
+pub const SLO_OBJECTIVE: &str = "mcp_slo_objective";
+/// Help of [`SLO_OBJECTIVE`].
+pub(crate) const SLO_OBJECTIVE_HELP: &str =
+    "Share of good events each service-level objective promises (MCP_SLOS).";
+/// `mcp_slo_error_budget_remaining{slo}`: the error budget left over the objective's
+/// period (1 untouched, 0 spent, below 0 overspent), as the in-process engine counts it.
+pub const SLO_ERROR_BUDGET_REMAINING: &str = "mcp_slo_error_budget_remaining";
+/// Help of [`SLO_ERROR_BUDGET_REMAINING`].
+pub(crate) const SLO_ERROR_BUDGET_REMAINING_HELP: &str =
+    "Error budget left over the objective's period as this process saw it (1 untouched, 0 spent, negative overspent).";
+
 /// Which family of operations a series belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) enum OpKind {

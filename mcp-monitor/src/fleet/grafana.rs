@@ -75,9 +75,16 @@ pub fn grafana_dashboard(settings: &Settings) -> String {
         .get_mut("panels")
         .and_then(Value::as_array_mut)
         .expect("the embedded Grafana template has a `panels` array");
-    for panel in panels {
+    for panel in panels.iter_mut() {
         apply(panel, settings);
     }
+    // The objectives' row, below everything else.
+    let bottom = panels
+        .iter()
+        .filter_map(|p| Some(p["gridPos"]["y"].as_u64()? + p["gridPos"]["h"].as_u64()?))
+        .max()
+        .unwrap_or(0);
+    panels.extend(super::slo_grafana::row(settings, bottom));
     let mut out = serde_json::to_string_pretty(&dashboard).expect("a JSON value always serializes");
     out.push('\n');
     out

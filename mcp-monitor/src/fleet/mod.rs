@@ -16,6 +16,8 @@
 // The Grafana dashboard and the Prometheus rules file.
 pub(crate) mod grafana;
 pub(crate) mod rules;
+pub(crate) mod slo_grafana;
+pub(crate) mod slo_rules;
 
 pub use grafana::grafana_dashboard;
 pub use rules::prometheus_rules;

@@ -71,6 +71,7 @@ pub fn prometheus_rules(settings: &Settings) -> String {
         let _ = writeln!(out, "          summary: {}", quote(&r.summary));
         let _ = writeln!(out, "          description: {}", quote(&r.description));
     }
+    super::slo_rules::render(&mut out, settings);
     out
 }
 
@@ -333,6 +334,8 @@ fn parts(c: &Ctx, kind: AlertType) -> Vec<Part> {
             count: None,
             setting: "MCP_DB_POOL_THRESHOLD",
         }],
+        // Not threshold alerts: `fleet::slo_rules` renders them, from the objectives.
+        AlertType::SloBurnRateFast | AlertType::SloBurnRateSlow => Vec::new(),
     }
 }
 
@@ -400,13 +403,13 @@ fn header(out: &mut String, s: &Settings) {
 }
 
 /// A YAML single-quoted scalar.
-fn quote(s: &str) -> String {
+pub(super) fn quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', "''"))
 }
 
 /// A duration in Prometheus' format: `0s`, `250ms`, `90s`, `5m`, `24h`. Sub-millisecond
 /// parts, which Prometheus cannot express, are rounded up.
-fn prom_duration(d: Duration) -> String {
+pub(super) fn prom_duration(d: Duration) -> String {
     let ms = d.as_nanos().div_ceil(1_000_000);
     if ms == 0 {
         "0s".to_owned()

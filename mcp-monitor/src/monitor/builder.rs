@@ -14,6 +14,7 @@ use crate::calls::registry::{registry, OpBuckets};
 use crate::facade::{set_global, FacadeStore, MonitorRecorder};
 use crate::http::store::HttpStore;
 use crate::settings::Settings;
+use crate::slo::burn::Tracker;
 use crate::sources::caches::CacheSet;
 use crate::sources::pools::PoolSet;
 use crate::sources::resources::{ResourceSample, ResourceSource, Sampling};
@@ -103,6 +104,14 @@ impl MonitorBuilder {
     /// Requires `Authorization: Bearer <token>` to read `/metrics` and the JSON endpoints.
     pub fn with_metrics_token(mut self, token: impl Into<String>) -> Self {
         self.settings.metrics_token = Some(token.into());
+        self
+    }
+
+    /// Adds a service-level objective (as one item of `MCP_SLOS` would); see
+    /// [`Objective`](crate::slo::Objective). It is checked with the other settings by
+    /// [`build`](Self::build).
+    pub fn with_objective(mut self, objective: crate::slo::Objective) -> Self {
+        self.settings.slos.push(objective);
         self
     }
 
@@ -206,6 +215,7 @@ impl MonitorBuilder {
                 .iter()
                 .map(|p| (*p).to_owned())
                 .collect(),
+            slos: Mutex::new(Tracker::new(&s.slos, now)),
             settings: s,
         };
         inner.runtime.watch_current();

@@ -6,14 +6,16 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use crate::alerts::engine::{Alert, AlertEngine};
+use crate::alerts::engine::{Alert, AlertEngine, Observation};
 use crate::alerts::events::{AlertEvent, AlertSubscription};
+use crate::alerts::levels::AlertType;
 use crate::alerts::notify::Notifier;
 use crate::facade::FacadeStore;
 use crate::http::layer::HttpMetricsLayer;
 use crate::http::store::HttpStore;
 use crate::reading::{AlertsPart, Reading, Sources};
 use crate::settings::Settings;
+use crate::slo::burn::Tracker;
 use crate::sources::caches::{CacheMonitor, CacheSet};
 use crate::sources::pools::{PoolSample, PoolSet, PoolStats};
 use crate::sources::resources::{ResourceSample, Sampling};
@@ -73,6 +75,8 @@ pub(crate) struct Inner {
     excluded: Vec<String>,
     events: tokio::sync::broadcast::Sender<AlertEvent>,
     notifier: Option<Notifier>,
+    /// The objectives' burn-rate rings (`slo::burn`).
+    slos: Mutex<Tracker>,
 }
 
 impl Monitor {
@@ -262,6 +266,7 @@ impl Monitor {
             .runtime
             .read(current.at, self.inner.settings.metrics_window);
         let metrics = self.inner.facade.read();
+        let slos = self.lock_slos().statuses();
         Reading::take(Sources {
             started: self.inner.started,
             current,
@@ -277,7 +282,15 @@ impl Monitor {
             alerts,
             history,
             tick_interval,
+            slos,
         })
+    }
+
+    fn lock_slos(&self) -> std::sync::MutexGuard<'_, Tracker> {
+        self.inner
+            .slos
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Takes a summary snapshot (the upkeep task does this every window / 10), and adds
@@ -305,9 +318,9 @@ impl Monitor {
     /// Evaluates every alert rule now (the evaluation task does this every
     /// `MCP_ALERT_EVALUATION_INTERVAL`).
     pub fn evaluate_alerts(&self) {
-        let observations = self
-            .read()
-            .observations(self.inner.settings.alert_min_samples);
+        let reading = self.read();
+        let mut observations = reading.observations(self.inner.settings.alert_min_samples);
+        observations.extend(self.slo_observations(&reading));
         let events = {
             let mut engine = self.lock_alerts();
             let events = engine.evaluate(&observations, &self.inner.settings, Instant::now());
@@ -315,6 +328,44 @@ impl Monitor {
             events
         };
         self.dispatch(&events);
+        let statuses = self.lock_alerts().statuses();
+        self.lock_slos().set_burning(|slo| {
+            let component = format!("slo:{slo}");
+            statuses
+                .iter()
+                .filter(|s| s.kind.is_slo() && s.component == component)
+                .map(|s| s.kind.as_str())
+                .collect()
+        });
+    }
+
+    /// Feeds the objectives' counts of `reading` to their rings; the burn-rate
+    /// observations of this evaluation (a value above 1 fires).
+    fn slo_observations(&self, reading: &Reading) -> Vec<Observation> {
+        let s = &self.inner.settings;
+        if s.slos.is_empty() {
+            return Vec::new();
+        }
+        let counts: Vec<_> = s.slos.iter().map(|o| reading.slo_counts(o)).collect();
+        let burns = self
+            .lock_slos()
+            .observe(reading.at(), &counts, s.alert_min_samples);
+        let mut out = Vec::new();
+        for (o, b) in s.slos.iter().zip(burns) {
+            for (kind, value) in [
+                (AlertType::SloBurnRateFast, b.fast),
+                (AlertType::SloBurnRateSlow, b.slow),
+            ] {
+                if let Some(value) = value.filter(|v| v.is_finite()) {
+                    out.push(Observation {
+                        kind,
+                        component: format!("slo:{}", o.name),
+                        value,
+                    });
+                }
+            }
+        }
+        out
     }
 
     /// Hands alert events to the subscribers, without waiting.

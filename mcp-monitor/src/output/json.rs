@@ -243,6 +243,9 @@ pub(crate) fn report_document(r: &Reading, s: &Settings) -> serde_json::Value {
             "active": r.alerts.active,
             "history_size": r.alerts.history.len(),
         },
+        // Each objective of MCP_SLOS: its budget left and burn rates, as of the last
+        // alert evaluation.
+        "objectives": r.slos,
     })
 }
 

@@ -118,6 +118,7 @@ pub(crate) fn render(r: &Reading, s: &Settings, format: Format, out: &mut String
     render_sources(r, out);
     render_alerts(r, out);
     render_thresholds(s, out);
+    render_slos(r, out);
     if let Some(n) = &r.alerts.notifier {
         render_notifier(n, out);
     }
@@ -558,6 +559,31 @@ pub(crate) fn render_thresholds(s: &Settings, out: &mut String) {
         names::ALERT_MIN_SAMPLES_HELP,
     );
     sample(out, ALERT_MIN_SAMPLES, "", s.alert_min_samples);
+}
+
+/// `mcp_slo_objective{slo}` and `mcp_slo_error_budget_remaining{slo}` of every
+/// objective, as of the last evaluation.
+fn render_slos(r: &Reading, out: &mut String) {
+    if r.slos.is_empty() {
+        return;
+    }
+    for (name, help, value) in [
+        (
+            names::SLO_OBJECTIVE,
+            names::SLO_OBJECTIVE_HELP,
+            (|s: &crate::slo::burn::SloStatus| s.objective) as fn(&_) -> f64,
+        ),
+        (
+            names::SLO_ERROR_BUDGET_REMAINING,
+            names::SLO_ERROR_BUDGET_REMAINING_HELP,
+            |s| s.error_budget_remaining,
+        ),
+    ] {
+        family(out, name, "gauge", help);
+        for s in &r.slos {
+            sample(out, name, &label_pairs(&[("slo", &s.slo)]), value(s));
+        }
+    }
 }
 
 #[cfg(test)]

@@ -28,6 +28,7 @@
 
 mod aggregate;
 mod calls;
+mod objectives;
 mod observe;
 mod parts;
 
@@ -85,6 +86,8 @@ pub struct Reading {
     pub(crate) alerts: AlertsPart,
     pub(crate) history: (Vec<Point>, Peaks),
     pub(crate) tick_interval: Duration,
+    /// Every objective's budget and burn rates at the last evaluation.
+    pub(crate) slos: Vec<crate::slo::burn::SloStatus>,
 }
 
 impl Reading {

@@ -75,6 +75,7 @@ pub(crate) struct Sources<'a> {
     pub(crate) alerts: AlertsPart,
     pub(crate) history: (Vec<Point>, Peaks),
     pub(crate) tick_interval: Duration,
+    pub(crate) slos: Vec<crate::slo::burn::SloStatus>,
 }
 
 /// Takes a reading from `s`.
@@ -138,5 +139,6 @@ pub(crate) fn read(s: Sources<'_>) -> Reading {
         alerts: s.alerts,
         history: s.history,
         tick_interval: s.tick_interval,
+        slos: s.slos,
     }
 }

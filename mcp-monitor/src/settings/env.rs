@@ -242,6 +242,9 @@ impl Settings {
                 *field = Some(parse_path(&v).map_err(|r| invalid(n, &v, r))?);
             }
         }
+        if let Some((n, v)) = get("MCP_SLOS") {
+            s.slos = super::slos::parse_objectives(&v).map_err(|r| invalid(n, &v, r))?;
+        }
         Ok(s)
     }
 }

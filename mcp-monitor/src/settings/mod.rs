@@ -9,10 +9,12 @@
 //! - `parse`: the syntax of the values (percentages, durations, buckets, ...);
 //! - `validate`: [`Settings::validate`], every range and cross-field check;
 //! - `variables`: the list of variables and the report of unknown ones;
-//! - `tokens`: bearer tokens and their files.
+//! - `tokens`: bearer tokens and their files;
+//! - `slos`: the syntax of `MCP_SLOS`.
 
 mod env;
 mod parse;
+mod slos;
 mod tokens;
 mod validate;
 mod values;

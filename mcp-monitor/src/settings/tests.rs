@@ -506,3 +506,69 @@ fn a_url_password_is_never_shown() {
         assert!(!msg.contains("secret") && msg.contains("u:***@am"), "{msg}");
     }
 }
+
+#[test]
+fn objectives_are_read_and_every_refusal_names_the_variable_and_the_part() {
+    let s = with(&[(
+        "MCP_SLOS",
+        "api = http * availability 99.5%; lookup = http GET /users/{id} latency 99% within 100ms",
+    )])
+    .unwrap();
+    assert_eq!(s.slos.len(), 2);
+    assert_eq!(s.slos[1].name, "lookup");
+    for (vars, part) in [
+        (
+            vec![("MCP_SLOS", "api = http * availabilty 99%")],
+            "`availabilty` is not an indicator",
+        ),
+        (
+            vec![("MCP_SLOS", "api = http * availability 100%")],
+            "below 100%",
+        ),
+        (
+            vec![(
+                "MCP_SLOS",
+                "a = http * availability 99%; a = db * availability 99%",
+            )],
+            "objective 2: the name \"a\" is given twice",
+        ),
+        (
+            vec![("MCP_SLOS", "lookup = http /users latency 99% within 200ms")],
+            "200ms is not a bucket bound of the http histogram",
+        ),
+        (
+            // On a bound of the default HTTP buckets, but not of these.
+            vec![
+                ("MCP_SLOS", "lookup = http /users latency 99% within 100ms"),
+                ("MCP_HTTP_BUCKETS", "0.05,0.5"),
+            ],
+            "100ms is not a bucket bound",
+        ),
+        (
+            vec![("MCP_SLOS", "steps = step * latency 99% within 3s")],
+            "MCP_WORKFLOW_BUCKETS",
+        ),
+    ] {
+        let e = err(&vars);
+        assert!(e.contains("MCP_SLOS"), "{e}");
+        assert!(e.contains(part), "{vars:?}: {e}");
+    }
+    // The builder goes through the same check.
+    let bad = crate::slo::Objective::latency(
+        "x",
+        crate::slo::Target::AllHttp,
+        0.99,
+        Duration::from_millis(200),
+    );
+    let refused = crate::Monitor::builder().with_objective(bad).build();
+    assert!(
+        matches!(
+            refused,
+            Err(Error::InvalidSetting {
+                variable: "MCP_SLOS",
+                ..
+            })
+        ),
+        "{refused:?}"
+    );
+}

@@ -148,7 +148,8 @@ impl Settings {
                 .collect();
             invalid("MCP_ALERT_LABELS", &written.join(","), reason)
         })?;
-        self.check_alertmanager_auth()
+        self.check_alertmanager_auth()?;
+        self.check_slos()
     }
 
     /// A client certificate needs its key (and the reverse); a bearer token and basic
@@ -186,6 +187,32 @@ impl Settings {
                 &shown(&self.alertmanager_bearer_token_file),
                 "MCP_ALERTMANAGER_URL carries user information (basic auth) too; use one of the two".into(),
             ));
+        }
+        Ok(())
+    }
+}
+
+impl Settings {
+    /// Each objective on its own (a latency threshold on a bound of its kind's
+    /// buckets), and no name twice.
+    fn check_slos(&self) -> Result<(), Error> {
+        for (i, o) in self.slos.iter().enumerate() {
+            let bounds = match o.target.kind() {
+                "http" => self.http_buckets.bounds(),
+                "db" => self.db_buckets.bounds(),
+                _ => self.workflow_buckets.bounds(),
+            };
+            let mut reason = o.check(bounds).err();
+            if self.slos[..i].iter().any(|p| p.name == o.name) {
+                reason = Some(format!("the name {:?} is given twice", o.name));
+            }
+            if let Some(r) = reason {
+                return Err(invalid(
+                    "MCP_SLOS",
+                    &o.to_string(),
+                    format!("objective {}: {r}", i + 1),
+                ));
+            }
         }
         Ok(())
     }

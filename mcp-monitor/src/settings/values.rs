@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::base::histogram::Buckets;
+use crate::slo::Objective;
 
 /// Every setting of the monitor. [`Settings::default`] is the documented defaults;
 /// [`Settings::from_env`] reads the `MCP_*` variables over them; [`Settings::validate`]
@@ -135,6 +136,11 @@ pub struct Settings {
     /// file stops it) and again before each send, so that a rotated token is used. Not
     /// with user information in `MCP_ALERTMANAGER_URL` (basic auth).
     pub alertmanager_bearer_token_file: Option<PathBuf>,
+    /// `MCP_SLOS`: the service-level objectives (grammar in `docs/alerts.md`); each gives
+    /// the `SLO_BURN_RATE_FAST` and `SLO_BURN_RATE_SLOW` alerts and the `mcp_slo_*`
+    /// gauges. Default none. Add one in code with
+    /// [`MonitorBuilder::with_objective`](crate::MonitorBuilder::with_objective).
+    pub slos: Vec<Objective>,
 }
 
 impl Default for Settings {
@@ -176,6 +182,7 @@ impl Default for Settings {
             alertmanager_cert_file: None,
             alertmanager_key_file: None,
             alertmanager_bearer_token_file: None,
+            slos: Vec::new(),
         }
     }
 }

@@ -48,6 +48,7 @@ pub const VARIABLES: &[&str] = &[
     "MCP_ALERTMANAGER_CERT_FILE",
     "MCP_ALERTMANAGER_KEY_FILE",
     "MCP_ALERTMANAGER_BEARER_TOKEN_FILE",
+    "MCP_SLOS",
 ];
 
 /// An `MCP_*` variable that no part of the monitor reads, found by

@@ -63,10 +63,44 @@ impl Config {
         l.insert("severity".into(), severity.as_str().into());
         l.insert("component".into(), alert.components.join(","));
         l.insert("instance".into(), self.instance.clone());
+        if let Some(slo) = alert.slo() {
+            l.insert("slo".into(), slo.into());
+        }
         l
     }
 
+    /// A burn-rate alert's: the summary of the Prometheus rule, and the burn rate over
+    /// the level of the pair of windows that fires.
+    fn slo_annotations(&self, alert: &Alert, slo: &str) -> BTreeMap<String, String> {
+        let speed = if alert.kind == AlertType::SloBurnRateFast {
+            "fast"
+        } else {
+            "slowly"
+        };
+        BTreeMap::from([
+            (
+                "summary".to_owned(),
+                format!(
+                    "Objective {slo} on {} burns its error budget {speed}",
+                    self.instance
+                ),
+            ),
+            (
+                "description".to_owned(),
+                format!(
+                    "Objective {slo} (MCP_SLOS) on {}: its burn rate is {} the level of its alert over both windows of a pair (above 1.00× fires; see docs/alerts.md).",
+                    self.instance, alert.current_value
+                ),
+            ),
+            ("current_value".to_owned(), alert.current_value.clone()),
+            ("threshold".to_owned(), alert.threshold.clone()),
+        ])
+    }
+
     fn annotations(&self, alert: &Alert) -> BTreeMap<String, String> {
+        if let Some(slo) = alert.slo() {
+            return self.slo_annotations(alert, slo);
+        }
         let kind = alert.kind;
         let (what, setting) = describe(kind);
         let levels = Levels::of(kind, &self.settings);
@@ -133,6 +167,9 @@ fn describe(kind: AlertType) -> (&'static str, &'static str) {
         AlertType::LowCacheHitRatio => ("Hit ratio", "MCP_CACHE_HIT_RATIO_THRESHOLD"),
         AlertType::HighDbPoolUtilization => ("Pool utilization", "MCP_DB_POOL_THRESHOLD"),
         AlertType::HighSystemLoad => ("Load per core", "MCP_SYSTEM_LOAD_THRESHOLD"),
+        AlertType::SloBurnRateFast | AlertType::SloBurnRateSlow => {
+            ("Error budget burn rate, over its alert level,", "MCP_SLOS")
+        }
     }
 }
 

@@ -178,7 +178,7 @@
     $("live").hidden = true;
     $("report").hidden = true;
     $("report").textContent = "";
-    for (const id of ["alerts-active", "kpis", "meters", "workflows", "tables", "alerts-history",
+    for (const id of ["alerts-active", "objectives", "kpis", "meters", "workflows", "tables", "alerts-history",
       "chart-rate", "chart-errors", "chart-p95", "chart-cpu", "chart-memory", "chart-load", "chart-busy", "chart-queue", "runtime-meters"]) $(id).textContent = "";
     $("instance").textContent = "";
     $("meta").textContent = "";
@@ -309,6 +309,7 @@
     for (const o of $("profile-seconds").options) o.disabled = Number(o.value) > history.profile_max_seconds;
     $("admin-token").hidden = $("admin-label").hidden = !history.reset_enabled;
     renderAlerts(report.alerts.active, dashboard.alerts.history);
+    renderObjectives(report.objectives || []);
     renderTraffic(summary, history);
     renderResources(report, summary, history);
     renderRuntime(report, history);
@@ -344,6 +345,48 @@
     const recent = hist.slice().reverse();
     $("history-count").textContent = `(${hist.length} since reset)`;
     $("alerts-history").replaceChildren(recent.length ? alertTable(recent, true) : el("p", { class: "empty", text: "No alert has fired since the reset." }));
+  }
+
+  // Each objective of MCP_SLOS: its error budget left over its period, and its burn
+  // rate (error ratio over budget; 1 spends the budget in exactly the period) over the
+  // windows of the burn-rate alerts, as of the last evaluation.
+  function burn(w) {
+    if (w.burn_rate == null) return el("td", { class: "num", text: dash, title: `${w.window}: no event` });
+    return el("td", {
+      class: "num" + (w.burn_rate > 1 ? " over" : ""),
+      text: w.burn_rate.toFixed(w.burn_rate < 10 ? 2 : 1) + "\u00d7",
+      title: `${w.window}: ${num(w.bad)} bad of ${num(w.events)}`,
+    });
+  }
+  function renderObjectives(objectives) {
+    $("slo-sub").textContent = objectives.length ? "error budget left over each period, and burn rates" : "";
+    if (!objectives.length) {
+      $("objectives").replaceChildren(el("p", { class: "empty", text: "No objective is declared (MCP_SLOS)." }));
+      return;
+    }
+    const windows = objectives[0].windows.map((w) => w.window);
+    const same = objectives.every((o) => o.windows.map((w) => w.window).join() === windows.join());
+    const head = ["Objective", "Promise", "Budget left", "Events (bad)", ...(same ? windows.map((w) => `Burn ${w}`) : ["Burn rates"]), "Alerts"];
+    const t = el("table", { class: "objectives" }, el("thead", {}, el("tr", {}, ...head.map((h) => el("th", { scope: "col", text: h })))));
+    const body = el("tbody");
+    for (const o of objectives) {
+      const tr = el("tr", { "data-slo": o.slo },
+        el("th", { scope: "row", text: o.slo }),
+        el("td", {}, breakable(o.declaration.split(" = ").slice(1).join(" = ") + ` (over ${span(o.period_seconds)}, seen ${span(o.covered_seconds)})`)),
+        el("td", { class: "num" + (o.error_budget_remaining < 0 ? " over" : ""), "data-budget": String(o.error_budget_remaining), text: pct(o.error_budget_remaining) }),
+        el("td", { class: "num", text: `${num(o.events)} (${num(o.bad)})` }));
+      if (same) {
+        for (const w of o.windows) tr.append(burn(w));
+      } else {
+        tr.append(el("td", { text: o.windows.map((w) => `${w.window} ${w.burn_rate == null ? dash : w.burn_rate.toFixed(2) + "\u00d7"}`).join(", ") }));
+      }
+      tr.append(el("td", {}, ...(o.burning.length
+        ? o.burning.map((a) => el("span", { class: "sev " + (a === "SLO_BURN_RATE_FAST" ? "critical" : "warning"), text: a }))
+        : [el("span", { class: "empty", text: "none" })])));
+      body.append(tr);
+    }
+    t.append(body);
+    $("objectives").replaceChildren(el("div", { class: "scroll" }, t));
   }
 
   function kpi(label, value, attrs) {
@@ -650,6 +693,15 @@
           peak("Process memory", pk.process_resident_bytes, bytes, null),
           peak("Pool utilisation", pk.pool_utilization, pct, th.db_pool),
           peak("Cache hit ratio (lowest)", pk.cache_hit_ratio_low, pct, th.cache_hit_ratio, true))))));
+    const objectives = report.objectives || [];
+    if (objectives.length) {
+      out.push(el("section", { "data-report": "objectives" },
+        el("h2", { text: "Objectives" }),
+        el("ul", {}, ...objectives.map((o) => el("li", {
+          text: `${o.declaration}: ${pct(o.error_budget_remaining)} of the error budget left (${num(o.bad)} bad of ${num(o.events)} events over ${span(o.covered_seconds)})` +
+            (o.burning.length ? `; ${o.burning.join(", ")}` : ""),
+        })))));
+    }
     const fired = dashboard.alerts.history;
     out.push(el("section", { "data-report": "alerts" },
       el("h2", { text: `Alerts that fired since reset (${fired.length})` }),
