@@ -114,9 +114,10 @@ impl MonitorBuilder {
         crate::base::clock::init();
         let s = self.settings;
         s.validate()?;
+        let schema = s.native_histogram_schema;
         let existing = registry().set_buckets(OpBuckets {
-            db: s.db_buckets.clone(),
-            workflow: s.workflow_buckets.clone(),
+            db: s.db_buckets.clone().with_native_schema(schema),
+            workflow: s.workflow_buckets.clone().with_native_schema(schema),
         });
         if existing > 0 {
             tracing::debug!(
@@ -125,7 +126,10 @@ impl MonitorBuilder {
             );
         }
         let (recorder, facade) = FacadeExporter::build(&s.http_buckets)?;
-        let http = Arc::new(HttpStore::new(s.http_buckets.clone(), s.http_max_series));
+        let http = Arc::new(HttpStore::new(
+            s.http_buckets.clone().with_native_schema(schema),
+            s.http_max_series,
+        ));
         let caches = CacheSet::default();
         let now = Instant::now();
         let summary = Summary::new(s.metrics_window, Snapshot::take(&http, &caches, now));

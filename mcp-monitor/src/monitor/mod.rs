@@ -244,6 +244,12 @@ impl Monitor {
         self.inner.facade.run_upkeep();
     }
 
+    /// The HTTP series store (tests record known durations into it).
+    #[cfg(test)]
+    pub(crate) fn http_store(&self) -> &Arc<HttpStore> {
+        &self.inner.http
+    }
+
     /// Runs the facade exporter's upkeep (histogram upkeep of the application's own
     /// metrics), as every render does.
     pub(crate) fn facade(&self) -> &FacadeExporter {

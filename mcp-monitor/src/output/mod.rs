@@ -5,5 +5,6 @@ pub(crate) mod auth;
 pub(crate) mod json;
 pub(crate) mod openmetrics;
 pub(crate) mod prometheus;
+pub(crate) mod protobuf;
 pub(crate) mod router;
 pub(crate) mod ui;

@@ -208,11 +208,30 @@ fn read_rejection(e: &Endpoints, headers: &HeaderMap) -> Option<Response> {
         .and_then(|t| rejection(headers, t, None))
 }
 
+/// The protobuf exposition, if the `Accept` header prefers it (see
+/// [`crate::output::protobuf::accepts_protobuf`]).
+fn protobuf_answer(m: &Monitor, headers: &HeaderMap) -> Option<Response> {
+    let accept = headers.get(header::ACCEPT)?.to_str().ok()?;
+    crate::output::protobuf::accepts_protobuf(accept).then(|| {
+        (
+            [
+                (header::CONTENT_TYPE, crate::output::protobuf::CONTENT_TYPE),
+                (header::VARY, "accept"),
+            ],
+            m.render_protobuf(),
+        )
+            .into_response()
+    })
+}
+
 async fn metrics(State(e): EndpointsState, headers: HeaderMap) -> Response {
     if let Some(r) = read_rejection(&e, &headers) {
         return r;
     }
     let m = &e.monitor;
+    if let Some(r) = protobuf_answer(m, &headers) {
+        return r;
+    }
     let openmetrics = headers
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())

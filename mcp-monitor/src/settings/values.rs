@@ -84,6 +84,11 @@ pub struct Settings {
     /// `MCP_HTTP_MAX_SERIES`: most HTTP label sets kept; later ones are counted under
     /// `path="overflow"`. Default 10 000.
     pub http_max_series: usize,
+    /// `MCP_NATIVE_HISTOGRAM_SCHEMA`: the resolution of the native histograms kept
+    /// beside the classic buckets (what quantiles are read from and Prometheus scrapes
+    /// over protobuf), 0 to 8: `2^schema` buckets per power of two, a quantile within
+    /// `2^(2^-(schema+1)) - 1` of the exact one. Default 3 (4.4%).
+    pub native_histogram_schema: u8,
     /// `MCP_ALERTMANAGER_URL`: Alertmanager base URLs (comma-separated in the variable);
     /// firing and resolved alerts are pushed to `POST <url>/api/v2/alerts` of each.
     /// Empty (unset): no push.
@@ -136,6 +141,7 @@ impl Default for Settings {
             db_buckets: Buckets::db_default(),
             workflow_buckets: Buckets::workflow_default(),
             http_max_series: 10_000,
+            native_histogram_schema: 3,
             alertmanager_urls: Vec::new(),
             alert_resend_delay: Duration::from_secs(60),
             instance: default_instance(),
