@@ -615,19 +615,18 @@ pub(crate) fn accepts_protobuf(accept: &str) -> bool {
 mod tests {
     use super::*;
 
-    /// Prometheus 2.42's scrape `Accept` header with native histograms on
-    /// (`scrape/scrape.go`, `scrapeAcceptHeaderWithProtobuf`).
-    const PROMETHEUS_PROTO_FIRST: &str = "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited;q=0.9,application/openmetrics-text;version=1.0.0;q=0.8,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.4";
-    /// Prometheus 3's `PrometheusProto` first (`config/config.go`, with the default
-    /// scrape protocols when native histograms are on).
-    const PROMETHEUS3_PROTO_FIRST: &str = "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited;q=0.5,application/openmetrics-text;version=1.0.0;q=0.4,application/openmetrics-text;version=0.0.1;q=0.3,text/plain;version=1.0.0;escaping=allow-utf-8;q=0.2,text/plain;version=0.0.4;q=0.1,*/*;q=0.05";
-    /// Prometheus 2.42 without native histograms.
+    /// Prometheus 2.42's scrape `Accept` header with native histograms on, verbatim
+    /// from its `scrape/scrape.go` (`scrapeAcceptHeaderWithProtobuf`).
+    const PROMETHEUS_PROTO_FIRST: &str = "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited,application/openmetrics-text;version=1.0.0;q=0.8,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1";
+    /// Prometheus 2.42 without native histograms (`scrapeAcceptHeader`).
     const PROMETHEUS_TEXT_FIRST: &str = "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1";
 
     #[test]
     fn protobuf_only_when_it_has_the_highest_q() {
         assert!(accepts_protobuf(PROMETHEUS_PROTO_FIRST));
-        assert!(accepts_protobuf(PROMETHEUS3_PROTO_FIRST));
+        assert!(accepts_protobuf(
+            "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited;q=0.5,text/plain;version=0.0.4;q=0.1"
+        ));
         assert!(!accepts_protobuf(PROMETHEUS_TEXT_FIRST));
         assert!(!accepts_protobuf("text/plain"));
         assert!(!accepts_protobuf(""));
