@@ -51,13 +51,19 @@ const OCTAVES: usize = 65;
 /// Chunk segments: segment `g` holds `2^g` chunks, 127 in all (at least [`OCTAVES`]).
 const SEGMENTS: usize = 7;
 
-/// Per schema, the mantissa bits of `2^(i/2^s)` for `i` in `1..2^s`: a value whose
-/// mantissa is above `j` of them lies in bucket `j + 1` of its octave.
+/// Per schema `s` (`n = 2^s`), the mantissa bits of the bucket bounds `2^(i/n)` inside
+/// an octave at index `i` in `1..n`, then `u64::MAX` at index `n` (the octave's end,
+/// above every mantissa); index 0 is unused. A value whose mantissa is above `j` of
+/// them lies in bucket `j` (from 0) of its octave.
 static THRESHOLDS: LazyLock<[Box<[u64]>; MAX_SCHEMA as usize + 1]> = LazyLock::new(|| {
     std::array::from_fn(|s| {
         let n = 1u32 << s;
-        (1..n)
-            .map(|i| (f64::from(i) / f64::from(n)).exp2().to_bits() & MANTISSA)
+        (0..=n)
+            .map(|i| match i {
+                0 => 0,
+                i if i == n => u64::MAX,
+                i => (f64::from(i) / f64::from(n)).exp2().to_bits() & MANTISSA,
+            })
             .collect()
     })
 });
@@ -108,13 +114,22 @@ impl NativeCells {
         let bits = (ns as f64 * 1e-9).to_bits();
         let exp = ((bits >> 52) & 0x7ff) as i32 - 1023;
         let mantissa = bits & MANTISSA;
+        let n = 1usize << self.schema;
         let (octave, within) = if mantissa == 0 {
             // An exact power of two is the upper bound of the last bucket below it.
-            (exp - 1, self.thresholds.len())
+            (exp - 1, n - 1)
+        } else if self.schema <= 3 {
+            // The bounds 2^(i/n) lie below the linear ones 1 + i/n, and (for n <= 8)
+            // above 1 + (i-1)/n: the bucket is the linear one or the next.
+            let linear = (((mantissa << self.schema) - 1) >> 52) as usize;
+            (
+                exp,
+                linear + usize::from(self.thresholds[linear + 1] < mantissa),
+            )
         } else {
             (
                 exp,
-                self.thresholds
+                self.thresholds[1..n]
                     .iter()
                     .map(|&t| usize::from(t < mantissa))
                     .sum(),
@@ -522,7 +537,17 @@ mod tests {
 
     #[test]
     fn bucket_keys_follow_prometheus() {
-        for schema in [0u8, 1, 3, 5, 8] {
+        for schema in [0u8, 1, 2, 3, 4, 5, 8] {
+            // Densely over a few octaves, then sparsely over the whole range.
+            for x in (999_000u64..4_100_000).step_by(997) {
+                let one = NativeCells::new(schema);
+                one.record_ns(x);
+                assert_eq!(
+                    one.read().buckets[0].0,
+                    key_of(schema, x as f64 * 1e-9),
+                    "schema {schema}, {x} ns"
+                );
+            }
             let cells = NativeCells::new(schema);
             let mut ns = 1u64;
             while ns < u64::MAX / 4 {
