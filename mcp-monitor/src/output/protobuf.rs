@@ -666,6 +666,66 @@ mod tests {
         assert_eq!(f[4].r#type, MetricType::Untyped as i32);
     }
 
+    #[tokio::test]
+    async fn the_exposition_decodes_with_native_and_classic_buckets() {
+        use crate::http::store::MethodLabel;
+        let monitor = Monitor::builder().build().unwrap();
+        let http = monitor.http_store();
+        let trace = crate::base::trace::TraceContext::from_traceparent(
+            b"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+        )
+        .unwrap();
+        crate::base::trace::in_context(trace, || {
+            http.record(MethodLabel::Get, "/proto", 200, 3_200_000);
+        });
+        http.record(MethodLabel::Get, "/proto", 200, 3_100_000);
+        http.record(MethodLabel::Get, "/proto", 200, 40_000_000);
+        let reading = monitor.read_with(true, |s, at| s.window_start(at));
+        let facade = "# HELP app_jobs_total Jobs done.\n# TYPE app_jobs_total counter\napp_jobs_total{queue=\"a\"} 7\n";
+        let bytes = encode(&reading, monitor.settings(), facade);
+        let mut buf = &bytes[..];
+        let mut families = Vec::new();
+        while !buf.is_empty() {
+            families.push(MetricFamily::decode_length_delimited(&mut buf).unwrap());
+        }
+        let find = |name: &str| families.iter().find(|f| f.name == name).unwrap();
+        assert_eq!(find("mcp_build_info").r#type, MetricType::Gauge as i32);
+        let jobs = find("app_jobs_total");
+        assert_eq!(jobs.help, "Jobs done.");
+        assert_eq!(jobs.metric[0].counter.as_ref().unwrap().value, 7.0);
+        let family = find(HTTP_REQUEST_DURATION);
+        assert_eq!(family.r#type, MetricType::Histogram as i32);
+        let m = family
+            .metric
+            .iter()
+            .find(|m| m.label.iter().any(|l| l.value == "/proto"))
+            .unwrap();
+        let h = m.histogram.as_ref().unwrap();
+        assert_eq!(h.sample_count, 3);
+        assert_eq!(h.bucket.len(), reading.http.buckets.bounds().len());
+        assert_eq!(h.bucket.last().unwrap().cumulative_count, 3);
+        assert_eq!(h.schema, Some(3));
+        assert_eq!(h.zero_threshold, Some(ZERO_THRESHOLD));
+        // Two buckets (3.1 ms and 3.2 ms share one), the deltas add up to the counts.
+        let counts: Vec<i64> = h
+            .positive_delta
+            .iter()
+            .scan(0, |c, d| {
+                *c += d;
+                Some(*c)
+            })
+            .collect();
+        assert_eq!(counts, [2, 1]);
+        let spans: u32 = h.positive_span.iter().map(|s| s.length).sum();
+        assert_eq!(spans, 2);
+        let trace_id = trace.trace_id();
+        assert!(h
+            .exemplars
+            .iter()
+            .any(|e| e.label.iter().any(|l| l.value == trace_id)));
+        assert!(h.bucket.iter().any(|b| b.exemplar.is_some()));
+    }
+
     #[test]
     fn native_buckets_become_spans_and_deltas() {
         let n = Native {
