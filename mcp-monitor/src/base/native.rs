@@ -87,6 +87,8 @@ pub(crate) struct NativeCells {
     slot_of: [AtomicU8; OCTAVES],
     /// Chunks handed out.
     used: AtomicU8,
+    /// Bit `o` set: octave `o` has a chunk (so that a copy visits only those).
+    octaves: [AtomicU64; 2],
     zero: AtomicU64,
     segments: [OnceLock<Box<[Line]>>; SEGMENTS],
 }
@@ -100,6 +102,7 @@ impl NativeCells {
             thresholds: &THRESHOLDS[schema as usize],
             slot_of: std::array::from_fn(|_| AtomicU8::new(0)),
             used: AtomicU8::new(0),
+            octaves: [AtomicU64::new(0), AtomicU64::new(0)],
             zero: AtomicU64::new(0),
             segments: Default::default(),
         }
@@ -183,6 +186,7 @@ impl NativeCells {
         });
         self.used.store(slot + 1, Ordering::Relaxed);
         self.slot_of[octave].store(slot + 1, Ordering::Release);
+        self.octaves[octave / 64].fetch_or(1 << (octave % 64), Ordering::Release);
         usize::from(slot)
     }
 
@@ -204,11 +208,20 @@ impl NativeCells {
             push(ZERO_KEY, zero);
         }
         let per = 1i32 << self.schema;
-        for (o, slot) in self.slot_of.iter().enumerate() {
-            let slot = slot.load(Ordering::Acquire);
-            if slot == 0 {
-                continue;
+        for (word, bits) in self.octaves.iter().enumerate() {
+            let mut bits = bits.load(Ordering::Acquire);
+            while bits != 0 {
+                let o = word * 64 + bits.trailing_zeros() as usize;
+                bits &= bits - 1;
+                self.read_octave(o, per, &mut push);
             }
+        }
+    }
+
+    /// Calls `push` with the non-empty buckets of octave `o`, which has a chunk.
+    fn read_octave(&self, o: usize, per: i32, push: &mut impl FnMut(i16, u64)) {
+        let slot = self.slot_of[o].load(Ordering::Acquire);
+        if slot != 0 {
             let first_key = (o as i32 + MIN_OCTAVE) * per + 1;
             for within in 0..per as usize {
                 let c = self
@@ -643,6 +656,25 @@ mod tests {
         c.record_ns(u64::MAX);
         assert_eq!(c.used.load(Ordering::Relaxed) as usize, OCTAVES);
         assert_eq!(c.read().count(), 3 + 64 + 1);
+    }
+
+    #[test]
+    fn six_decades_cost_twenty_chunks() {
+        // Latencies from 1 µs to 1 s: 20 octaves, 160 buckets at schema 3.
+        let c = NativeCells::new(3);
+        for i in 0..=6000 {
+            c.record_ns((1e3 * 10f64.powf(f64::from(i) / 1000.0)) as u64);
+        }
+        let n = c.read();
+        assert_eq!(c.used.load(Ordering::Relaxed), 20);
+        assert!(n.buckets.len() <= MAX_BUCKETS, "{}", n.buckets.len());
+        // Segments of 1, 2, 4, 8 and 16 chunks of 64 bytes.
+        assert_eq!(c.heap_bytes(), 31 * 64);
+        assert!(
+            size_of::<NativeCells>() <= 320,
+            "{}",
+            size_of::<NativeCells>()
+        );
     }
 
     #[test]
