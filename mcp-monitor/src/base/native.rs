@@ -111,35 +111,7 @@ impl NativeCells {
     /// The octave (from 0) and bucket within it of `ns` nanoseconds; `None` for 0.
     #[inline]
     fn locate(&self, ns: u64) -> Option<(usize, usize)> {
-        if ns == 0 {
-            return None;
-        }
-        let bits = (ns as f64 * 1e-9).to_bits();
-        let exp = ((bits >> 52) & 0x7ff) as i32 - 1023;
-        let mantissa = bits & MANTISSA;
-        let n = 1usize << self.schema;
-        let (octave, within) = if mantissa == 0 {
-            // An exact power of two is the upper bound of the last bucket below it.
-            (exp - 1, n - 1)
-        } else if self.schema <= 3 {
-            // The bounds 2^(i/n) lie below the linear ones 1 + i/n, and (for n <= 8)
-            // above 1 + (i-1)/n: the bucket is the linear one or the next.
-            let linear = (((mantissa << self.schema) - 1) >> 52) as usize;
-            (
-                exp,
-                linear + usize::from(self.thresholds[linear + 1] < mantissa),
-            )
-        } else {
-            (
-                exp,
-                self.thresholds[1..n]
-                    .iter()
-                    .map(|&t| usize::from(t < mantissa))
-                    .sum(),
-            )
-        };
-        let o = (octave - MIN_OCTAVE).clamp(0, OCTAVES as i32 - 1) as usize;
-        Some((o, within))
+        locate(self.schema, self.thresholds, ns)
     }
 
     /// The counter of bucket `within` of chunk `slot`, which exists.
@@ -154,12 +126,13 @@ impl NativeCells {
         &lines[i / 8].0[i % 8]
     }
 
-    /// Records one duration given in nanoseconds.
+    /// Records one duration given in nanoseconds; returns its octave and bucket in it
+    /// (`None`: the zero bucket).
     #[inline]
-    pub(crate) fn record_ns(&self, ns: u64) {
+    pub(crate) fn record_ns(&self, ns: u64) -> Option<(usize, usize)> {
         let Some((octave, within)) = self.locate(ns) else {
             self.zero.fetch_add(1, Ordering::Relaxed);
-            return;
+            return None;
         };
         let slot = self.slot_of[octave].load(Ordering::Acquire);
         let slot = if slot == 0 {
@@ -168,6 +141,14 @@ impl NativeCells {
             usize::from(slot - 1)
         };
         self.counter(slot, within).fetch_add(1, Ordering::Relaxed);
+        Some((octave, within))
+    }
+
+    /// The samples counted.
+    pub(crate) fn count(&self) -> u64 {
+        let mut n = 0u64;
+        self.read_into(|_, c| n = n.wrapping_add(c));
+        n
     }
 
     /// Gives `octave` a chunk (the first sample in it) and returns its number.
@@ -243,6 +224,51 @@ impl NativeCells {
             .map(|l| l.len() * size_of::<Line>())
             .sum()
     }
+}
+
+/// The key (as in [`Native`]) of the bucket of `ns` nanoseconds at `schema`, with its
+/// octave and bucket within it (`None` for 0: the zero bucket).
+pub(crate) fn key_of_ns(schema: u8, ns: u64) -> (i16, Option<(usize, usize)>) {
+    let schema = schema.min(MAX_SCHEMA);
+    match locate(schema, &THRESHOLDS[schema as usize], ns) {
+        None => (ZERO_KEY, None),
+        Some((o, w)) => (
+            ((o as i32 + MIN_OCTAVE) * (1 << schema) + w as i32 + 1) as i16,
+            Some((o, w)),
+        ),
+    }
+}
+
+/// The octave (from 0) and bucket within it of `ns` nanoseconds at `schema`, whose
+/// [`THRESHOLDS`] are `thresholds`; `None` for 0. Non-decreasing in `ns`.
+#[inline]
+fn locate(schema: u8, thresholds: &[u64], ns: u64) -> Option<(usize, usize)> {
+    if ns == 0 {
+        return None;
+    }
+    let bits = (ns as f64 * 1e-9).to_bits();
+    let exp = ((bits >> 52) & 0x7ff) as i32 - 1023;
+    let mantissa = bits & MANTISSA;
+    let n = 1usize << schema;
+    let (octave, within) = if mantissa == 0 {
+        // An exact power of two is the upper bound of the last bucket below it.
+        (exp - 1, n - 1)
+    } else if schema <= 3 {
+        // The bounds 2^(i/n) lie below the linear ones 1 + i/n, and (for n <= 8)
+        // above 1 + (i-1)/n: the bucket is the linear one or the next.
+        let linear = (((mantissa << schema) - 1) >> 52) as usize;
+        (exp, linear + usize::from(thresholds[linear + 1] < mantissa))
+    } else {
+        (
+            exp,
+            thresholds[1..n]
+                .iter()
+                .map(|&t| usize::from(t < mantissa))
+                .sum(),
+        )
+    };
+    let o = (octave - MIN_OCTAVE).clamp(0, OCTAVES as i32 - 1) as usize;
+    Some((o, within))
 }
 
 /// A native histogram copied out: its schema and its non-empty buckets by key, sorted
@@ -554,7 +580,7 @@ mod tests {
             // Densely over a few octaves, then sparsely over the whole range.
             for x in (999_000u64..4_100_000).step_by(997) {
                 let one = NativeCells::new(schema);
-                one.record_ns(x);
+                let _ = one.record_ns(x);
                 assert_eq!(
                     one.read().buckets[0].0,
                     key_of(schema, x as f64 * 1e-9),
@@ -566,14 +592,14 @@ mod tests {
             while ns < u64::MAX / 4 {
                 for x in [ns, ns + 1, ns * 3 / 2] {
                     let one = NativeCells::new(schema);
-                    one.record_ns(x);
+                    let _ = one.record_ns(x);
                     let n = one.read();
                     assert_eq!(n.buckets.len(), 1);
                     assert_eq!(n.buckets[0].0, key_of(schema, x as f64 * 1e-9), "{x}");
                     let (lo, hi) = n.bounds(n.buckets[0].0);
                     let s = x as f64 * 1e-9;
                     assert!(lo < s && s <= hi * (1.0 + 1e-12), "{lo} {s} {hi}");
-                    cells.record_ns(x);
+                    let _ = cells.record_ns(x);
                 }
                 ns = ns * 2 + ns / 3 + 1;
             }
@@ -602,11 +628,11 @@ mod tests {
     fn since_merge_and_downscale() {
         let a = NativeCells::new(3);
         for ns in [1_000, 2_000, 3_000_000, 3_000_000] {
-            a.record_ns(ns);
+            let _ = a.record_ns(ns);
         }
         let then = a.read();
-        a.record_ns(3_000_000);
-        a.record_ns(40_000_000);
+        let _ = a.record_ns(3_000_000);
+        let _ = a.record_ns(40_000_000);
         let d = a.read().since(&then);
         assert_eq!(d.count(), 2);
         let mut m = then.clone();
@@ -628,7 +654,7 @@ mod tests {
         let c = NativeCells::new(3);
         let mut xs: Vec<u64> = (1..=1000u64).map(|i| i * i * 997).collect();
         for &x in &xs {
-            c.record_ns(x);
+            let _ = c.record_ns(x);
         }
         xs.sort_unstable();
         let n = c.read();
@@ -644,16 +670,16 @@ mod tests {
     fn chunks_are_allocated_per_octave() {
         let c = NativeCells::new(3);
         assert_eq!(c.heap_bytes(), 0);
-        c.record_ns(3_000_000);
-        c.record_ns(3_100_000);
+        let _ = c.record_ns(3_000_000);
+        let _ = c.record_ns(3_100_000);
         assert_eq!(c.heap_bytes(), 64);
-        c.record_ns(30_000_000);
+        let _ = c.record_ns(30_000_000);
         assert_eq!(c.heap_bytes(), 64 + 128);
         // Every octave: 65 chunks in segments of 1..64 chunks.
         for k in 0..64 {
-            c.record_ns(1 << k);
+            let _ = c.record_ns(1 << k);
         }
-        c.record_ns(u64::MAX);
+        let _ = c.record_ns(u64::MAX);
         assert_eq!(c.used.load(Ordering::Relaxed) as usize, OCTAVES);
         assert_eq!(c.read().count(), 3 + 64 + 1);
     }
@@ -663,7 +689,7 @@ mod tests {
         // Latencies from 1 µs to 1 s: 20 octaves, 160 buckets at schema 3.
         let c = NativeCells::new(3);
         for i in 0..=6000 {
-            c.record_ns((1e3 * 10f64.powf(f64::from(i) / 1000.0)) as u64);
+            let _ = c.record_ns((1e3 * 10f64.powf(f64::from(i) / 1000.0)) as u64);
         }
         let n = c.read();
         assert_eq!(c.used.load(Ordering::Relaxed), 20);
@@ -680,7 +706,7 @@ mod tests {
     #[test]
     fn sets_round_trip() {
         let c = NativeCells::new(3);
-        c.record_ns(5);
+        let _ = c.record_ns(5);
         let mut set = NativeSet::with_capacity(2);
         set.push_cells(Some(&c));
         set.push_cells(None);
