@@ -128,7 +128,7 @@ impl NativeCells {
 
     /// Records one duration given in nanoseconds; returns its octave and bucket in it
     /// (`None`: the zero bucket).
-    #[inline]
+    #[inline(always)]
     pub(crate) fn record_ns(&self, ns: u64) -> Option<(usize, usize)> {
         let Some((octave, within)) = self.locate(ns) else {
             self.zero.fetch_add(1, Ordering::Relaxed);
@@ -257,7 +257,8 @@ fn locate(schema: u8, thresholds: &[u64], ns: u64) -> Option<(usize, usize)> {
         // The bounds 2^(i/n) lie below the linear ones 1 + i/n, and (for n <= 8)
         // above 1 + (i-1)/n: the bucket is the linear one or the next.
         let linear = (((mantissa << schema) - 1) >> 52) as usize;
-        (exp, linear + usize::from(thresholds[linear + 1] < mantissa))
+        let next = thresholds.get(linear + 1).copied().unwrap_or(u64::MAX);
+        (exp, linear + usize::from(next < mantissa))
     } else {
         (
             exp,
