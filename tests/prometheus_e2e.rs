@@ -291,3 +291,82 @@ async fn prometheus_stores_the_exemplars_of_a_traced_request() {
         assert!(found.contains(&TRACE.to_owned()), "{query}: {found:?}");
     }
 }
+
+/// Native histograms end to end: one Prometheus with `--enable-feature=native-histograms`
+/// scrapes the demo over protobuf and stores the latency histograms as native ones
+/// (`histogram_count` counts every request; `histogram_quantile(0.95, ...)` agrees with
+/// the crate's own p95 within 5%: both lie in the same bucket, ours at its geometric
+/// middle); a second Prometheus without the feature scrapes text and stores the
+/// classic `_bucket` series.
+#[tokio::test]
+async fn prometheus_scrapes_native_histograms_and_classic_buckets() {
+    let Some(binary) = common::external_tool("prometheus") else {
+        return;
+    };
+    let s = common::start(Monitor::builder()).await;
+    let native = Prometheus::start_with(
+        &binary,
+        &config(s.port, None),
+        &["--enable-feature=native-histograms"],
+    )
+    .await;
+    let classic = Prometheus::start(&binary, &config(s.port, None)).await;
+    for p in [&native, &classic] {
+        p.wait_for("up{job=\"demo\"}", 1.0).await;
+    }
+    let mut sent = 0;
+    for round in 0..3 {
+        sent += traffic(&s, round).await;
+    }
+    for p in [&native, &classic] {
+        p.wait_for("sum(mcp_http_requests_total)", sent as f64)
+            .await;
+    }
+    // The native series has every request, and no classic buckets beside it.
+    native
+        .wait_for(
+            "histogram_count(sum(mcp_http_request_duration_seconds))",
+            sent as f64,
+        )
+        .await;
+    assert!(native
+        .query("mcp_http_request_duration_seconds_bucket")
+        .await
+        .is_empty());
+    native
+        .wait_for(
+            "histogram_count(sum(mcp_db_operation_duration_seconds{table=\"users\"})) > bool 0",
+            1.0,
+        )
+        .await;
+    let route = "{method=\"GET\",path=\"/users/{id}\"}";
+    let theirs = eventually("a native p95 from prometheus", || async {
+        native
+            .scalar(&format!(
+                "histogram_quantile(0.95, sum(mcp_http_request_duration_seconds{route}))"
+            ))
+            .await
+            .filter(|v| v.is_finite())
+    })
+    .await;
+    let ours = s
+        .monitor
+        .read()
+        .route("GET", "/users/{id}")
+        .p95()
+        .expect("our p95")
+        .as_secs_f64();
+    assert!(
+        (theirs / ours - 1.0).abs() <= 0.05,
+        "prometheus p95 {theirs} s, ours {ours} s"
+    );
+
+    // Without the feature: text, classic buckets.
+    classic
+        .wait_for("sum(mcp_http_request_duration_seconds_count)", sent as f64)
+        .await;
+    let buckets = classic
+        .query(&format!("mcp_http_request_duration_seconds_bucket{route}"))
+        .await;
+    assert!(buckets.len() >= 13, "{buckets:?}");
+}

@@ -10,4 +10,5 @@ pub(crate) mod exposition;
 pub(crate) mod format;
 pub(crate) mod histogram;
 pub(crate) mod names;
+pub(crate) mod native;
 pub mod trace;

@@ -178,9 +178,10 @@ impl MonitorBuilder {
         let s = self.settings;
         s.validate()?;
         let resources = self.resources;
+        let schema = s.native_histogram_schema;
         let existing = registry().set_buckets(OpBuckets {
-            db: s.db_buckets.clone(),
-            workflow: s.workflow_buckets.clone(),
+            db: s.db_buckets.clone().with_native_schema(schema),
+            workflow: s.workflow_buckets.clone().with_native_schema(schema),
         });
         if existing > 0 {
             tracing::debug!(
@@ -193,7 +194,10 @@ impl MonitorBuilder {
             s.http_buckets.bounds(),
         ));
         let recorder = MonitorRecorder::new(facade.clone());
-        let http = Arc::new(HttpStore::new(s.http_buckets.clone(), s.http_max_series));
+        let http = Arc::new(HttpStore::new(
+            s.http_buckets.clone().with_native_schema(schema),
+            s.http_max_series,
+        ));
         let caches = CacheSet::default();
         let now = Instant::now();
         let summary = Summary::new(s.metrics_window, Snapshot::take(&http, &caches, now));

@@ -315,6 +315,12 @@ impl Monitor {
         self.inner.http.auth_failures.add(path, reason);
     }
 
+    /// The HTTP series store (tests record known durations into it).
+    #[cfg(test)]
+    pub(crate) fn http_store(&self) -> &Arc<HttpStore> {
+        &self.inner.http
+    }
+
     /// Evaluates every alert rule now (the evaluation task does this every
     /// `MCP_ALERT_EVALUATION_INTERVAL`).
     pub fn evaluate_alerts(&self) {

@@ -109,7 +109,6 @@ fn op_entries(r: &Reading, kind: OpKind, keys: &[&str]) -> Vec<OpEntry> {
         .map(|p: &OpPart| {
             let total = r.op_since(p, &r.reset);
             let window = r.op_since(p, &r.window);
-            let buckets = p.series.histogram.buckets();
             OpEntry {
                 labels: keys
                     .iter()
@@ -118,8 +117,8 @@ fn op_entries(r: &Reading, kind: OpKind, keys: &[&str]) -> Vec<OpEntry> {
                     .collect(),
                 success: total.statuses[0],
                 cancelled: total.statuses[2],
-                total: Agg::of_op(&total, buckets).into(),
-                window: Agg::of_op(&window, buckets).into(),
+                total: Agg::of_op(&total).into(),
+                window: Agg::of_op(&window).into(),
             }
         })
         .collect()
@@ -128,7 +127,6 @@ fn op_entries(r: &Reading, kind: OpKind, keys: &[&str]) -> Vec<OpEntry> {
 /// `GET /metrics/summary`: every label set with its counts, failures, error rate, and
 /// latency (mean and p95), since the last reset (`total`) and over the window (`window`).
 pub(crate) fn summary_document(r: &Reading) -> serde_json::Value {
-    let buckets = &r.http.buckets;
     let http: Vec<_> = r
         .http_series()
         .iter()
@@ -139,7 +137,7 @@ pub(crate) fn summary_document(r: &Reading) -> serde_json::Value {
                     count,
                     failures: if s.status >= 500 { count } else { 0 },
                     mean_seconds: h.mean_seconds(),
-                    p95_seconds: h.quantile_seconds(buckets, 0.95),
+                    p95_seconds: h.quantile(0.95),
                 })
             };
             HttpEntry {

@@ -6,5 +6,6 @@ pub(crate) mod json;
 pub(crate) mod openmetrics;
 pub(crate) mod profile;
 pub(crate) mod prometheus;
+pub(crate) mod protobuf;
 pub(crate) mod router;
 pub(crate) mod ui;

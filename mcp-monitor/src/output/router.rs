@@ -277,12 +277,31 @@ impl Endpoints {
     }
 }
 
+/// The protobuf exposition, if the `Accept` header prefers it (see
+/// [`crate::output::protobuf::accepts_protobuf`]).
+fn protobuf_answer(m: &Monitor, headers: &HeaderMap) -> Option<Response> {
+    let accept = headers.get(header::ACCEPT)?.to_str().ok()?;
+    crate::output::protobuf::accepts_protobuf(accept).then(|| {
+        (
+            [
+                (header::CONTENT_TYPE, crate::output::protobuf::CONTENT_TYPE),
+                (header::VARY, "accept"),
+            ],
+            m.render_protobuf(),
+        )
+            .into_response()
+    })
+}
+
 async fn metrics(State(e): EndpointsState, path: MatchedPath, headers: HeaderMap) -> Response {
     if let Some(r) = e.read_rejection(&path, &headers) {
         return r;
     }
     e.monitor.note_scrape();
     let m = &e.monitor;
+    if let Some(r) = protobuf_answer(m, &headers) {
+        return r;
+    }
     let openmetrics = headers
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())

@@ -2,7 +2,7 @@
 //! caches, since an origin (the reset or the start of the window).
 
 use crate::base::format::hit_ratio;
-use crate::base::histogram::{Buckets, HistogramSnapshot};
+use crate::base::histogram::HistogramSnapshot;
 use crate::base::names::OpKind;
 use crate::calls::registry::OpSnapshot;
 use crate::reading::Reading;
@@ -22,34 +22,35 @@ impl Agg {
         (self.count > 0).then(|| self.failures as f64 / self.count as f64)
     }
 
-    pub(crate) fn from_hist(
-        h: &HistogramSnapshot,
-        buckets: &Buckets,
-        count: u64,
-        failures: u64,
-    ) -> Self {
+    /// The p95 comes from the native histogram (within 4.4% at schema 3).
+    pub(crate) fn from_hist(h: &HistogramSnapshot, count: u64, failures: u64) -> Self {
         Self {
             count,
             failures,
             mean_seconds: h.mean_seconds(),
-            p95_seconds: h.quantile_seconds(buckets, 0.95),
+            p95_seconds: h.quantile(0.95),
         }
     }
 
-    pub(crate) fn of_op(s: &OpSnapshot, buckets: &Buckets) -> Self {
-        Self::from_hist(&s.histogram, buckets, s.total(), s.failures())
+    pub(crate) fn of_op(s: &OpSnapshot) -> Self {
+        Self::from_hist(&s.histogram, s.total(), s.failures())
     }
 }
 
+/// Adds `h` into `into`: sums and native histograms always, classic counts when both
+/// have the same buckets.
 pub(crate) fn merge(into: &mut HistogramSnapshot, h: &HistogramSnapshot) {
-    if into.counts.is_empty() {
+    if into.counts.is_empty() && into.native.buckets().is_empty() {
         into.counts = vec![0; h.counts.len()];
     }
     if into.counts.len() == h.counts.len() {
         for (a, b) in into.counts.iter_mut().zip(&h.counts) {
             *a += b;
         }
+    } else {
+        into.counts.clear();
     }
+    into.native.merge(&h.native);
     into.sum_ns += h.sum_ns;
 }
 
@@ -65,33 +66,24 @@ impl Reading {
             }
             merge(&mut h, &d);
         }
-        Agg::from_hist(&h, &self.http.buckets, h.count(), failures)
+        Agg::from_hist(&h, h.count(), failures)
     }
 
     /// All operations of `kind` since `origin`, merged.
     pub(crate) fn ops_agg(&self, kind: OpKind, origin: &Origin) -> Agg {
         let mut total = OpSnapshot::default();
-        let mut buckets: Option<&Buckets> = None;
         for part in self.ops(kind) {
             let s = self.op_since(part, origin);
             for i in 0..3 {
                 total.statuses[i] += s.statuses[i];
             }
-            // Histograms of one family share buckets unless the configuration changed
-            // after some series were created; those are left out of the percentile.
-            let b = part.series.histogram.buckets();
-            match buckets {
-                None => {
-                    buckets = Some(b);
-                    merge(&mut total.histogram, &s.histogram);
-                }
-                Some(first) if first == b => merge(&mut total.histogram, &s.histogram),
-                Some(_) => total.histogram.sum_ns += s.histogram.sum_ns,
-            }
+            // Native histograms of any schemas merge (at the lower one), so a series
+            // made before the configuration changed still counts in the percentile.
+            merge(&mut total.histogram, &s.histogram);
         }
         let mean =
             (total.total() > 0).then(|| total.histogram.sum_ns as f64 / 1e9 / total.total() as f64);
-        let mut agg = buckets.map_or_else(Agg::default, |b| Agg::of_op(&total, b));
+        let mut agg = Agg::of_op(&total);
         agg.mean_seconds = mean;
         agg
     }

@@ -26,6 +26,8 @@
 //! # }
 //! ```
 
+#[cfg(test)]
+mod accuracy;
 mod aggregate;
 mod calls;
 mod objectives;
@@ -173,10 +175,7 @@ impl Reading {
             .iter()
             .find(|p| p.series.labels == labels)
             .map_or_else(Calls::default, |p| {
-                Calls::new(
-                    &self.op_since(p, &self.origin),
-                    p.series.histogram.buckets(),
-                )
+                Calls::new(&self.op_since(p, &self.origin))
             })
     }
 
@@ -190,7 +189,7 @@ impl Reading {
             .filter(|s| s.method.as_str() == method && &*s.path == path)
             .map(|s| (s.status, self.http_since(s.index, &self.origin)))
             .collect();
-        Requests::new(by_status, self.http.buckets.clone())
+        Requests::new(by_status)
     }
 
     /// HTTP requests being served.
@@ -292,20 +291,33 @@ impl Reading {
 
     /// HTTP series `index`'s values since `origin` (zero for a series this reading
     /// does not have).
+    /// The classic bucket counts are left empty when the origin is a frame of the
+    /// ring (which keeps only the native histogram, what quantiles are read from).
     pub(crate) fn http_since(&self, index: usize, origin: &Origin) -> HistogramSnapshot {
         let http = &self.current.http;
-        let mut counts = vec![0; http.width];
-        let (Some(now), Some(&now_sum)) = (http.counts(index), http.sums.get(index)) else {
-            return HistogramSnapshot { counts, sum_ns: 0 };
+        let (Some(now), Some(&now_sum), Some(native)) = (
+            http.counts(index),
+            http.sums.get(index),
+            http.native.get(index),
+        ) else {
+            return HistogramSnapshot {
+                counts: vec![0; http.width],
+                ..HistogramSnapshot::default()
+            };
         };
-        // `counts` holds the origin's values, then becomes the difference.
-        let then_sum = origin.http_into(index, &mut counts);
-        for (c, n) in counts.iter_mut().zip(now) {
-            *c = n.saturating_sub(*c);
-        }
+        let then = origin.http(index, http.width);
+        let counts = if then.counts.len() == now.len() {
+            now.iter()
+                .zip(&then.counts)
+                .map(|(n, t)| n.saturating_sub(*t))
+                .collect()
+        } else {
+            Vec::new()
+        };
         HistogramSnapshot {
             counts,
-            sum_ns: now_sum.saturating_sub(then_sum),
+            sum_ns: now_sum.saturating_sub(then.sum_ns),
+            native: native.since(&then.native),
         }
     }
 }

@@ -190,6 +190,13 @@ impl Settings {
         if let Some((n, v)) = get("MCP_METRIC_MAX_SERIES") {
             s.metric_max_series = parse_count(&v).map_err(|r| invalid(n, &v, r))?;
         }
+        if let Some((n, v)) = get("MCP_NATIVE_HISTOGRAM_SCHEMA") {
+            s.native_histogram_schema = v
+                .parse::<u8>()
+                .ok()
+                .filter(|&x| x <= 8)
+                .ok_or_else(|| invalid(n, &v, "expected a whole number from 0 to 8".into()))?;
+        }
         for (name, file_name, field) in [
             (
                 "MCP_ADMIN_TOKEN",

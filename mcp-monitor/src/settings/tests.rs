@@ -108,6 +108,8 @@ fn every_bad_value_names_its_variable_and_value() {
         ("MCP_DB_BUCKETS", "a,b"),
         ("MCP_WORKFLOW_BUCKETS", ""),
         ("MCP_HTTP_MAX_SERIES", "many"),
+        ("MCP_NATIVE_HISTOGRAM_SCHEMA", "9"),
+        ("MCP_NATIVE_HISTOGRAM_SCHEMA", "-1"),
         ("MCP_ALERTMANAGER_URL", "alertmanager:9093"),
         ("MCP_ALERTMANAGER_URL", "http://am:9093,ftp://am"),
         ("MCP_ALERTMANAGER_URL", ""),

@@ -116,6 +116,13 @@ impl Settings {
                 ));
             }
         }
+        if self.native_histogram_schema > 8 {
+            return Err(invalid(
+                "MCP_NATIVE_HISTOGRAM_SCHEMA",
+                &self.native_histogram_schema.to_string(),
+                "expected a whole number from 0 to 8".into(),
+            ));
+        }
         for (variable, token) in [
             ("MCP_ADMIN_TOKEN", &self.admin_token),
             ("MCP_METRICS_TOKEN", &self.metrics_token),
@@ -391,6 +398,7 @@ mod tests {
             |s| s.system_load_threshold = f64::NAN,
             |s| s.metrics_retention = Some(Duration::ZERO),
             |s| s.http_max_series = 0,
+            |s| s.native_histogram_schema = 9,
             |s| s.instance = " ".into(),
             |s| s.alert_labels = vec![("team".into(), String::new())],
             |s| s.http_idle_timeout = Duration::ZERO,

@@ -93,6 +93,11 @@ pub struct Settings {
     /// `MCP_PROFILE_MAX_SECONDS`: the longest CPU profile `/debug/pprof/*` records, in
     /// seconds (a longer request is cut to it). Default 60.
     pub profile_max_seconds: u64,
+    /// `MCP_NATIVE_HISTOGRAM_SCHEMA`: the resolution of the native histograms kept
+    /// beside the classic buckets (what quantiles are read from and Prometheus scrapes
+    /// over protobuf), 0 to 8: `2^schema` buckets per power of two, a quantile within
+    /// `2^(2^-(schema+1)) - 1` of the exact one. Default 3 (4.4%).
+    pub native_histogram_schema: u8,
     /// `MCP_ALERTMANAGER_URL`: Alertmanager base URLs (comma-separated in the variable);
     /// firing and resolved alerts are pushed to `POST <url>/api/v2/alerts` of each.
     /// Empty (unset): no push.
@@ -169,6 +174,7 @@ impl Default for Settings {
             http_max_series: 10_000,
             metric_max_series: 1_000,
             profile_max_seconds: 60,
+            native_histogram_schema: 3,
             alertmanager_urls: Vec::new(),
             alert_resend_delay: Duration::from_secs(60),
             instance: default_instance(),

@@ -2,16 +2,20 @@
 //!
 //! A [`Snapshot`] copies the atomics: the HTTP series into two dense arrays indexed by
 //! the series' number (bucket counts, then sums), the few macro series and caches by
-//! address. The ring does not keep whole snapshots: a [`Frame`] keeps each HTTP bucket
-//! count as its difference from the baseline in 32 bits (64 when one does not fit), so
-//! that the window costs about half what copies would.
+//! address, each with its native histogram (what quantiles are read from). The ring
+//! does not keep whole snapshots: a [`Frame`] keeps of each HTTP series its sum and its
+//! native histogram (sparse: the buckets it has used, at most
+//! [`MAX_BUCKETS`](crate::base::native::MAX_BUCKETS) of them), not its classic bucket
+//! counts, which only `/metrics` shows, as totals.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use tokio::time::Instant;
 
+use crate::base::histogram::HistogramSnapshot;
 use crate::base::names::OpKind;
+use crate::base::native::{NativeSet, MAX_BUCKETS};
 use crate::calls::registry::{registry, OpSnapshot};
 use crate::http::store::{HttpSeries, HttpStore};
 use crate::sources::caches::CacheSet;
@@ -22,13 +26,14 @@ pub(crate) fn key<T>(r: &T) -> usize {
     std::ptr::from_ref(r) as usize
 }
 
-/// The bucket counts and sums of every HTTP series, series `i` at
-/// `counts[i * width..][..width]` and `sums[i]`.
+/// The bucket counts, sums and native histograms of every HTTP series, series `i` at
+/// `counts[i * width..][..width]`, `sums[i]` and `native.get(i)`.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct HttpCounts {
     pub(crate) width: usize,
     pub(crate) counts: Vec<u64>,
     pub(crate) sums: Vec<u64>,
+    pub(crate) native: NativeSet,
 }
 
 impl HttpCounts {
@@ -37,15 +42,25 @@ impl HttpCounts {
         let len = series.len();
         let mut counts = vec![0; len * width];
         let mut sums = vec![0; len];
+        let mut by_index: Vec<Option<&HttpSeries>> = vec![None; len];
         for s in series.iter().filter(|s| s.index < len) {
             sums[s.index] = s
                 .histogram
                 .read_into(&mut counts[s.index * width..][..width]);
+            by_index[s.index] = Some(s);
+        }
+        let mut native = NativeSet::with_capacity(len);
+        for s in by_index {
+            match s {
+                Some(s) => s.histogram.native_into(&mut native),
+                None => native.push_cells(None),
+            }
         }
         Self {
             width,
             counts,
             sums,
+            native,
         }
     }
 
@@ -95,71 +110,44 @@ impl Snapshot {
     }
 }
 
-/// HTTP bucket counts minus the baseline's, in 32 bits while every one fits.
-#[derive(Debug)]
-enum Cells {
-    Narrow(Box<[u32]>),
-    Wide(Box<[u64]>),
-}
-
-/// One snapshot of the ring, its HTTP bucket counts kept as differences from the
-/// baseline it was taken against.
+/// One snapshot of the ring: of each HTTP series its sum and native histogram (at
+/// most [`MAX_BUCKETS`] buckets each), the macro series and the caches.
 #[derive(Debug)]
 pub(crate) struct Frame {
     pub(crate) at: Instant,
-    width: usize,
-    cells: Cells,
+    native: NativeSet,
     sums: Box<[u64]>,
     ops: HashMap<usize, OpSnapshot>,
     caches: HashMap<usize, [u64; 2]>,
 }
 
 impl Frame {
-    /// `now` stored against `baseline`.
-    pub(crate) fn new(now: Snapshot, baseline: &Snapshot) -> Self {
-        let w = now.http.width;
-        let diff = |i: usize| -> u64 {
-            let base = baseline
-                .http
-                .counts
-                .get(i)
-                .filter(|_| baseline.http.width == w);
-            now.http.counts[i].saturating_sub(base.copied().unwrap_or(0))
-        };
-        let n = now.http.counts.len();
-        let narrow: Option<Box<[u32]>> = (0..n).map(|i| u32::try_from(diff(i)).ok()).collect();
-        let cells = match narrow {
-            Some(c) => Cells::Narrow(c),
-            None => Cells::Wide((0..n).map(diff).collect()),
-        };
+    /// Keeps what the ring needs of `now`.
+    pub(crate) fn new(now: Snapshot) -> Self {
+        let mut native = now.http.native;
+        if native.any_above(MAX_BUCKETS) {
+            native = native.reduced(MAX_BUCKETS);
+        }
+        native.shrink();
         Self {
             at: now.at,
-            width: w,
-            cells,
+            native,
             sums: now.http.sums.into_boxed_slice(),
             ops: now.ops,
             caches: now.caches,
         }
     }
-
-    fn len(&self) -> usize {
-        self.sums.len()
-    }
 }
 
-/// What a difference is taken from: nothing, a whole snapshot, or a frame of the ring
-/// with the baseline it was stored against.
+/// What a difference is taken from: nothing, a whole snapshot, or a frame of the ring.
 #[derive(Debug, Clone)]
 pub(crate) enum Origin {
     /// Zero: the values since the process started.
     Zero,
     /// A snapshot.
     Snapshot(Arc<Snapshot>),
-    /// A frame and its baseline.
-    Frame {
-        baseline: Arc<Snapshot>,
-        frame: Arc<Frame>,
-    },
+    /// A frame of the ring.
+    Frame { frame: Arc<Frame> },
 }
 
 impl Origin {
@@ -172,47 +160,30 @@ impl Origin {
         }
     }
 
-    /// HTTP series `i`'s bucket counts at the origin, added into `out` (zeros where
-    /// the series did not exist yet), and its sum.
-    pub(crate) fn http_into(&self, i: usize, out: &mut [u64]) -> u64 {
-        let add = |out: &mut [u64], counts: Option<&[u64]>| {
-            if let Some(c) = counts.filter(|c| c.len() == out.len()) {
-                for (o, c) in out.iter_mut().zip(c) {
-                    *o += c;
-                }
-            }
-        };
+    /// HTTP series `i`'s values at the origin (zero where the series did not exist
+    /// yet): its sum, its native histogram and, unless the origin is a frame of the
+    /// ring (which does not keep them), its `width` classic bucket counts.
+    pub(crate) fn http(&self, i: usize, width: usize) -> HistogramSnapshot {
         match self {
-            Origin::Zero => 0,
-            Origin::Snapshot(s) => {
-                add(out, s.http.counts(i));
-                s.http.sums.get(i).copied().unwrap_or(0)
-            }
-            Origin::Frame { baseline, frame } => {
-                if i >= frame.len() || frame.width != out.len() {
-                    return 0;
-                }
-                add(out, baseline.http.counts(i));
-                let w = frame.width;
-                match &frame.cells {
-                    Cells::Narrow(c) => {
-                        for (o, c) in out.iter_mut().zip(&c[i * w..][..w]) {
-                            *o += u64::from(*c);
-                        }
-                    }
-                    Cells::Wide(c) => add(out, Some(&c[i * w..][..w])),
-                }
-                frame.sums[i]
-            }
+            Origin::Zero => HistogramSnapshot {
+                counts: vec![0; width],
+                ..HistogramSnapshot::default()
+            },
+            Origin::Snapshot(s) => HistogramSnapshot {
+                counts: s
+                    .http
+                    .counts(i)
+                    .filter(|c| c.len() == width)
+                    .map_or_else(|| vec![0; width], <[u64]>::to_vec),
+                sum_ns: s.http.sums.get(i).copied().unwrap_or(0),
+                native: s.http.native.get(i).unwrap_or_default(),
+            },
+            Origin::Frame { frame, .. } => HistogramSnapshot {
+                counts: Vec::new(),
+                sum_ns: frame.sums.get(i).copied().unwrap_or(0),
+                native: frame.native.get(i).unwrap_or_default(),
+            },
         }
-    }
-
-    /// HTTP series `i`'s values at the origin.
-    #[cfg(test)]
-    pub(crate) fn http(&self, i: usize, width: usize) -> crate::base::histogram::HistogramSnapshot {
-        let mut counts = vec![0; width];
-        let sum_ns = self.http_into(i, &mut counts);
-        crate::base::histogram::HistogramSnapshot { counts, sum_ns }
     }
 
     /// The macro series `key`'s values at the origin (`None`: it did not exist yet).
@@ -239,15 +210,25 @@ impl Origin {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::base::native::NativeCells;
 
-    fn snap(at: Instant, counts: Vec<u64>, sums: Vec<u64>) -> Snapshot {
+    fn snap(at: Instant, sums: Vec<u64>, ns: &[u64]) -> Snapshot {
+        let mut native = NativeSet::with_capacity(sums.len());
+        for _ in &sums {
+            let c = NativeCells::new(3);
+            for &x in ns {
+                c.record_ns(x);
+            }
+            native.push_cells(Some(&c));
+        }
         Snapshot {
             at,
             http_series: Arc::new([]),
             http: HttpCounts {
                 width: 2,
-                counts,
+                counts: vec![0; 2 * sums.len()],
                 sums,
+                native,
             },
             ops: HashMap::new(),
             caches: HashMap::new(),
@@ -255,24 +236,32 @@ mod tests {
     }
 
     #[test]
-    fn a_frame_gives_back_the_snapshot_it_was_made_of() {
+    fn a_frame_gives_back_the_native_histograms_it_was_made_of() {
         let t = Instant::now();
-        let baseline = Arc::new(snap(t, vec![5, 1], vec![10]));
-        // Series 1 was created after the baseline; series 0's first bucket grew past
-        // 32 bits.
-        let big = u64::from(u32::MAX) + 7;
-        for (counts, wide) in [(vec![6, 1, 3, 4], false), (vec![5 + big, 1, 3, 4], true)] {
-            let now = snap(t, counts.clone(), vec![11, 20]);
-            let frame = Frame::new(now, &baseline);
-            assert_eq!(matches!(frame.cells, Cells::Wide(_)), wide);
-            let origin = Origin::Frame {
-                baseline: baseline.clone(),
-                frame: Arc::new(frame),
-            };
-            assert_eq!(origin.http(0, 2).counts, counts[..2]);
-            assert_eq!(origin.http(1, 2).counts, counts[2..]);
-            assert_eq!(origin.http(1, 2).sum_ns, 20);
-            assert_eq!(origin.http(2, 2).counts, [0, 0]);
-        }
+        let now = snap(t, vec![11, 20], &[5, 7_000, 9_000_000]);
+        let expected = now.http.native.get(1);
+        let origin = Origin::Frame {
+            frame: Arc::new(Frame::new(now)),
+        };
+        let one = origin.http(1, 2);
+        assert_eq!(Some(one.native), expected);
+        assert_eq!(one.sum_ns, 20);
+        assert!(one.counts.is_empty());
+        assert_eq!(origin.http(2, 2).count(), 0);
+    }
+
+    #[test]
+    fn a_frame_keeps_at_most_max_buckets_per_series() {
+        let t = Instant::now();
+        // 1 ns to 584 years: far more than MAX_BUCKETS buckets at schema 3.
+        let wide: Vec<u64> = (0..63)
+            .flat_map(|e| (0..8).map(move |i| (1u64 << e) / 8 * (8 + i)))
+            .collect();
+        let now = snap(t, vec![1], &wide);
+        assert!(now.http.native.get(0).unwrap().buckets().len() > MAX_BUCKETS);
+        let frame = Frame::new(now);
+        let kept = frame.native.get(0).unwrap();
+        assert!(kept.buckets().len() <= MAX_BUCKETS);
+        assert_eq!(kept.count(), wide.len() as u64);
     }
 }

@@ -46,7 +46,7 @@ impl SummaryStore {
     /// Empties the ring but for a frame at the baseline.
     fn restart(&mut self) {
         self.ring.clear();
-        let first = Frame::new((*self.baseline).clone(), &self.baseline);
+        let first = Frame::new((*self.baseline).clone());
         self.ring.push_back(Arc::new(first));
     }
 
@@ -58,8 +58,7 @@ impl SummaryStore {
     /// Adds a frame and forgets those no longer needed to cover the window.
     pub(crate) fn tick(&mut self, now: Snapshot) {
         let cutoff = now.at.checked_sub(self.window);
-        self.ring
-            .push_back(Arc::new(Frame::new(now, &self.baseline)));
+        self.ring.push_back(Arc::new(Frame::new(now)));
         if let Some(cutoff) = cutoff {
             while self.ring.len() > 1 && self.ring[1].at <= cutoff {
                 self.ring.pop_front();
@@ -88,7 +87,6 @@ impl SummaryStore {
 
     fn origin(&self, frame: &Arc<Frame>) -> Origin {
         Origin::Frame {
-            baseline: self.baseline.clone(),
             frame: frame.clone(),
         }
     }

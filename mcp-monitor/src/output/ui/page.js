@@ -413,7 +413,7 @@
       kpi("Requests (window)", num(w.count), { "data-kpi": "requests-window" }),
       kpi("Rate (window)", rate(summary.window_seconds > 0 ? w.count / summary.window_seconds : null)),
       kpi("5xx rate (window)", pct(w.error_rate), { "data-kpi": "error-rate-window" }),
-      kpi("p95 (window)", dur(w.p95_seconds), { "data-kpi": "p95-window" }),
+      kpi("p95 (window)", dur(w.p95_seconds), { "data-kpi": "p95-window", title: "within 4.4% of the exact 95th percentile (native histogram, default schema 3)" }),
       kpi("Requests since reset", num(t.count), { "data-kpi": "requests-total" }),
       kpi("In flight", num(summary.http.in_flight)),
       authKpi(history.auth_failures || []),
