@@ -104,7 +104,7 @@ pub(crate) fn summary_document(r: &Reading) -> serde_json::Value {
         .iter()
         .map(|(w, n)| ((*w).to_owned(), (*n).into()))
         .collect();
-    serde_json::json!({
+    let mut doc = serde_json::json!({
         "uptime_seconds": r.uptime.as_secs_f64(),
         "since_reset_seconds": r.since_reset().as_secs_f64(),
         "window_seconds": r.window_span().as_secs_f64(),
@@ -121,7 +121,9 @@ pub(crate) fn summary_document(r: &Reading) -> serde_json::Value {
         "workflow_runs": op_entries(r, OpKind::Run, &["workflow"]),
         "active_workflows": active,
         "caches": caches,
-    })
+    });
+    crate::base::format::round_json(&mut doc);
+    doc
 }
 
 /// `GET /api/v1/metrics/report`: key metrics over the window and since the last
@@ -139,7 +141,7 @@ pub(crate) fn report_document(r: &Reading, s: &Settings) -> serde_json::Value {
         })
         .collect();
     let (reset, window) = (&r.reset, &r.window);
-    serde_json::json!({
+    let mut doc = serde_json::json!({
         "generated_at": crate::base::format::now_rfc3339(),
         "instance": s.instance,
         "uptime_seconds": r.uptime.as_secs_f64(),
@@ -172,7 +174,9 @@ pub(crate) fn report_document(r: &Reading, s: &Settings) -> serde_json::Value {
             "active": r.alerts.active,
             "history_size": r.alerts.history.len(),
         },
-    })
+    });
+    crate::base::format::round_json(&mut doc);
+    doc
 }
 
 fn opt_percent(v: Option<f64>) -> String {
