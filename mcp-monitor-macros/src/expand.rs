@@ -27,6 +27,9 @@ pub(crate) fn expand(kind: Kind, labels: &Labels, item: ItemFn) -> syn::Result<T
         block,
     } = item;
 
+    // Inner attributes of the body (`#![allow(..)]`) are in `attrs` (syn puts them
+    // there): they go back inside the function, at the top of the body we write.
+    let (attrs, inner) = split_attrs(attrs);
     let site_ty = match kind {
         Kind::DbOperation => quote!(DbSite),
         Kind::WorkflowStep => quote!(StepSite),
@@ -40,6 +43,7 @@ pub(crate) fn expand(kind: Kind, labels: &Labels, item: ItemFn) -> syn::Result<T
         let output = output
             .filter(|ty| !contains_impl_trait(ty))
             .map(|ty| quote!(#ty));
+        let attrs = attrs.into_iter().chain(inner).collect();
         let item = ItemFn {
             attrs,
             vis,
@@ -118,6 +122,7 @@ pub(crate) fn expand(kind: Kind, labels: &Labels, item: ItemFn) -> syn::Result<T
         return Ok(quote! {
             #(#attrs)*
             #vis #sig {
+                #(#inner)*
                 #start
                 #run_body
             }
@@ -130,6 +135,7 @@ pub(crate) fn expand(kind: Kind, labels: &Labels, item: ItemFn) -> syn::Result<T
     Ok(quote! {
         #(#attrs)*
         #vis #sig {
+            #(#inner)*
             #start
             let #out #annotation = #run_body;
             {
@@ -286,6 +292,7 @@ fn expand_future_fn(
         sig,
         block,
     } = item;
+    let (attrs, inner) = split_attrs(attrs);
     let guard = quote::format_ident!("guard", span = Span::mixed_site());
     let fut = quote::format_ident!("fut", span = Span::mixed_site());
     let out = quote::format_ident!("out", span = Span::mixed_site());
@@ -328,10 +335,19 @@ fn expand_future_fn(
     quote! {
         #(#attrs)*
         #vis #sig {
+            #(#inner)*
             #start
             #tail
         }
     }
+}
+
+/// The outer attributes (kept on the function) and the inner ones (`#![..]` at the
+/// top of the body, which syn lists with them; they go back inside the body).
+fn split_attrs(attrs: Vec<Attribute>) -> (Vec<Attribute>, Vec<Attribute>) {
+    attrs
+        .into_iter()
+        .partition(|a| matches!(a.style, syn::AttrStyle::Outer))
 }
 
 /// The synchronous call of a body, inside the guard's span: `Guard::call(&guard, move

@@ -122,6 +122,12 @@ pub fn monitor_workflow(args: TokenStream, item: TokenStream) -> TokenStream {
 fn run(kind: Kind, args: TokenStream, item: TokenStream) -> TokenStream {
     let item2: proc_macro2::TokenStream = item.into();
     let result = Labels::parse(kind, args.into()).and_then(|labels| {
+        if syn::parse2::<syn::Item>(item2.clone()).is_err() && is_fn_with_unparsed_body(&item2) {
+            // A function whose body does not parse: kept as written (unmeasured), so
+            // that the compiler reports the body's own syntax error where it is, as
+            // `tracing` does, rather than ours saying it is not a function.
+            return Ok(item2.clone());
+        }
         let parsed = parse_fn(kind, item2.clone())?;
         expand::expand(kind, &labels, parsed)
     });
@@ -144,6 +150,24 @@ fn run(kind: Kind, args: TokenStream, item: TokenStream) -> TokenStream {
 fn is_item_like(item: &proc_macro2::TokenStream) -> bool {
     syn::parse2::<syn::Item>(item.clone()).is_ok()
         || syn::parse2::<syn::TraitItemFn>(item.clone()).is_ok()
+        || is_fn_with_unparsed_body(item)
+}
+
+/// Whether `item` is a function (outer attributes, visibility, signature) followed by a
+/// `{ .. }` body whose contents are not parsed.
+fn is_fn_with_unparsed_body(item: &proc_macro2::TokenStream) -> bool {
+    use syn::parse::Parser;
+    let parser = |input: syn::parse::ParseStream<'_>| {
+        input.call(syn::Attribute::parse_outer)?;
+        input.parse::<syn::Visibility>()?;
+        input.parse::<syn::Signature>()?;
+        let body: proc_macro2::Group = input.parse()?;
+        if body.delimiter() != proc_macro2::Delimiter::Brace {
+            return Err(input.error("expected a body"));
+        }
+        Ok(())
+    };
+    parser.parse2(item.clone()).is_ok()
 }
 
 fn parse_fn(kind: Kind, item: proc_macro2::TokenStream) -> syn::Result<syn::ItemFn> {

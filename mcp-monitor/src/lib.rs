@@ -153,6 +153,8 @@
 //! - [`settings`] and [`names`]: the variables and the metric names.
 //! - [`trace`]: trace contexts for exemplars outside an HTTP request.
 
+// docs.rs (`--cfg docsrs`, nightly) marks what each feature adds.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 pub mod alerts;
 mod base;
 mod calls;

@@ -92,3 +92,36 @@ async fn the_resource_sampler_can_be_turned_off_or_fed_by_the_application() {
         }
     );
 }
+
+/// Finding 7: the history (and so the page's charts) has its first point within a few
+/// seconds of start, not after a whole tick interval (window / 10 = 30 s by default).
+#[tokio::test(start_paused = true)]
+async fn the_history_has_its_first_point_within_seconds_of_start() {
+    let m = mcp_monitor::Monitor::builder()
+        .without_resource_sampling()
+        .build()
+        .unwrap();
+    let app = m.instrument(Router::new());
+    let points = |app: Router| async move {
+        let res = app
+            .oneshot(
+                Request::get("/api/v1/metrics/history")
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        let body = axum::body::to_bytes(res.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        let doc: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        doc["points"].as_array().map_or(0, Vec::len)
+    };
+    m.spawn_tasks();
+    assert_eq!(points(app.clone()).await, 0);
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(points(app.clone()).await, 1, "no point 3 s after start");
+    // Then one every tick interval (30 s), as before.
+    tokio::time::sleep(Duration::from_secs(30)).await;
+    assert_eq!(points(app).await, 2);
+}

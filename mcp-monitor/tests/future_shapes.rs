@@ -205,17 +205,50 @@ async fn future_returning_fns_are_measured_to_completion() {
         .unwrap();
 }
 
+/// Finding 7: one rule for every shape: a future dropped before its first poll never
+/// started, and counts nothing (as an `async fn`'s always did); once polled, dropping
+/// it is `cancelled`. The gauge its call raised comes back down either way.
 #[tokio::test]
-async fn a_future_made_but_never_polled_is_cancelled() {
-    // Measured from the call: dropping the future unpolled is a cancelled call.
+async fn a_future_dropped_before_its_first_poll_counts_nothing_in_every_shape() {
     drop(never_polled());
-    assert_eq!(db("select", "never_polled", "cancelled"), 1.0);
-    assert_eq!(db("select", "never_polled", "success"), 0.0);
+    drop(never_polled_boxed());
+    drop(never_polled_async());
+    drop(never_polled_step());
+    for table in ["never_polled", "never_polled_boxed", "never_polled_async"] {
+        for status in ["cancelled", "success", "failure"] {
+            assert_eq!(db("select", table, status), 0.0, "{table} {status}");
+        }
+    }
+    assert_eq!(step("never_polled_steps", "wait", "cancelled"), 0.0);
+    assert_eq!(active("never_polled_steps"), 0.0);
+
+    // Polled once, then dropped: cancelled, in every shape.
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    let mut fut = Box::pin(never_polled_step());
+    assert!(fut.as_mut().poll(&mut cx).is_pending());
+    drop(fut);
+    assert_eq!(step("never_polled_steps", "wait", "cancelled"), 1.0);
+    assert_eq!(active("never_polled_steps"), 0.0);
 }
 
 #[monitor_db_operation("select", "never_polled")]
 fn never_polled() -> impl Future<Output = DbResult<()>> {
     async { Ok(()) }
+}
+
+#[monitor_db_operation("select", "never_polled_boxed")]
+fn never_polled_boxed() -> BoxFuture<'static, DbResult<()>> {
+    Box::pin(async { Ok(()) })
+}
+
+#[monitor_db_operation("select", "never_polled_async")]
+async fn never_polled_async() -> DbResult<()> {
+    Ok(())
+}
+
+#[monitor_workflow_step("never_polled_steps", "wait")]
+fn never_polled_step() -> impl Future<Output = DbResult<()>> {
+    std::future::pending()
 }
 
 // ---------------------------------------------------------------------------------------

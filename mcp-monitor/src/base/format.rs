@@ -52,6 +52,42 @@ pub(crate) fn now_rfc3339() -> String {
     chrono::Local::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
 }
 
+/// The significant digits a JSON document keeps of a fraction: more than any figure
+/// here means (quantiles are within 5%, clocks read nanoseconds), few enough that a
+/// reader sees `0.00048`, not `0.00047999999999999996`.
+pub(crate) const JSON_SIGNIFICANT_DIGITS: usize = 6;
+
+/// `v` rounded to [`JSON_SIGNIFICANT_DIGITS`] significant digits (what the JSON
+/// documents write; whole numbers and non-finite values are kept).
+pub(crate) fn meaningful(v: f64) -> f64 {
+    if !v.is_finite() || v == v.trunc() {
+        return v;
+    }
+    // Decimal rounding through the shortest text form: no binary artefacts.
+    format!("{v:.*e}", JSON_SIGNIFICANT_DIGITS - 1)
+        .parse()
+        .unwrap_or(v)
+}
+
+/// Rounds every fractional number of a JSON document in place ([`meaningful`]): the
+/// one formatter of the numbers of the JSON documents.
+pub(crate) fn round_json(v: &mut serde_json::Value) {
+    match v {
+        serde_json::Value::Number(n) if n.is_f64() => {
+            if let Some(r) = n
+                .as_f64()
+                .map(meaningful)
+                .and_then(serde_json::Number::from_f64)
+            {
+                *n = r;
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(round_json),
+        serde_json::Value::Object(map) => map.values_mut().for_each(round_json),
+        _ => {}
+    }
+}
+
 /// Hits over lookups; `None` before the first lookup.
 pub(crate) fn hit_ratio(hits: u64, misses: u64) -> Option<f64> {
     let lookups = hits + misses;
@@ -93,5 +129,28 @@ mod tests {
         assert_eq!(hit_ratio(0, 0), None);
         assert_eq!(hit_ratio(3, 1), Some(0.75));
         assert_eq!(hit_ratio(0, 5), Some(0.0));
+    }
+}
+
+#[cfg(test)]
+mod json_tests {
+    use super::*;
+
+    #[test]
+    fn json_numbers_keep_what_is_meaningful() {
+        assert_eq!(meaningful(0.000_479_999_999_999_999_96), 0.00048);
+        assert_eq!(meaningful(1_234.567_891_2), 1234.57);
+        assert_eq!(meaningful(300.0), 300.0);
+        assert_eq!(meaningful(0.1 + 0.2), 0.3);
+        let mut doc = serde_json::json!({
+            "p95_seconds": 0.000_479_999_999_999_999_96,
+            "count": 7,
+            "series": [{"mean_seconds": 0.1 + 0.2}],
+        });
+        round_json(&mut doc);
+        assert_eq!(
+            doc.to_string(),
+            r#"{"count":7,"p95_seconds":0.00048,"series":[{"mean_seconds":0.3}]}"#
+        );
     }
 }

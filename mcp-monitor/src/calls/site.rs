@@ -77,6 +77,7 @@ impl Site {
             active,
             forwarded,
             status: None,
+            started: true,
             span,
             start: Start::now(),
         }
@@ -138,7 +139,10 @@ impl RunSite {
 ///
 /// [`Guard::finish`] sets the outcome from the returned value. A guard dropped
 /// without it was unwound by a panic (`failure`) or belonged to a future that was
-/// dropped before completing (`cancelled`).
+/// dropped before completing (`cancelled`), unless that future was never polled: then
+/// the call never started and nothing is recorded, whatever the shape of the function
+/// (an `async fn`'s guard starts at the first poll; a returned future's is held by
+/// [`Monitored`], which records nothing if it is dropped unpolled).
 #[must_use = "the call is recorded when the guard is dropped"]
 pub struct Guard {
     site: &'static Site,
@@ -146,6 +150,9 @@ pub struct Guard {
     active: Option<&'static ActiveGauge>,
     forwarded: bool,
     status: Option<Status>,
+    /// Whether the call started: false while a returned future was not polled yet, so
+    /// that dropping it unpolled records nothing (as for an `async fn`).
+    started: bool,
     /// Closed when the guard is dropped, after the outcome is recorded on it.
     span: CallSpan,
     start: Start,
@@ -259,8 +266,9 @@ pin_project_lite::pin_project! {
     /// future (`impl Future`, `Pin<Box<dyn Future>>`, `BoxFuture`, an `async-trait`
     /// method): the call is recorded when this future completes, with the outcome of
     /// its output, or when it is dropped before that (`cancelled`; `failure` while a
-    /// panic unwinds). The guard, and so the active-workflow gauge, lives from the
-    /// call until then.
+    /// panic unwinds). Dropped before its first poll, it records nothing: the call
+    /// never started, as an `async fn`'s future dropped unpolled records nothing. The
+    /// guard, and so the active-workflow gauge, lives from the call until then.
     pub struct Monitored<F, C> {
         #[pin]
         inner: F,
@@ -277,7 +285,8 @@ where
     /// Records the call started by `guard` when `inner` completes; `classify` tells
     /// whether its output is a failure.
     #[inline]
-    pub fn new(guard: Guard, inner: F, classify: C) -> Self {
+    pub fn new(mut guard: Guard, inner: F, classify: C) -> Self {
+        guard.started = false;
         Self {
             inner,
             guard: Some(guard),
@@ -296,6 +305,9 @@ where
     #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         let this = self.project();
+        if let Some(g) = this.guard.as_mut() {
+            g.started = true;
+        }
         let entered = span::enter(this.guard.as_ref().map(|g| &g.span));
         let out = std::task::ready!(this.inner.poll(cx));
         drop(entered);
@@ -309,6 +321,10 @@ where
 impl Drop for Guard {
     #[inline]
     fn drop(&mut self) {
+        if !self.started && self.status.is_none() && !std::thread::panicking() {
+            self.discard();
+            return;
+        }
         let ns = self.start.elapsed_ns();
         let status = self.status.unwrap_or_else(|| {
             if std::thread::panicking() {
@@ -332,6 +348,20 @@ impl Drop for Guard {
 }
 
 impl Guard {
+    /// Drops a call that never started (its future was never polled): lowers what its
+    /// start raised, records nothing.
+    #[cold]
+    fn discard(&self) {
+        if let Some(g) = self.active {
+            g.dec();
+            if self.forwarded {
+                self.site
+                    .forward
+                    .active(self.site.kind, self.site.labels, -1.0);
+            }
+        }
+    }
+
     #[cold]
     fn drop_forwarded(&self, status: Status, ns: u64) {
         let site = self.site;

@@ -32,7 +32,7 @@ impl Monitor {
             .unwrap_or_default();
         let tasks = async move {
             let mut jobs = vec![
-                tokio::spawn(every(weak.clone(), tick, true, Monitor::tick)),
+                tokio::spawn(ticks(weak.clone(), tick)),
                 tokio::spawn(sample_resources(weak.clone(), resource)),
                 tokio::spawn(every(
                     weak.clone(),
@@ -94,6 +94,20 @@ async fn sample_resources(weak: Weak<Inner>, period: Duration) {
         Monitor { inner }.sample_resources();
     }
     every(weak, period, true, Monitor::sample_resources).await;
+}
+
+/// How soon after start the history has its first point (the page draws the window at
+/// once rather than after a whole tick interval, `MCP_METRICS_WINDOW` / 10).
+const FIRST_POINT: Duration = Duration::from_secs(2);
+
+/// The summary upkeep: a first tick [`FIRST_POINT`] after start, then one every
+/// `period` from there (the ticks keep their spacing; only their phase moves).
+async fn ticks(weak: Weak<Inner>, period: Duration) {
+    let first = FIRST_POINT.min(period);
+    tokio::time::sleep(first).await;
+    let Some(inner) = weak.upgrade() else { return };
+    Monitor { inner }.tick();
+    every(weak, period, true, Monitor::tick).await;
 }
 
 /// Runs `f` every `period` while the monitor is alive.

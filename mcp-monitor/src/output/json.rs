@@ -169,7 +169,7 @@ pub(crate) fn summary_document(r: &Reading) -> serde_json::Value {
         .iter()
         .map(|(w, n)| ((*w).to_owned(), (*n).into()))
         .collect();
-    serde_json::json!({
+    let mut doc = serde_json::json!({
         "uptime_seconds": r.uptime.as_secs_f64(),
         "since_reset_seconds": r.since_reset().as_secs_f64(),
         "window_seconds": r.window_span().as_secs_f64(),
@@ -188,7 +188,9 @@ pub(crate) fn summary_document(r: &Reading) -> serde_json::Value {
         "caches": caches,
         "runtime": runtime_document(r),
         "metrics": metrics_document(r),
-    })
+    });
+    crate::base::format::round_json(&mut doc);
+    doc
 }
 
 /// `GET /api/v1/metrics/report`: key metrics over the window and since the last
@@ -206,7 +208,7 @@ pub(crate) fn report_document(r: &Reading, s: &Settings) -> serde_json::Value {
         })
         .collect();
     let (reset, window) = (&r.reset, &r.window);
-    serde_json::json!({
+    let mut doc = serde_json::json!({
         "generated_at": crate::base::format::now_rfc3339(),
         "instance": s.instance,
         "uptime_seconds": r.uptime.as_secs_f64(),
@@ -244,7 +246,9 @@ pub(crate) fn report_document(r: &Reading, s: &Settings) -> serde_json::Value {
         // Each objective of MCP_SLOS: its budget left and burn rates, as of the last
         // alert evaluation.
         "objectives": r.slos,
-    })
+    });
+    crate::base::format::round_json(&mut doc);
+    doc
 }
 
 fn opt_percent(v: Option<f64>) -> String {

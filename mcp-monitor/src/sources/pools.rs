@@ -43,6 +43,12 @@ use std::sync::{Arc, Mutex, PoisonError};
 /// assert!(monitor.render().contains(r#"pool="main""#));
 /// # Ok(()) }
 /// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a connection pool that mcp-monitor can read (it does not implement `PoolStats`)",
+    label = "not a `PoolStats`",
+    note = "for an `sqlx::Pool`, enable the `sqlx` feature: mcp-monitor = {{ version = \"0.1\", features = [\"sqlx\"] }}",
+    note = "for another pool, implement `mcp_monitor::PoolStats` (in use, idle, max size) on a wrapper of it"
+)]
 pub trait PoolStats: Send + Sync + 'static {
     /// Connections checked out and in use now.
     fn in_use(&self) -> u32;
@@ -53,6 +59,7 @@ pub trait PoolStats: Send + Sync + 'static {
 }
 
 #[cfg(feature = "sqlx")]
+#[cfg_attr(docsrs, doc(cfg(feature = "sqlx")))]
 impl<DB: sqlx::Database> PoolStats for sqlx::Pool<DB> {
     fn in_use(&self) -> u32 {
         self.size()

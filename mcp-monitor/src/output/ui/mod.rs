@@ -90,7 +90,7 @@ pub(crate) async fn js(headers: HeaderMap) -> Response {
 pub(crate) fn history_document(r: &Reading, s: &Settings, admin: bool) -> serde_json::Value {
     let (points, peaks) = &r.history;
     let threshold = |t: AlertType| Levels::of(t, s).warning;
-    serde_json::json!({
+    let mut doc = serde_json::json!({
         "generated_at": crate::base::format::now_rfc3339(),
         "instance": s.instance,
         "version": env!("CARGO_PKG_VERSION"),
@@ -130,7 +130,9 @@ pub(crate) fn history_document(r: &Reading, s: &Settings, admin: bool) -> serde_
         "auth_failures": r.http.auth_failures.iter().map(|(path, reason, count)| {
             serde_json::json!({ "path": path, "reason": reason, "count": count })
         }).collect::<Vec<_>>(),
-    })
+    });
+    crate::base::format::round_json(&mut doc);
+    doc
 }
 
 /// How often the page refreshes while visible, seconds.
