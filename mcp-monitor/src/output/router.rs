@@ -9,10 +9,8 @@ use std::sync::Arc;
 
 use crate::monitor::Monitor;
 use crate::output::auth::Secret;
-use crate::output::openmetrics::OPENMETRICS_CONTENT_TYPE;
-
-/// The `Content-Type` of the Prometheus text exposition.
-pub const PROMETHEUS_CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
+use crate::output::negotiate::{negotiate, Exposition, PROMETHEUS_CONTENT_TYPE};
+use crate::output::prometheus::Format;
 
 /// The routes' state: the monitor, and its tokens ready for comparison.
 struct Endpoints {
@@ -103,6 +101,7 @@ pub(crate) fn router(monitor: Monitor) -> Router {
             error(StatusCode::METHOD_NOT_ALLOWED, "method not allowed")
         })
         .with_state(state)
+        .layer(axum::middleware::from_fn(crate::output::compress::gzip))
 }
 
 fn error(status: StatusCode, message: &str) -> Response {
@@ -213,20 +212,21 @@ async fn metrics(State(e): EndpointsState, headers: HeaderMap) -> Response {
         return r;
     }
     let m = &e.monitor;
-    let openmetrics = headers
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(crate::output::openmetrics::prefers_openmetrics);
-    let (content_type, body) = if openmetrics {
-        (OPENMETRICS_CONTENT_TYPE, m.render_openmetrics())
-    } else {
-        (PROMETHEUS_CONTENT_TYPE, m.render())
+    let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok());
+    let negotiated = negotiate(accept);
+    let body = match negotiated.format {
+        Exposition::OpenMetrics => m.render_format(Format::OpenMetrics),
+        Exposition::Text | Exposition::Text1 => m.render_format(Format::Text),
+        // Not offered on this build (see `negotiate::PROTOBUF_OFFERED`).
+        Exposition::Protobuf => m.render_format(Format::Text),
     };
-    // Caches between the scraper and us must keep the two formats apart.
+    let content_type = HeaderValue::from_str(&negotiated.content_type())
+        .unwrap_or(HeaderValue::from_static(PROMETHEUS_CONTENT_TYPE));
+    // Caches between the scraper and us must keep the formats apart.
     (
         [
             (header::CONTENT_TYPE, content_type),
-            (header::VARY, "accept"),
+            (header::VARY, HeaderValue::from_static("accept")),
         ],
         body,
     )
