@@ -477,8 +477,9 @@ fn by_labels(result: &[Value]) -> Vec<(String, String)> {
 /// and native buckets, the same data) three ways: job `native` over protobuf (Prometheus
 /// 2.42 then stores the native histogram only), job `classic` as text (the `_bucket`
 /// series only), and job `both` (the protobuf scrape and a text scrape of the
-/// histograms, relabelled into one job and instance: the native series and the
-/// `_bucket` series of the same label sets). Each latency query of the dashboard gives
+/// histograms, their samples relabelled into one job and instance: the native series
+/// and the `_bucket` series of the same label sets, as Prometheus stores them when it
+/// scrapes both kinds from one target). Each latency query of the dashboard gives
 /// a value for each job, the native result where there is one (never a mix of the two
 /// nor a sum of both), and the rules' `HIGH_REQUEST_LATENCY` fires for each job.
 ///
@@ -492,10 +493,12 @@ async fn latency_expressions_work_on_native_classic_and_both() {
     let (target, _recording) = LatencyTarget::start();
     let port = serve_latency_target(target).await;
     let rules = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("docs/prometheus/alerts.yml");
+    // The two scrapes of `both` keep their own `up` (their own job); their samples are
+    // relabelled into job `both`, as if one target had been scraped for both kinds.
     let job = |name: &str, path: &str, job: &str| {
         format!(
             "  - job_name: {name}\n    metrics_path: {path}\n    static_configs:\n      - targets: ['127.0.0.1:{port}']\n\
-             \x20   relabel_configs:\n      - target_label: job\n        replacement: {job}\n"
+             \x20   metric_relabel_configs:\n      - target_label: job\n        replacement: {job}\n"
         )
     };
     let config = format!(
