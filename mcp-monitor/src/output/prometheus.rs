@@ -50,18 +50,10 @@ impl Monitor {
         let mut enc = Encoder::new(&mut out, format);
         render(&reading, self.settings(), &mut enc);
         self.facade().run_upkeep();
-        match format {
-            Format::Text => {
-                drop(enc);
-                self.facade().render_into(&mut out);
-            }
-            Format::OpenMetrics => {
-                let mut facade = String::new();
-                self.facade().render_into(&mut facade);
-                enc.foreign(&facade);
-                enc.finish();
-            }
-        }
+        let mut facade = String::new();
+        self.facade().render_into(&mut facade);
+        enc.foreign(&facade);
+        enc.finish();
         out
     }
 }
