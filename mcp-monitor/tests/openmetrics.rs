@@ -245,10 +245,15 @@ async fn every_answer_is_gzipped_when_asked_and_only_then() {
             );
             if path.starts_with("/metrics/ui") {
                 assert_eq!(plain, zipped, "{path} {encoding}");
-            } else {
+            } else if path == "/metrics" {
                 // The same document, from a later reading.
-                assert!(!plain.is_empty(), "{path} {encoding}");
                 assert_eq!(plain.lines().next(), zipped.lines().next(), "{path}");
+            } else {
+                let keys = |body: &str| -> Vec<String> {
+                    let v: serde_json::Value = serde_json::from_str(body).unwrap();
+                    v.as_object().unwrap().keys().cloned().collect()
+                };
+                assert_eq!(keys(&plain), keys(&zipped), "{path} {encoding}");
             }
         }
     }
