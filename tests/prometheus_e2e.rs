@@ -481,7 +481,10 @@ fn by_labels(result: &[Value]) -> Vec<(String, String)> {
 /// and the `_bucket` series of the same label sets, as Prometheus stores them when it
 /// scrapes both kinds from one target). Each latency query of the dashboard gives
 /// a value for each job, the native result where there is one (never a mix of the two
-/// nor a sum of both), and the rules' `HIGH_REQUEST_LATENCY` fires for each job.
+/// nor a sum of both), and the rules' `HIGH_REQUEST_LATENCY` fires for each job. A fifth
+/// job scrapes our own monitor: its HTTP latency queries give a value too, from native
+/// histograms when our `/metrics` answers the proto-first `Accept` with protobuf, from
+/// classic buckets otherwise; whichever it is, the test checks that Prometheus stored it.
 ///
 /// Prometheus 2.42's `promtool test rules` cannot express native histograms in
 /// `input_series` (the `{{schema:...}}` notation came in 2.47), hence a real server.
@@ -492,6 +495,19 @@ async fn latency_expressions_work_on_native_classic_and_both() {
     };
     let (target, _recording) = LatencyTarget::start();
     let port = serve_latency_target(target).await;
+    // Our own monitor as a fourth target, job `ours`: scraped over protobuf (native
+    // histograms) where this build offers it, as OpenMetrics (classic buckets) where not.
+    let (ours, _traffic) = serve_own_monitor().await;
+    let ours_protobuf = reqwest::Client::new()
+        .get(format!("http://{ours}/metrics"))
+        .header("accept", PROMETHEUS_2_42_PROTOBUF_ACCEPT)
+        .send()
+        .await
+        .expect("our /metrics")
+        .headers()["content-type"]
+        .to_str()
+        .expect("content type")
+        .starts_with("application/vnd.google.protobuf");
     let rules = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("docs/prometheus/alerts.yml");
     // The two scrapes of `both` keep their own `up` (their own job); their samples are
     // relabelled into job `both`, as if one target had been scraped for both kinds.
@@ -509,10 +525,12 @@ async fn latency_expressions_work_on_native_classic_and_both() {
         job("classic", "/text", "classic"),
         job("both_native", "/proto", "both"),
         job("both_classic", "/text/histograms", "both"),
+    ) + &format!(
+        "  - job_name: ours\n    metrics_path: /metrics\n    static_configs:\n      - targets: ['{ours}']\n"
     );
     let prom =
         Prometheus::start_with(&binary, &config, &["--enable-feature=native-histograms"]).await;
-    for j in ["native", "classic", "both_native", "both_classic"] {
+    for j in ["native", "classic", "both_native", "both_classic", "ours"] {
         prom.wait_for(&format!("up{{job=\"{j}\"}}"), 1.0).await;
     }
     // What each job stores: native series only, `_bucket` series only, or both.
@@ -531,6 +549,7 @@ async fn latency_expressions_work_on_native_classic_and_both() {
         ("native", true, false),
         ("classic", false, true),
         ("both", true, true),
+        ("ours", ours_protobuf, !ours_protobuf),
     ] {
         assert_eq!(
             stored(format!("histogram_count({native}{{job=\"{job}\"}})")).await,
@@ -562,14 +581,20 @@ async fn latency_expressions_work_on_native_classic_and_both() {
     for expr in &exprs {
         // The two halves of the expression: the native query, then the classic one.
         let (native_half, classic_half) = expr.split_once(" or ").expect("native or classic");
-        for job in ["native", "classic", "both"] {
+        let ours = expr.contains("mcp_http_request_duration_seconds");
+        for job in ["native", "classic", "both", "ours"] {
+            if job == "ours" && !ours {
+                // Our monitor serves HTTP only here: no db, step or run series.
+                continue;
+            }
             let whole = prom.query_at(&for_job(expr, job), at).await;
             assert!(!whole.is_empty(), "{job}: no value for {expr}");
             for s in &whole {
                 let v: f64 = s["value"][1].as_str().unwrap().parse().unwrap();
                 assert!(v.is_finite() && v > 0.0, "{job}: {v} from {expr}");
             }
-            let half = if job == "classic" {
+            let classic_only = job == "classic" || (job == "ours" && !ours_protobuf);
+            let half = if classic_only {
                 classic_half
             } else {
                 native_half
@@ -593,6 +618,31 @@ async fn latency_expressions_work_on_native_classic_and_both() {
         })
         .await;
     }
+}
+
+/// Prometheus 2.42's `scrapeAcceptHeaderWithProtobuf` (scrape/scrape.go), verbatim.
+const PROMETHEUS_2_42_PROTOBUF_ACCEPT: &str = "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited,application/openmetrics-text;version=1.0.0;q=0.8,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1";
+
+/// A monitor of our own on a port of its own, and a task sending it a request every
+/// 50 ms.
+async fn serve_own_monitor() -> (std::net::SocketAddr, tokio::task::JoinHandle<()>) {
+    let monitor = Monitor::builder().build().expect("monitor");
+    let app = monitor.instrument(
+        axum::Router::new().route("/users/{id}", axum::routing::get(|| async { "user" })),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move { axum::serve(listener, app).await.expect("serve") });
+    let traffic = tokio::spawn(async move {
+        let client = reqwest::Client::new();
+        loop {
+            let _ = client.get(format!("http://{addr}/users/1")).send().await;
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    });
+    (addr, traffic)
 }
 
 /// The latency queries (`histogram_quantile`) of every panel, nested ones included.
