@@ -60,7 +60,7 @@ impl Monitor {
 
 /// About the length of the text of `r`, so that the output is allocated once: the
 /// HTTP lines (one per bucket, plus the counter, sum and count) and 16 KiB for the rest;
-/// in OpenMetrics, room for an exemplar on a tenth of the lines.
+/// in OpenMetrics, room for the exemplars of the series that have them.
 fn size_hint(r: &Reading, format: Format) -> usize {
     let lines = r.http.buckets.bounds().len() + 4;
     let per_line = HTTP_REQUEST_DURATION.len() + "_bucket{,le=\"\"} \n".len() + 16;
@@ -69,9 +69,17 @@ fn size_hint(r: &Reading, format: Format) -> usize {
         .iter()
         .map(|s| (s.labels.len() + per_line) * lines)
         .sum();
-    let exemplars = match format {
+    // An exemplar (` # {trace_id="..",span_id=".."} 0.25 1733097600.123`) is about
+    // 100 bytes, on each bucket and counter line of a series that has them.
+    let exemplars: usize = match format {
         Format::Text => 0,
-        Format::OpenMetrics => http / 10 * 2,
+        Format::OpenMetrics => r
+            .http
+            .exemplars
+            .iter()
+            .flatten()
+            .map(|e| (e.len() + 1) * 100)
+            .sum(),
     };
     http + exemplars + 16 * 1024
 }
