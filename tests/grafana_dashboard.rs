@@ -78,8 +78,9 @@ struct Exposed {
 }
 
 impl Exposed {
-    /// The family a series name in a query belongs to: itself, or for `_bucket`, `_sum`
-    /// and `_count` the histogram it is part of. `None` if nothing exposes it.
+    /// The family a series name in a query belongs to: itself (a histogram's own name
+    /// being its native series), or for `_bucket`, `_sum` and `_count` the histogram it
+    /// is part of. `None` if nothing exposes it.
     fn family<'a>(&self, name: &'a str) -> Option<&'a str> {
         for suffix in ["_bucket", "_sum", "_count"] {
             if let Some(base) = name.strip_suffix(suffix) {
@@ -88,11 +89,10 @@ impl Exposed {
                 }
             }
         }
-        // A histogram's own name is not a series.
-        match self.types.get(name).map(String::as_str) {
-            Some("histogram") | None => None,
-            Some(_) => Some(name),
-        }
+        // A histogram's own name is the series of its native histogram, which
+        // Prometheus stores when it scrapes the protobuf exposition with native
+        // histograms on (the latency queries read it first, the `_bucket` series else).
+        self.types.get(name).map(|_| name)
     }
 
     fn all_labels(&self) -> BTreeSet<String> {

@@ -4,6 +4,9 @@
 //! metrics token, scraped with `authorization: {type: Bearer}` (and a job with the
 //! wrong token is down).
 //!
+//! Then the shipped rules and dashboard against native histograms, classic buckets and
+//! both ([`latency_expressions_work_on_native_classic_and_both`]).
+//!
 //! Needs `prometheus` (Debian package `prometheus`, which `.ci/run` installs): under CI
 //! its absence fails the test; elsewhere the test is skipped with a notice.
 
@@ -94,6 +97,23 @@ impl Prometheus {
             .client
             .get(format!("{}/api/v1/query", self.base))
             .query(&[("query", q)])
+            .send()
+            .await
+            .expect("query prometheus");
+        let body: Value = res.json().await.expect("JSON from prometheus");
+        assert_eq!(body["status"], "success", "{q}: {body}");
+        body["data"]["result"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// The result vector of the instant query `q` at `time` (Unix seconds).
+    async fn query_at(&self, q: &str, time: f64) -> Vec<Value> {
+        let res = self
+            .client
+            .get(format!("{}/api/v1/query", self.base))
+            .query(&[("query", q), ("time", &time.to_string())])
             .send()
             .await
             .expect("query prometheus");
@@ -369,4 +389,352 @@ async fn prometheus_scrapes_native_histograms_and_classic_buckets() {
         .query(&format!("mcp_http_request_duration_seconds_bucket{route}"))
         .await;
     assert!(buckets.len() >= 13, "{buckets:?}");
+}
+
+/// The latency target of [`latency_expressions_work_on_native_classic_and_both`]: the
+/// four latency families (labels as ours), the request counter and the threshold
+/// gauges, recorded by `prometheus-client` with classic and native buckets.
+struct LatencyTarget {
+    /// Everything: served as delimited protobuf (native and classic buckets) and as
+    /// text (classic buckets only).
+    all: prometheus_client::registry::Registry,
+    /// The histograms only, as text: the classic half of the "both" scraper.
+    histograms: prometheus_client::registry::Registry,
+}
+
+type PcLabels = Vec<(&'static str, &'static str)>;
+type PcHistograms = prometheus_client::metrics::family::Family<
+    PcLabels,
+    prometheus_client::metrics::histogram::Histogram,
+    fn() -> prometheus_client::metrics::histogram::Histogram,
+>;
+
+fn classic_and_native() -> prometheus_client::metrics::histogram::Histogram {
+    use prometheus_client::metrics::histogram::{Histogram, NativeHistogramConfig};
+    Histogram::new_classic_and_native(
+        mcp_monitor::Buckets::http_default()
+            .bounds()
+            .iter()
+            .copied(),
+        NativeHistogramConfig::with_schema(3),
+    )
+}
+
+impl LatencyTarget {
+    /// The target, and a task that records 100 calls per latency family every 100 ms:
+    /// 90 of 0.1 s, 5 of 0.8 s, 5 of 1.5 s.
+    fn start() -> (Self, tokio::task::JoinHandle<()>) {
+        use prometheus_client::metrics::counter::Counter;
+        use prometheus_client::metrics::family::Family;
+        use prometheus_client::metrics::gauge::Gauge;
+        use prometheus_client::registry::Registry;
+        use std::sync::atomic::AtomicU64;
+
+        let families: [(&str, PcLabels); 4] = [
+            (
+                "mcp_http_request_duration_seconds",
+                vec![
+                    ("method", "GET"),
+                    ("path", "/users/{id}"),
+                    ("status", "200"),
+                ],
+            ),
+            (
+                "mcp_db_operation_duration_seconds",
+                vec![("operation", "select"), ("table", "users")],
+            ),
+            (
+                "mcp_workflow_step_duration_seconds",
+                vec![("workflow", "w"), ("step", "s")],
+            ),
+            ("mcp_workflow_run_duration_seconds", vec![("workflow", "w")]),
+        ];
+        let (mut all, mut histograms) = (Registry::default(), Registry::default());
+        let mut recorded = Vec::new();
+        for (name, labels) in families {
+            let f: PcHistograms = Family::new_with_constructor(classic_and_native);
+            all.register(name, "Latency.", f.clone());
+            histograms.register(name, "Latency.", f.clone());
+            recorded.push((f, labels));
+        }
+        let requests = Family::<PcLabels, Counter>::default();
+        all.register("mcp_http_requests", "Requests.", requests.clone());
+        let thresholds = Family::<PcLabels, Gauge<f64, AtomicU64>>::default();
+        all.register("mcp_alert_threshold", "Thresholds.", thresholds.clone());
+        for (severity, v) in [("warning", 0.5), ("critical", 100.0)] {
+            thresholds
+                .get_or_create(&vec![
+                    ("alertname", "HIGH_REQUEST_LATENCY"),
+                    ("severity", severity),
+                ])
+                .set(v);
+        }
+        let min_samples = Gauge::<i64>::default();
+        min_samples.set(1);
+        all.register("mcp_alert_min_samples", "Fewest samples.", min_samples);
+        let task = tokio::spawn(async move {
+            let http_labels = recorded[0].1.clone();
+            loop {
+                for (f, labels) in &recorded {
+                    let h = f.get_or_create(labels);
+                    for (n, v) in [(90, 0.1), (5, 0.8), (5, 1.5)] {
+                        for _ in 0..n {
+                            h.observe(v);
+                        }
+                    }
+                }
+                requests.get_or_create(&http_labels).inc_by(100);
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+        });
+        (Self { all, histograms }, task)
+    }
+}
+
+/// Serves `/proto` (everything, delimited protobuf), `/text` (everything, text 0.0.4)
+/// and `/text/histograms` (the histograms, text 0.0.4) on a port of its own.
+async fn serve_latency_target(target: LatencyTarget) -> u16 {
+    use axum::http::header::CONTENT_TYPE;
+    use axum::routing::get;
+    use prometheus_client::encoding::{prometheus_protobuf, prometheus_text};
+    use std::sync::Arc;
+
+    let target = Arc::new(target);
+    let text = |r: &prometheus_client::registry::Registry| {
+        let mut out = String::new();
+        prometheus_text::encode(&mut out, r).expect("text");
+        (
+            [(CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+            out,
+        )
+    };
+    let (t1, t2, t3) = (target.clone(), target.clone(), target);
+    let app = axum::Router::new()
+        .route(
+            "/proto",
+            get(move || async move {
+                (
+                    [(CONTENT_TYPE, "application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited")],
+                    prometheus_protobuf::encode_to_vec(&t1.all).expect("protobuf"),
+                )
+            }),
+        )
+        .route("/text", get(move || async move { text(&t2.all) }))
+        .route(
+            "/text/histograms",
+            get(move || async move { text(&t3.histograms) }),
+        );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    tokio::spawn(async move { axum::serve(listener, app).await.expect("serve") });
+    port
+}
+
+/// `expr` with the dashboard's variables given values: one job, every instance, a
+/// one-minute rate window.
+fn for_job(expr: &str, job: &str) -> String {
+    expr.replace("$job", job)
+        .replace("$instance", ".+")
+        .replace("$__rate_interval", "1m")
+}
+
+/// The value of each series of `result`, by its labels.
+fn by_labels(result: &[Value]) -> Vec<(String, String)> {
+    let mut v: Vec<(String, String)> = result
+        .iter()
+        .map(|s| (s["metric"].to_string(), s["value"][1].to_string()))
+        .collect();
+    v.sort();
+    v
+}
+
+/// The shipped rules and dashboard read latency from native histograms, classic
+/// buckets, or both, as Prometheus stores them. A real Prometheus with
+/// `--enable-feature=native-histograms` scrapes one `prometheus-client` target (classic
+/// and native buckets, the same data) three ways: job `native` over protobuf (Prometheus
+/// 2.42 then stores the native histogram only), job `classic` as text (the `_bucket`
+/// series only), and job `both` (the protobuf scrape and a text scrape of the
+/// histograms, their samples relabelled into one job and instance: the native series
+/// and the `_bucket` series of the same label sets, as Prometheus stores them when it
+/// scrapes both kinds from one target). Each latency query of the dashboard gives
+/// a value for each job, the native result where there is one (never a mix of the two
+/// nor a sum of both), and the rules' `HIGH_REQUEST_LATENCY` fires for each job. A fifth
+/// job scrapes our own monitor: its HTTP latency queries give a value too, from native
+/// histograms when our `/metrics` answers the proto-first `Accept` with protobuf, from
+/// classic buckets otherwise; whichever it is, the test checks that Prometheus stored it.
+///
+/// Prometheus 2.42's `promtool test rules` cannot express native histograms in
+/// `input_series` (the `{{schema:...}}` notation came in 2.47), hence a real server.
+#[tokio::test]
+async fn latency_expressions_work_on_native_classic_and_both() {
+    let Some(binary) = common::external_tool("prometheus") else {
+        return;
+    };
+    let (target, _recording) = LatencyTarget::start();
+    let port = serve_latency_target(target).await;
+    // Our own monitor as a fourth target, job `ours`: scraped over protobuf (native
+    // histograms) where this build offers it, as OpenMetrics (classic buckets) where not.
+    let (ours, _traffic) = serve_own_monitor().await;
+    let ours_protobuf = reqwest::Client::new()
+        .get(format!("http://{ours}/metrics"))
+        .header("accept", PROMETHEUS_2_42_PROTOBUF_ACCEPT)
+        .send()
+        .await
+        .expect("our /metrics")
+        .headers()["content-type"]
+        .to_str()
+        .expect("content type")
+        .starts_with("application/vnd.google.protobuf");
+    let rules = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("docs/prometheus/alerts.yml");
+    // The two scrapes of `both` keep their own `up` (their own job); their samples are
+    // relabelled into job `both`, as if one target had been scraped for both kinds.
+    let job = |name: &str, path: &str, job: &str| {
+        format!(
+            "  - job_name: {name}\n    metrics_path: {path}\n    static_configs:\n      - targets: ['127.0.0.1:{port}']\n\
+             \x20   metric_relabel_configs:\n      - target_label: job\n        replacement: {job}\n"
+        )
+    };
+    let config = format!(
+        "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n  evaluation_interval: 1s\n\
+         rule_files: ['{}']\nscrape_configs:\n{}{}{}{}",
+        rules.display(),
+        job("native", "/proto", "native"),
+        job("classic", "/text", "classic"),
+        job("both_native", "/proto", "both"),
+        job("both_classic", "/text/histograms", "both"),
+    ) + &format!(
+        "  - job_name: ours\n    metrics_path: /metrics\n    static_configs:\n      - targets: ['{ours}']\n"
+    );
+    let prom =
+        Prometheus::start_with(&binary, &config, &["--enable-feature=native-histograms"]).await;
+    for j in ["native", "classic", "both_native", "both_classic", "ours"] {
+        prom.wait_for(&format!("up{{job=\"{j}\"}}"), 1.0).await;
+    }
+    // What each job stores: native series only, `_bucket` series only, or both.
+    let stored = |q: String| {
+        let prom = &prom;
+        async move { !prom.query(&q).await.is_empty() }
+    };
+    let native = "mcp_http_request_duration_seconds";
+    let classic = "mcp_http_request_duration_seconds_bucket";
+    eventually("three scrapes of every job", || async {
+        let q = "min(count_over_time(up[1m]))";
+        (prom.scalar(q).await? >= 3.0).then_some(())
+    })
+    .await;
+    for (job, has_native, has_classic) in [
+        ("native", true, false),
+        ("classic", false, true),
+        ("both", true, true),
+        ("ours", ours_protobuf, !ours_protobuf),
+    ] {
+        assert_eq!(
+            stored(format!("histogram_count({native}{{job=\"{job}\"}})")).await,
+            has_native,
+            "{job}: native"
+        );
+        assert_eq!(
+            stored(format!("{classic}{{job=\"{job}\"}}")).await,
+            has_classic,
+            "{job}: classic"
+        );
+    }
+
+    // Every latency query of the dashboard, for each job, at one instant.
+    let dashboard: Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("docs/grafana/mcp-monitor.json"),
+        )
+        .expect("dashboard"),
+    )
+    .expect("dashboard JSON");
+    let mut exprs = Vec::new();
+    collect_latency_exprs(&dashboard["panels"], &mut exprs);
+    assert_eq!(exprs.len(), 8, "{exprs:?}");
+    let at = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64();
+    for expr in &exprs {
+        // The two halves of the expression: the native query, then the classic one.
+        let (native_half, classic_half) = expr.split_once(" or ").expect("native or classic");
+        let ours = expr.contains("mcp_http_request_duration_seconds");
+        for job in ["native", "classic", "both", "ours"] {
+            if job == "ours" && !ours {
+                // Our monitor serves HTTP only here: no db, step or run series.
+                continue;
+            }
+            let whole = prom.query_at(&for_job(expr, job), at).await;
+            assert!(!whole.is_empty(), "{job}: no value for {expr}");
+            for s in &whole {
+                let v: f64 = s["value"][1].as_str().unwrap().parse().unwrap();
+                assert!(v.is_finite() && v > 0.0, "{job}: {v} from {expr}");
+            }
+            let classic_only = job == "classic" || (job == "ours" && !ours_protobuf);
+            let half = if classic_only {
+                classic_half
+            } else {
+                native_half
+            };
+            assert_eq!(
+                by_labels(&whole),
+                by_labels(&prom.query_at(&for_job(half, job), at).await),
+                "{job}: {expr}"
+            );
+        }
+    }
+
+    // The rules: HIGH_REQUEST_LATENCY (p95 about 1 s, threshold 0.5 s) is pending or
+    // firing for each job.
+    for job in ["native", "classic", "both"] {
+        let q = format!(
+            "ALERTS{{alertname=\"HIGH_REQUEST_LATENCY\", severity=\"warning\", job=\"{job}\"}}"
+        );
+        eventually(&format!("HIGH_REQUEST_LATENCY for {job}"), || async {
+            (!prom.query(&q).await.is_empty()).then_some(())
+        })
+        .await;
+    }
+}
+
+/// Prometheus 2.42's `scrapeAcceptHeaderWithProtobuf` (scrape/scrape.go), verbatim.
+const PROMETHEUS_2_42_PROTOBUF_ACCEPT: &str = "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited,application/openmetrics-text;version=1.0.0;q=0.8,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1";
+
+/// A monitor of our own on a port of its own, and a task sending it a request every
+/// 50 ms.
+async fn serve_own_monitor() -> (std::net::SocketAddr, tokio::task::JoinHandle<()>) {
+    let monitor = Monitor::builder().build().expect("monitor");
+    let app = monitor.instrument(
+        axum::Router::new().route("/users/{id}", axum::routing::get(|| async { "user" })),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move { axum::serve(listener, app).await.expect("serve") });
+    let traffic = tokio::spawn(async move {
+        let client = reqwest::Client::new();
+        loop {
+            let _ = client.get(format!("http://{addr}/users/1")).send().await;
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    });
+    (addr, traffic)
+}
+
+/// The latency queries (`histogram_quantile`) of every panel, nested ones included.
+fn collect_latency_exprs(panels: &Value, out: &mut Vec<String>) {
+    for p in panels.as_array().into_iter().flatten() {
+        for t in p["targets"].as_array().into_iter().flatten() {
+            if let Some(e) = t["expr"]
+                .as_str()
+                .filter(|e| e.contains("histogram_quantile"))
+            {
+                out.push(e.to_owned());
+            }
+        }
+        collect_latency_exprs(&p["panels"], out);
+    }
 }

@@ -11,6 +11,17 @@
 //!   body collected.
 //! * `http/render_exporter/{1k,10k,100k}`: the peer, `metrics-exporter-prometheus`
 //!   rendering as many bucketed histograms (same buckets, same three labels).
+//! * `http/render_openmetrics/{1k,10k,100k}`: `Monitor::render_openmetrics()`, the same
+//!   series as OpenMetrics text (the reading then also gathers the exemplars).
+//! * `http/render_prometheus_client/{..}` (its Prometheus text 0.0.4 encoder),
+//!   `http/render_prometheus_client_protobuf/{..}` (its delimited `MetricFamily`
+//!   protobuf encoder) and `http/render_fastmetrics/{..}` (its text 0.0.4 profile): the
+//!   other peers, as many histograms with the same buckets and labels.
+//! * `http/gzip/{1k,10k,100k}`: compressing our text as `/metrics` does for
+//!   `Accept-Encoding: gzip`.
+//!
+//! Each scale also prints the bytes per label set of our text, of its gzip, of our
+//! OpenMetrics, and of `prometheus-client`'s protobuf.
 //!
 //! Before the benchmarks it prints the memory per label set, each part in a fresh
 //! child process: ours (the slope of resident memory over five checkpoints while
@@ -39,6 +50,8 @@ use http::{Method, StatusCode};
 use http_body_util::BodyExt;
 use mcp_monitor::{Buckets, Monitor};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle, PrometheusRecorder};
+use prometheus_client::metrics::family::Family as PcFamily;
+use prometheus_client::metrics::histogram::Histogram as PcHistogram;
 use tower::ServiceExt;
 
 use http_common::{
@@ -166,6 +179,116 @@ fn exporter_record(recorder: &PrometheusRecorder, routes: Range<usize>) {
             }
         }
     });
+}
+
+/// Every label set of `routes`, as (method, path, status) strings.
+fn label_sets(routes: Range<usize>) -> impl Iterator<Item = [String; 3]> {
+    routes.flat_map(|i| {
+        let path = format!("{}/{{code}}", route_path(i));
+        METHODS.iter().flat_map(move |m| {
+            let path = path.clone();
+            STATUSES
+                .iter()
+                .map(move |s| [m.as_str().to_owned(), path.clone(), s.to_string()])
+        })
+    })
+}
+
+/// The peer `prometheus-client`: a registry with one histogram family of `n` label
+/// sets, each with one sample, our buckets.
+fn prometheus_client_with(n: usize) -> prometheus_client::registry::Registry {
+    type Labels = Vec<(&'static str, String)>;
+    let bounds: Vec<f64> = Buckets::http_default().bounds().to_vec();
+    let family: PcFamily<Labels, PcHistogram, _> =
+        PcFamily::new_with_constructor(move || PcHistogram::new(bounds.iter().copied()));
+    let mut registry = prometheus_client::registry::Registry::default();
+    registry.register(
+        "http_request_duration_seconds",
+        "HTTP request latency.",
+        family.clone(),
+    );
+    for [method, path, status] in label_sets(0..n / PER_ROUTE) {
+        let labels = vec![("method", method), ("path", path), ("status", status)];
+        family.get_or_create(&labels).observe(0.003);
+    }
+    registry
+}
+
+/// The label set of the `fastmetrics` peer.
+#[derive(Clone, PartialEq, Eq, Hash)]
+struct FmLabels([String; 3]);
+
+impl fastmetrics::raw::LabelSetSchema for FmLabels {
+    fn names() -> Option<&'static [&'static str]> {
+        Some(&["method", "path", "status"])
+    }
+}
+
+impl fastmetrics::encoder::EncodeLabelSet for FmLabels {
+    fn encode(
+        &self,
+        encoder: &mut dyn fastmetrics::encoder::LabelSetEncoder,
+    ) -> fastmetrics::error::Result<()> {
+        encoder.encode(&("method", &self.0[0]))?;
+        encoder.encode(&("path", &self.0[1]))?;
+        encoder.encode(&("status", &self.0[2]))?;
+        Ok(())
+    }
+}
+
+/// The peer `fastmetrics`: a registry with one histogram family of `n` label sets,
+/// each with one sample, our buckets.
+fn fastmetrics_with(n: usize) -> fastmetrics::registry::Registry {
+    use fastmetrics::metrics::{family::Family, histogram::Histogram};
+    let bounds: Vec<f64> = Buckets::http_default().bounds().to_vec();
+    let family: Family<FmLabels, Histogram> =
+        Family::new(move || Histogram::new(bounds.iter().copied()));
+    let mut registry = fastmetrics::registry::Registry::default();
+    registry
+        .register(
+            "http_request_duration_seconds",
+            "HTTP request latency.",
+            family.clone(),
+        )
+        .expect("register");
+    for labels in label_sets(0..n / PER_ROUTE) {
+        family.with_or_new(&FmLabels(labels), |h| h.observe(0.003));
+    }
+    registry
+}
+
+fn fastmetrics_text(registry: &fastmetrics::registry::Registry) -> String {
+    let mut out = String::new();
+    fastmetrics::format::text::encode(
+        &mut out,
+        registry,
+        fastmetrics::format::text::TextProfile::PrometheusV0_0_4,
+    )
+    .expect("fastmetrics text");
+    out
+}
+
+fn prometheus_client_text(registry: &prometheus_client::registry::Registry) -> String {
+    let mut out = String::new();
+    prometheus_client::encoding::prometheus_text::encode(&mut out, registry)
+        .expect("prometheus-client text");
+    out
+}
+
+fn prometheus_client_protobuf(registry: &prometheus_client::registry::Registry) -> Vec<u8> {
+    prometheus_client::encoding::prometheus_protobuf::encode_to_vec(registry)
+        .expect("prometheus-client protobuf")
+}
+
+/// `data` gzipped as `/metrics` does it (flate2, fastest level).
+fn gzip(data: &[u8]) -> Vec<u8> {
+    use std::io::Write as _;
+    let mut enc = flate2::write::GzEncoder::new(
+        Vec::with_capacity(data.len() / 8),
+        flate2::Compression::fast(),
+    );
+    enc.write_all(data).expect("gzip");
+    enc.finish().expect("gzip")
 }
 
 fn mib(b: usize) -> f64 {
@@ -344,7 +467,27 @@ fn bench_scale(c: &mut Criterion, rt: &tokio::runtime::Runtime) {
             b.iter(|| rt.block_on(summary_request(black_box(&endpoints))))
         });
         g.finish();
-        drop((monitor, endpoints));
+
+        drop(endpoints);
+
+        // The same series as OpenMetrics (timed, like the text, with no other copy of
+        // the exposition held), and our text gzipped as `/metrics` sends it.
+        let om_len = monitor.render_openmetrics().len();
+        let mut g = c.benchmark_group("http/render_openmetrics");
+        g.sample_size(10).warm_up_time(Duration::from_secs(1));
+        g.bench_function(BenchmarkId::from_parameter(label), |b| {
+            b.iter(|| black_box(monitor.render_openmetrics()).len())
+        });
+        g.finish();
+        let text = monitor.render();
+        let zipped = gzip(text.as_bytes());
+        let mut g = c.benchmark_group("http/gzip");
+        g.sample_size(10).warm_up_time(Duration::from_secs(1));
+        g.bench_function(BenchmarkId::from_parameter(label), |b| {
+            b.iter(|| gzip(black_box(text.as_bytes())).len())
+        });
+        g.finish();
+        drop(monitor);
 
         let handle = exporter_with(n);
         let mut g = c.benchmark_group("http/render_exporter");
@@ -353,6 +496,51 @@ fn bench_scale(c: &mut Criterion, rt: &tokio::runtime::Runtime) {
             b.iter(|| black_box(handle.render()).len())
         });
         g.finish();
+        drop(handle);
+
+        let registry = prometheus_client_with(n);
+        let pc_text = prometheus_client_text(&registry);
+        let pc_proto = prometheus_client_protobuf(&registry);
+        assert_eq!(pc_text.matches("_count{").count(), n);
+        let mut g = c.benchmark_group("http/render_prometheus_client");
+        g.sample_size(10).warm_up_time(Duration::from_secs(1));
+        g.bench_function(BenchmarkId::from_parameter(label), |b| {
+            b.iter(|| black_box(prometheus_client_text(&registry)).len())
+        });
+        g.finish();
+        let mut g = c.benchmark_group("http/render_prometheus_client_protobuf");
+        g.sample_size(10).warm_up_time(Duration::from_secs(1));
+        g.bench_function(BenchmarkId::from_parameter(label), |b| {
+            b.iter(|| black_box(prometheus_client_protobuf(&registry)).len())
+        });
+        g.finish();
+        drop(registry);
+
+        let registry = fastmetrics_with(n);
+        let fm_text = fastmetrics_text(&registry);
+        assert_eq!(fm_text.matches("_count{").count(), n);
+        let mut g = c.benchmark_group("http/render_fastmetrics");
+        g.sample_size(10).warm_up_time(Duration::from_secs(1));
+        g.bench_function(BenchmarkId::from_parameter(label), |b| {
+            b.iter(|| black_box(fastmetrics_text(&registry)).len())
+        });
+        g.finish();
+        drop(registry);
+
+        let per = |bytes: usize| bytes as f64 / n as f64;
+        println!(
+            "{label} bytes per label set: ours text {:.0} (gzip {:.0}, {:.1}x), ours OpenMetrics {:.0}; \
+             prometheus-client text {:.0} (gzip {:.0}), protobuf {:.0} (gzip {:.0}); fastmetrics text {:.0}",
+            per(text.len()),
+            per(zipped.len()),
+            text.len() as f64 / zipped.len() as f64,
+            per(om_len),
+            per(pc_text.len()),
+            per(gzip(pc_text.as_bytes()).len()),
+            per(pc_proto.len()),
+            per(gzip(&pc_proto).len()),
+            per(fm_text.len()),
+        );
     }
 }
 
@@ -410,9 +598,18 @@ fn main() {
     if selected("http/oneshot/") {
         bench_oneshot(&mut c, &monitor, &rt);
     }
-    if ["http/render/", "http/summary/", "http/render_exporter/"]
-        .iter()
-        .any(|id| selected(id))
+    if [
+        "http/render/",
+        "http/summary/",
+        "http/render_exporter/",
+        "http/render_openmetrics/",
+        "http/render_prometheus_client/",
+        "http/render_prometheus_client_protobuf/",
+        "http/render_fastmetrics/",
+        "http/gzip/",
+    ]
+    .iter()
+    .any(|id| selected(id))
     {
         bench_scale(&mut c, &rt);
     }

@@ -186,8 +186,7 @@ pub mod names {
 
     // Every public name of the module, as it grows.
     pub use crate::base::names::*;
-    pub use crate::output::openmetrics::OPENMETRICS_CONTENT_TYPE;
-    pub use crate::output::router::PROMETHEUS_CONTENT_TYPE;
+    pub use crate::output::negotiate::{OPENMETRICS_CONTENT_TYPE, PROMETHEUS_CONTENT_TYPE};
 }
 
 #[doc(hidden)]

@@ -8,7 +8,7 @@
 
 mod common;
 
-use std::io::Write as _;
+use std::io::{Read as _, Write as _};
 use std::process::{Command, Stdio};
 
 use axum::routing::get;
@@ -20,6 +20,13 @@ use mcp_monitor::{monitor_db_operation, Monitor};
 const TRACE: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
 const PARENT: &str = "00f067aa0ba902b7";
 const PROMETHEUS_ACCEPT: &str = "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1";
+/// Prometheus 2.42's `scrapeAcceptHeaderWithProtobuf` (scrape/scrape.go), verbatim.
+const PROMETHEUS_2_PROTOBUF_ACCEPT: &str = "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited,application/openmetrics-text;version=1.0.0;q=0.8,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1";
+/// Prometheus 3's `acceptHeader` for its default and its proto-first scrape protocols
+/// with `allow-utf-8` escaping, as its `TestAcceptHeader` (scrape/scrape_test.go,
+/// v3.5 to v3.9) expects them, verbatim.
+const PROMETHEUS_3_ACCEPT: &str = "application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.6,application/openmetrics-text;version=0.0.1;q=0.5,text/plain;version=1.0.0;escaping=allow-utf-8;q=0.4,text/plain;version=0.0.4;q=0.3,*/*;q=0.2";
+const PROMETHEUS_3_PROTO_FIRST_ACCEPT: &str = "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited;q=0.6,application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.5,application/openmetrics-text;version=0.0.1;q=0.4,text/plain;version=1.0.0;escaping=allow-utf-8;q=0.3,text/plain;version=0.0.4;q=0.2,*/*;q=0.1";
 
 #[derive(Debug)]
 struct DbError;
@@ -132,6 +139,124 @@ async fn openmetrics_carries_the_requests_trace_on_http_and_db_series() {
     let text = res.text().await.unwrap();
     assert!(!text.contains(" # {") && !text.contains("# EOF"), "{text}");
     assert!(text.contains("# TYPE mcp_http_requests_total counter"));
+
+    // Prometheus 3, with and without protobuf first: OpenMetrics (protobuf is
+    // answered where it is offered), its `escaping` echoed.
+    for accept in [
+        PROMETHEUS_3_ACCEPT,
+        PROMETHEUS_3_PROTO_FIRST_ACCEPT,
+        PROMETHEUS_2_PROTOBUF_ACCEPT,
+    ] {
+        let res = client
+            .get(format!("http://{addr}/metrics"))
+            .header("accept", accept)
+            .send()
+            .await
+            .unwrap();
+        let content_type = res.headers()["content-type"].to_str().unwrap().to_owned();
+        if content_type.starts_with("application/vnd.google.protobuf") {
+            continue;
+        }
+        assert!(
+            content_type.starts_with(OPENMETRICS_CONTENT_TYPE),
+            "{content_type}"
+        );
+        if accept != PROMETHEUS_2_PROTOBUF_ACCEPT {
+            assert!(
+                content_type.ends_with("; escaping=allow-utf-8"),
+                "{content_type}"
+            );
+        }
+        let om = res.text().await.unwrap();
+        assert!(om.ends_with("# EOF\n"), "{om}");
+        check_with_python_parser(&om);
+    }
+}
+
+/// `GET` with `Accept-Encoding`, body decompressed if it came gzipped: (content
+/// encoding, `Vary` values, body).
+async fn fetch(url: &str, accept: &str, encoding: &str) -> (Option<String>, Vec<String>, String) {
+    let res = reqwest::Client::new()
+        .get(url)
+        .header("accept", accept)
+        .header("accept-encoding", encoding)
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_success(), "{url}: {}", res.status());
+    let coding = res
+        .headers()
+        .get("content-encoding")
+        .map(|v| v.to_str().unwrap().to_owned());
+    let vary = res
+        .headers()
+        .get_all("vary")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_ascii_lowercase())
+        .collect();
+    let bytes = res.bytes().await.unwrap();
+    let body = if coding.as_deref() == Some("gzip") {
+        let mut s = String::new();
+        flate2::read::GzDecoder::new(&bytes[..])
+            .read_to_string(&mut s)
+            .unwrap();
+        s
+    } else {
+        String::from_utf8(bytes.to_vec()).unwrap()
+    };
+    (coding, vary, body)
+}
+
+/// gzip when `Accept-Encoding` allows it, for `/metrics` in each format, the JSON
+/// documents and the page's files; the same bytes otherwise; `Vary: accept-encoding`
+/// on each.
+#[tokio::test]
+async fn every_answer_is_gzipped_when_asked_and_only_then() {
+    let monitor = Monitor::builder().build().unwrap();
+    let addr = serve(monitor.instrument(Router::new().route("/users/{id}", get(user)))).await;
+    reqwest::get(format!("http://{addr}/users/1"))
+        .await
+        .unwrap();
+    for (path, accept) in [
+        ("/metrics", "*/*"),
+        ("/metrics", PROMETHEUS_ACCEPT),
+        ("/metrics", PROMETHEUS_3_ACCEPT),
+        ("/metrics/summary", "*/*"),
+        ("/api/v1/metrics/report", "*/*"),
+        ("/api/v1/metrics/dashboard", "*/*"),
+        ("/api/v1/metrics/history", "*/*"),
+        ("/metrics/ui", "*/*"),
+        ("/metrics/ui/page.js", "*/*"),
+        ("/metrics/ui/page.css", "*/*"),
+    ] {
+        let url = format!("http://{addr}{path}");
+        let (coding, vary, zipped) = fetch(&url, accept, "gzip, deflate, br, zstd").await;
+        assert_eq!(coding.as_deref(), Some("gzip"), "{path} {accept}");
+        assert!(
+            vary.iter().any(|v| v.contains("accept-encoding")),
+            "{path}: {vary:?}"
+        );
+        for encoding in ["identity", "gzip;q=0", "gzip;q=0.5, identity", "br"] {
+            let (coding, vary, plain) = fetch(&url, accept, encoding).await;
+            assert_eq!(coding, None, "{path} {encoding}");
+            assert!(
+                vary.iter().any(|v| v.contains("accept-encoding")),
+                "{path}: {vary:?}"
+            );
+            if path.starts_with("/metrics/ui") {
+                assert_eq!(plain, zipped, "{path} {encoding}");
+            } else if path == "/metrics" {
+                // The same document, from a later reading.
+                assert_eq!(plain.lines().next(), zipped.lines().next(), "{path}");
+            } else {
+                let keys = |body: &str| -> Vec<String> {
+                    let v: serde_json::Value = serde_json::from_str(body).unwrap();
+                    v.as_object().unwrap().keys().cloned().collect()
+                };
+                assert_eq!(keys(&plain), keys(&zipped), "{path} {encoding}");
+            }
+        }
+    }
 }
 
 /// Parses `om` with `prometheus_client`'s OpenMetrics parser, which refuses anything

@@ -1,11 +1,52 @@
-//! Writing the Prometheus text format (0.0.4), straight into the output buffer.
+//! Writing the Prometheus text format (0.0.4) and OpenMetrics 1.0 text, straight into
+//! the output buffer: one [`Encoder`] that knows the format, so that each family and
+//! sample is written once, in the format asked for.
 //!
 //! A series' label pairs are escaped once, when the series is created, and kept as one
 //! string (`method="GET",path="/users/{id}",status="200"`); a sample line is then a
-//! few `push_str`s and one integer formatted without allocating. Label values are
-//! escaped exactly as the format says: `\` as `\\`, `"` as `\"`, a line feed as `\n`.
+//! few `push_str`s and one number formatted without allocating. Label values are
+//! escaped exactly as both formats say: `\` as `\\`, `"` as `\"`, a line feed as `\n`.
+//!
+//! What differs between the formats, all of it decided here: a counter's family is
+//! named without `_total` in OpenMetrics (its samples keep it); `HELP` escapes `"` too;
+//! a family whose name ends in `_seconds` or `_bytes` declares its `UNIT`; exemplars
+//! (` # {trace_id="..",span_id=".."} value timestamp` after a bucket or counter
+//! sample) exist only in OpenMetrics; the exposition ends with `# EOF`. Every float,
+//! values and exemplar values alike, goes through [`write_float`].
 
 use crate::base::format::{format_float, write_float};
+use crate::base::histogram::Exemplar;
+
+/// The text exposition formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Format {
+    /// Prometheus text 0.0.4 (also valid as text 1.0.0: every name we write is a
+    /// legacy name).
+    Text,
+    /// OpenMetrics 1.0 text, with exemplars.
+    OpenMetrics,
+}
+
+/// The type of a metric family.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// A monotonic counter; its samples' names end in `_total`.
+    Counter,
+    /// A value that goes up and down.
+    Gauge,
+    /// A histogram with `_bucket`, `_sum` and `_count` samples.
+    Histogram,
+}
+
+impl Kind {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Counter => "counter",
+            Self::Gauge => "gauge",
+            Self::Histogram => "histogram",
+        }
+    }
+}
 
 /// Appends `value` escaped for a label value of the text format.
 pub(crate) fn push_escaped(out: &mut String, value: &str) {
@@ -45,26 +86,16 @@ pub(crate) fn label_pairs(pairs: &[(&str, &str)]) -> String {
     out
 }
 
-/// Writes the `# HELP` and `# TYPE` lines of a family.
-pub(crate) fn family(out: &mut String, name: &str, kind: &str, help: &str) {
-    out.push_str("# HELP ");
-    out.push_str(name);
-    out.push(' ');
-    for c in help.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            c => out.push(c),
-        }
-    }
-    out.push_str("\n# TYPE ");
-    out.push_str(name);
-    out.push(' ');
-    out.push_str(kind);
-    out.push('\n');
+/// The `le="…"` label pair of each finite bucket bound, then `le="+Inf"`.
+pub(crate) fn le_pairs(bounds: &[f64]) -> Vec<String> {
+    bounds
+        .iter()
+        .map(|b| format!("le=\"{}\"", format_float(*b)))
+        .chain(std::iter::once("le=\"+Inf\"".to_owned()))
+        .collect()
 }
 
-/// A sample value as the text format writes it.
+/// A sample value as the text formats write it.
 pub(crate) trait Value: Copy {
     /// Appends the value.
     fn write(self, out: &mut String);
@@ -88,77 +119,163 @@ impl Value for f64 {
     }
 }
 
-/// Writes the start of a sample line, `name_suffix{labels,extra`, up to (not including)
-/// the closing brace; returns whether a brace was opened.
-fn open(out: &mut String, name: &str, suffix: &str, labels: &str, extra: &str) -> bool {
-    out.push_str(name);
-    out.push_str(suffix);
-    let braces = !labels.is_empty() || !extra.is_empty();
-    if braces {
-        out.push('{');
-        out.push_str(labels);
-        if !labels.is_empty() && !extra.is_empty() {
-            out.push(',');
+/// Writes an exposition in one [`Format`] into a `String`.
+#[derive(Debug)]
+pub(crate) struct Encoder<'a> {
+    out: &'a mut String,
+    format: Format,
+}
+
+impl<'a> Encoder<'a> {
+    /// An encoder appending to `out`.
+    pub(crate) fn new(out: &'a mut String, format: Format) -> Self {
+        Self { out, format }
+    }
+
+    /// Whether the format carries exemplars.
+    pub(crate) fn exemplars(&self) -> bool {
+        self.format == Format::OpenMetrics
+    }
+
+    /// Writes the `# HELP` and `# TYPE` lines of a family (and `# UNIT` in
+    /// OpenMetrics). `name` is the name of its samples: a counter's ends in `_total`.
+    pub(crate) fn family(&mut self, name: &str, kind: Kind, help: &str) {
+        let om = self.format == Format::OpenMetrics;
+        let family = match kind {
+            Kind::Counter if om => name.strip_suffix("_total").unwrap_or(name),
+            _ => name,
+        };
+        self.meta(family, help, kind.as_str());
+    }
+
+    /// The metadata lines of family `family` of type `kind`.
+    fn meta(&mut self, family: &str, help: &str, kind: &str) {
+        let om = self.format == Format::OpenMetrics;
+        let out = &mut *self.out;
+        if !help.is_empty() || !om {
+            out.push_str("# HELP ");
+            out.push_str(family);
+            out.push(' ');
+            let mut rest = help;
+            while let Some(i) = rest.find(['\\', '\n', '"']) {
+                out.push_str(&rest[..i]);
+                out.push_str(match rest.as_bytes()[i] {
+                    b'\\' => "\\\\",
+                    b'\n' => "\\n",
+                    _ if om => "\\\"",
+                    _ => "\"",
+                });
+                rest = &rest[i + 1..];
+            }
+            out.push_str(rest);
+            out.push('\n');
         }
-        out.push_str(extra);
+        out.push_str("# TYPE ");
+        out.push_str(family);
+        out.push(' ');
+        out.push_str(kind);
+        out.push('\n');
+        if om {
+            if let Some(unit) = ["seconds", "bytes"].into_iter().find(|u| {
+                family
+                    .strip_suffix(u)
+                    .is_some_and(|rest| rest.ends_with('_'))
+            }) {
+                out.push_str("# UNIT ");
+                out.push_str(family);
+                out.push(' ');
+                out.push_str(unit);
+                out.push('\n');
+            }
+        }
     }
-    braces
+
+    /// Writes one sample line: `name{labels} value`. `labels` is a string of
+    /// [`label_pairs`], possibly empty.
+    pub(crate) fn sample(&mut self, name: &str, labels: &str, value: impl Value) {
+        self.sample_with(name, "", labels, "", value, None);
+    }
+
+    /// Writes one sample line of a family member: `name_suffix{labels,extra} value`,
+    /// where `suffix` is `""`, `"_bucket"`, `"_sum"` or `"_count"` and `extra` one more
+    /// pre-escaped label pair (`le="0.5"`) or `""`; then, in OpenMetrics, the exemplar
+    /// with its value.
+    pub(crate) fn sample_with(
+        &mut self,
+        name: &str,
+        suffix: &str,
+        labels: &str,
+        extra: &str,
+        value: impl Value,
+        exemplar: Option<(&Exemplar, f64)>,
+    ) {
+        let out = &mut *self.out;
+        out.push_str(name);
+        out.push_str(suffix);
+        if !labels.is_empty() || !extra.is_empty() {
+            out.push('{');
+            out.push_str(labels);
+            if !labels.is_empty() && !extra.is_empty() {
+                out.push(',');
+            }
+            out.push_str(extra);
+            out.push('}');
+        }
+        out.push(' ');
+        value.write(out);
+        if let Some((ex, v)) = exemplar.filter(|_| self.format == Format::OpenMetrics) {
+            write_exemplar(out, ex, v);
+        }
+        out.push('\n');
+    }
+
+    /// Writes the `_bucket`, `_sum` and `_count` lines of one histogram: `counts` per
+    /// bucket (not cumulative, `+Inf` last), `le` from [`le_pairs`] of the same
+    /// buckets, `exemplar(i)` the exemplar of bucket `i` (its value is the sample's).
+    pub(crate) fn histogram<'e>(
+        &mut self,
+        name: &str,
+        labels: &str,
+        le: &[String],
+        counts: &[u64],
+        sum_ns: u64,
+        exemplar: impl Fn(usize) -> Option<&'e Exemplar>,
+    ) {
+        let mut cumulative = 0u64;
+        for (i, (count, le)) in counts.iter().zip(le).enumerate() {
+            cumulative += count;
+            let ex = exemplar(i).map(|e| (e, e.ns as f64 / 1e9));
+            self.sample_with(name, "_bucket", labels, le, cumulative, ex);
+        }
+        self.sample_with(name, "_sum", labels, "", sum_ns as f64 / 1e9, None);
+        self.sample_with(name, "_count", labels, "", cumulative, None);
+    }
+
+    /// Ends the exposition (`# EOF` in OpenMetrics).
+    pub(crate) fn finish(self) {
+        if self.format == Format::OpenMetrics {
+            self.out.push_str("# EOF\n");
+        }
+    }
 }
 
-/// Writes one sample line: `name{labels} value`. `labels` is a string of
-/// [`label_pairs`], possibly empty.
-pub(crate) fn sample(out: &mut String, name: &str, labels: &str, value: impl Value) {
-    sample_with(out, name, "", labels, "", value);
-}
 
-/// Writes one sample line of a family member: `name_suffix{labels,extra} value`, where
-/// `suffix` is `""`, `"_bucket"`, `"_sum"` or `"_count"` and `extra` one more pre-escaped
-/// label pair (`le="0.5"`) or `""`.
-pub(crate) fn sample_with(
-    out: &mut String,
-    name: &str,
-    suffix: &str,
-    labels: &str,
-    extra: &str,
-    value: impl Value,
-) {
-    if open(out, name, suffix, labels, extra) {
-        out.push('}');
-    }
+/// Appends ` # {trace_id="..",span_id=".."} value timestamp` (seconds, milliseconds
+/// after the point) to the sample line being written.
+fn write_exemplar(out: &mut String, ex: &Exemplar, value: f64) {
+    out.push_str(" # {trace_id=\"");
+    out.push_str(&ex.trace.trace_id());
+    out.push_str("\",span_id=\"");
+    out.push_str(&ex.trace.span_id());
+    out.push_str("\"} ");
+    write_float(out, value);
     out.push(' ');
-    value.write(out);
-    out.push('\n');
-}
-
-/// The `le="…"` label pair of each finite bucket bound, then `le="+Inf"`.
-pub(crate) fn le_pairs(bounds: &[f64]) -> Vec<String> {
-    bounds
-        .iter()
-        .map(|b| format!("le=\"{}\"", format_float(*b)))
-        .chain(std::iter::once("le=\"+Inf\"".to_owned()))
-        .collect()
-}
-
-/// Writes the `_bucket`, `_sum` and `_count` lines of one histogram: `counts` per bucket
-/// (not cumulative, `+Inf` last), `le` from [`le_pairs`] of the same buckets. Calls
-/// `after_bucket(out, i)` after bucket `i`'s line (where an exemplar goes).
-pub(crate) fn histogram(
-    out: &mut String,
-    name: &str,
-    labels: &str,
-    le: &[String],
-    counts: &[u64],
-    sum_ns: u64,
-    mut after_bucket: impl FnMut(&mut String, usize),
-) {
-    let mut cumulative = 0u64;
-    for (i, (count, le)) in counts.iter().zip(le).enumerate() {
-        cumulative += count;
-        sample_with(out, name, "_bucket", labels, le, cumulative);
-        after_bucket(out, i);
-    }
-    sample_with(out, name, "_sum", labels, "", sum_ns as f64 / 1e9);
-    sample_with(out, name, "_count", labels, "", cumulative);
+    out.push_str(itoa::Buffer::new().format(ex.unix_ms / 1000));
+    let millis = ex.unix_ms % 1000;
+    out.push('.');
+    out.push(char::from(b'0' + (millis / 100) as u8));
+    out.push(char::from(b'0' + (millis / 10 % 10) as u8));
+    out.push(char::from(b'0' + (millis % 10) as u8));
 }
 
 #[cfg(test)]
@@ -208,11 +325,13 @@ mod tests {
     #[test]
     fn lines_are_those_of_the_text_format() {
         let mut out = String::new();
+        let mut e = Encoder::new(&mut out, Format::Text);
         let labels = label_pairs(&[("method", "GET"), ("path", "/a\"b")]);
-        sample(&mut out, "m", &labels, 3u64);
-        sample(&mut out, "n", "", -2i64);
-        sample_with(&mut out, "h", "_bucket", "", "le=\"0.5\"", 1u64);
-        sample(&mut out, "f", "", 0.25);
+        e.sample("m", &labels, 3u64);
+        e.sample("n", "", -2i64);
+        e.sample_with("h", "_bucket", "", "le=\"0.5\"", 1u64, None);
+        e.sample("f", "", 0.25);
+        e.finish();
         assert_eq!(
             out,
             "m{method=\"GET\",path=\"/a\\\"b\"} 3\nn -2\nh_bucket{le=\"0.5\"} 1\nf 0.25\n"
@@ -220,6 +339,56 @@ mod tests {
         assert_eq!(
             le_pairs(&[0.005, 1.0]),
             ["le=\"0.005\"", "le=\"1\"", "le=\"+Inf\""]
+        );
+    }
+
+    fn exemplar(unix_ms: u64) -> Exemplar {
+        Exemplar {
+            trace: crate::base::trace::TraceContext::new(0x0af7, 0xb7ad).unwrap(),
+            ns: 250_000_000,
+            unix_ms,
+            category: 0,
+        }
+    }
+
+    /// The same calls, in each format: exemplars, `_total`, `UNIT`, `HELP` and `# EOF`
+    /// only where the format has them.
+    #[test]
+    fn one_family_in_each_format() {
+        let ex = exemplar(1_733_097_600_023);
+        let write = |format| {
+            let mut out = String::new();
+            let mut e = Encoder::new(&mut out, format);
+            e.family("a_total", Kind::Counter, "Things \"quoted\" \\ here.");
+            e.sample_with("a_total", "", "x=\"1\"", "", 3u64, Some((&ex, 1.0)));
+            e.family("d_seconds", Kind::Histogram, "Latency.");
+            let le = le_pairs(&[0.5]);
+            e.histogram("d_seconds", "", &le, &[1, 0], 250_000_000, |i| {
+                (i == 0).then_some(&ex)
+            });
+            e.family("up_bytes", Kind::Gauge, "");
+            e.sample("up_bytes", "", f64::INFINITY);
+            e.finish();
+            out
+        };
+        assert_eq!(
+            write(Format::Text),
+            "# HELP a_total Things \"quoted\" \\\\ here.\n# TYPE a_total counter\na_total{x=\"1\"} 3\n\
+# HELP d_seconds Latency.\n# TYPE d_seconds histogram\nd_seconds_bucket{le=\"0.5\"} 1\n\
+d_seconds_bucket{le=\"+Inf\"} 1\nd_seconds_sum 0.25\nd_seconds_count 1\n\
+# HELP up_bytes \n# TYPE up_bytes gauge\nup_bytes +Inf\n"
+        );
+        let trace = "trace_id=\"00000000000000000000000000000af7\",span_id=\"000000000000b7ad\"";
+        assert_eq!(
+            write(Format::OpenMetrics),
+            format!(
+                "# HELP a Things \\\"quoted\\\" \\\\ here.\n# TYPE a counter\n\
+a_total{{x=\"1\"}} 3 # {{{trace}}} 1 1733097600.023\n\
+# HELP d_seconds Latency.\n# TYPE d_seconds histogram\n# UNIT d_seconds seconds\n\
+d_seconds_bucket{{le=\"0.5\"}} 1 # {{{trace}}} 0.25 1733097600.023\n\
+d_seconds_bucket{{le=\"+Inf\"}} 1\nd_seconds_sum 0.25\nd_seconds_count 1\n\
+# TYPE up_bytes gauge\n# UNIT up_bytes bytes\nup_bytes +Inf\n# EOF\n"
+            )
         );
     }
 }

@@ -2,7 +2,6 @@
 //! dashboard's strings (`"12h 34m"`, `"123ms"`, `"65%"`), the Prometheus float
 //! (`0.005`, `1`), the time stamps (RFC 3339 with offset), and the cache hit ratio.
 
-use std::fmt::Write as _;
 use std::time::Duration;
 
 /// `"12h 34m"` (hours keep counting past a day).
@@ -34,12 +33,31 @@ pub(crate) fn percent(ratio: f64) -> String {
     }
 }
 
-/// Appends a float the way Prometheus clients write it (`0.005`, `1`, `2.5`).
+/// Appends a float the way Prometheus clients write it, for every format that has
+/// text numbers (Prometheus text, OpenMetrics, their `le` labels and exemplar values):
+/// `0.005`, `1`, `2.5`, `1e-7`, `+Inf`, `-Inf`, `NaN`. Whole numbers below 2^53 are
+/// written as integers (`1`, not `1.0`), others in the shortest form that reads back
+/// exactly (`ryu`), so that a value and its parse are the same float.
 pub(crate) fn write_float(out: &mut String, v: f64) {
-    let _ = write!(out, "{v}");
+    if v.is_nan() {
+        out.push_str("NaN");
+    } else if v.is_infinite() {
+        out.push_str(if v > 0.0 { "+Inf" } else { "-Inf" });
+    } else if v.fract() == 0.0 && v.abs() < 9_007_199_254_740_992.0 {
+        if v == 0.0 && v.is_sign_negative() {
+            out.push_str("-0");
+        } else {
+            // Exact: the value is a whole number within i64's range.
+            out.push_str(itoa::Buffer::new().format(v as i64));
+        }
+    } else {
+        let mut buf = ryu::Buffer::new();
+        let s = buf.format_finite(v);
+        out.push_str(s.strip_suffix(".0").unwrap_or(s));
+    }
 }
 
-/// Formats a float the way Prometheus clients do (`0.005`, `1`, `2.5`).
+/// Formats a float the way Prometheus clients do (see [`write_float`]).
 pub(crate) fn format_float(v: f64) -> String {
     let mut s = String::new();
     write_float(&mut s, v);
@@ -123,6 +141,49 @@ mod tests {
         assert_eq!(format_float(0.005), "0.005");
         assert_eq!(format_float(1.0), "1");
         assert_eq!(format_float(2.5), "2.5");
+        assert_eq!(format_float(f64::INFINITY), "+Inf");
+        assert_eq!(format_float(f64::NEG_INFINITY), "-Inf");
+        assert_eq!(format_float(f64::NAN), "NaN");
+        assert_eq!(format_float(-3.0), "-3");
+        assert_eq!(format_float(1e20), "1e20");
+        assert_eq!(format_float(1e-7), "1e-7");
+        // Bucket bounds read as they did with `{}` (the `le` label of a series must
+        // not change), and every value reads back as the same float.
+        for v in [
+            0.0001,
+            0.0005,
+            0.001,
+            0.0025,
+            0.005,
+            0.01,
+            0.025,
+            0.05,
+            0.1,
+            0.25,
+            0.5,
+            0.75,
+            1.0,
+            2.5,
+            5.0,
+            7.5,
+            10.0,
+            30.0,
+            60.0,
+            120.0,
+            0.123_456_789,
+            1234.5678,
+        ] {
+            assert_eq!(format_float(v), format!("{v}"));
+        }
+        for v in [
+            0.1 + 0.2,
+            1e300,
+            5e-324,
+            123_456_789.123,
+            9_007_199_254_740_993.0,
+        ] {
+            assert_eq!(format_float(v).parse::<f64>().unwrap(), v, "{v}");
+        }
         let now = now_rfc3339();
         assert!(chrono::DateTime::parse_from_rfc3339(&now).is_ok(), "{now}");
         assert!(!now.contains('.'), "whole seconds: {now}");

@@ -257,16 +257,7 @@ fn parts(c: &Ctx, kind: AlertType) -> Vec<Part> {
             component: "http".into(),
             what: "HTTP p95 latency".into(),
             description: over("The 95th percentile of HTTP request latency"),
-            value: format!(
-                "histogram_quantile(0.95, {})",
-                sum_without(
-                    HTTP_BY,
-                    "rate",
-                    &format!("{HTTP_REQUEST_DURATION}_bucket"),
-                    "",
-                    w
-                )
-            ),
+            value: latency_quantile("0.95", HTTP_BY, HTTP_REQUEST_DURATION, w),
             count: Some(http_count),
             setting: "MCP_REQUEST_LATENCY_THRESHOLD",
         }],
@@ -348,6 +339,20 @@ fn sum_without(labels: &str, func: &str, metric: &str, matcher: &str, window: &s
         format!("{metric}{{{matcher}}}")
     };
     format!("sum without ({labels}) ({func}({selector}[{window}]))")
+}
+
+/// The `q` quantile of the latency histogram `family` over `window`, summed without
+/// `labels`, for every kind of scraper: from the native histogram `family` where
+/// Prometheus stores one (scraped over protobuf with native histograms on), or else
+/// from the classic `family_bucket` series. Where it stores both, `or` keeps the
+/// native result: the two sides have the same labels once `le` is consumed, so a
+/// target is counted once, never twice.
+pub(crate) fn latency_quantile(q: &str, labels: &str, family: &str, window: &str) -> String {
+    format!(
+        "histogram_quantile({q}, {})\nor\nhistogram_quantile({q}, {})",
+        sum_without(labels, "rate", family, "", window),
+        sum_without(labels, "rate", &format!("{family}_bucket"), "", window),
+    )
 }
 
 fn gauge(metric: &str, what: &str, description: &str, setting: &'static str) -> Part {
@@ -536,8 +541,13 @@ mod tests {
         assert_eq!(
             expr("HIGH_REQUEST_LATENCY", "critical"),
             concat!(
+                "(\n",
                 "histogram_quantile(0.95, sum without (method, path, status) ",
-                "(rate(mcp_http_request_duration_seconds_bucket[5m]))) > on(instance, job) group_left()\n",
+                "(rate(mcp_http_request_duration_seconds[5m])))\n",
+                "or\n",
+                "histogram_quantile(0.95, sum without (method, path, status) ",
+                "(rate(mcp_http_request_duration_seconds_bucket[5m])))\n",
+                ") > on(instance, job) group_left()\n",
                 "mcp_alert_threshold{alertname=\"HIGH_REQUEST_LATENCY\", severity=\"critical\"}\n",
                 "and\n",
                 "sum without (method, path, status) (increase(mcp_http_requests_total[5m])) > 0\n",

@@ -2,8 +2,9 @@
 //! documents, the page, CPU profiles, and the router with its bearer-token checks.
 
 pub(crate) mod auth;
+pub(crate) mod compress;
 pub(crate) mod json;
-pub(crate) mod openmetrics;
+pub(crate) mod negotiate;
 pub(crate) mod profile;
 pub(crate) mod prometheus;
 pub(crate) mod protobuf;

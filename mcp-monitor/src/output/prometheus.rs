@@ -1,66 +1,65 @@
-//! The Prometheus text exposition, as a function of a [`Reading`] and the settings.
+//! The Prometheus text and OpenMetrics expositions, as a function of a [`Reading`] and
+//! the settings.
 //!
-//! Every line is written straight into the output (see [`crate::base::exposition`]):
-//! each series' label pairs were escaped when it was created, so a sample line is a
-//! few copies and one integer. Counters are rendered for every status (zero
-//! included) so that `rate()` and `increase()` see a series from its first scrape.
-//! With [`Format::OpenMetrics`], each bucket's exemplar follows its line, to be
-//! converted to OpenMetrics by [`crate::output::openmetrics::from_text`].
+//! Every line is written once, straight into the output, by the
+//! [`Encoder`] of the format asked for: each series' label pairs were escaped when it
+//! was created, so a sample line is a few copies and one integer. Counters are
+//! rendered for every status (zero included) so that `rate()` and `increase()` see a
+//! series from its first scrape. In OpenMetrics, each bucket's and counter's exemplar
+//! is written on its line.
 
 use crate::alerts::levels::Levels;
 use crate::alerts::levels::{AlertType, Severity};
 use crate::alerts::notify::NotifierCounts;
-use crate::base::exposition::{family, histogram, label_pairs, le_pairs, sample, sample_with};
+use crate::base::exposition::{label_pairs, le_pairs, Encoder, Kind};
 use crate::base::histogram::Exemplar;
 use crate::base::names;
 use crate::base::names::{op_names, OpKind, ACTIVE_WORKFLOWS, ALERT_MIN_SAMPLES, ALERT_THRESHOLD};
 use crate::base::names::{HTTP_IN_FLIGHT, HTTP_REQUESTS_TOTAL, HTTP_REQUEST_DURATION};
 use crate::calls::outcome::Status;
 use crate::monitor::Monitor;
-use crate::output::openmetrics::append_exemplar;
 use crate::reading::Reading;
-use crate::reading::{HistogramValue, MetricFamily, MetricValue};
+use crate::reading::{HistogramValue, MetricFamily, MetricKind, MetricValue};
 use crate::settings::Settings;
 use crate::sources::runtime::RuntimeSample;
 
-/// The exposition format being written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Format {
-    /// Prometheus text 0.0.4.
-    Text,
-    /// Prometheus text with exemplars appended, to be converted to OpenMetrics.
-    OpenMetrics,
-}
+pub(crate) use crate::base::exposition::Format;
 
 impl Monitor {
     /// The Prometheus text exposition (0.0.4) of every series, the application's own
     /// `metrics` facade series included.
     pub fn render(&self) -> String {
-        let reading = self.read();
-        let mut out = String::with_capacity(size_hint(&reading));
-        render(&reading, self.settings(), Format::Text, &mut out);
-        out
+        self.render_format(Format::Text)
     }
 
     /// The OpenMetrics 1.0 text exposition of every series (the application's facade
     /// metrics included), with exemplars: on each bucket of the HTTP, db-operation,
     /// workflow-step and workflow-run histograms, the latest sample recorded in a
     /// trace (see [`trace`](crate::trace)), and on their counters the latest one of
-    /// that label set. `GET /metrics` answers with it when the scraper asks for
+    /// that label set. `GET /metrics` answers with it when the scraper prefers
     /// `application/openmetrics-text`, as Prometheus does.
     pub fn render_openmetrics(&self) -> String {
-        let reading = self.read_with(true, |s, at| s.window_start(at));
-        let mut text = String::with_capacity(size_hint(&reading));
-        render(&reading, self.settings(), Format::OpenMetrics, &mut text);
-        let mut out = String::with_capacity(text.len() + 1024);
-        crate::output::openmetrics::from_text(&text, &mut out);
+        self.render_format(Format::OpenMetrics)
+    }
+
+    /// The exposition in `format`: our series, then the facade's.
+    pub(crate) fn render_format(&self, format: Format) -> String {
+        let reading = match format {
+            Format::Text => self.read(),
+            Format::OpenMetrics => self.read_with(true, |s, at| s.window_start(at)),
+        };
+        let mut out = String::with_capacity(size_hint(&reading, format));
+        let mut enc = Encoder::new(&mut out, format);
+        render(&reading, self.settings(), &mut enc);
+        enc.finish();
         out
     }
 }
 
 /// About the length of the text of `r`, so that the output is allocated once: the
-/// HTTP lines (one per bucket, plus the counter, sum and count) and 16 KiB for the rest.
-fn size_hint(r: &Reading) -> usize {
+/// HTTP lines (one per bucket, plus the counter, sum and count) and 16 KiB for the rest;
+/// in OpenMetrics, room for the exemplars of the series that have them.
+fn size_hint(r: &Reading, format: Format) -> usize {
     let lines = r.http.buckets.bounds().len() + 4;
     let per_line = HTTP_REQUEST_DURATION.len() + "_bucket{,le=\"\"} \n".len() + 16;
     let http: usize = r
@@ -68,18 +67,19 @@ fn size_hint(r: &Reading) -> usize {
         .iter()
         .map(|s| (s.labels.len() + per_line) * lines)
         .sum();
-    http + 16 * 1024
-}
-
-/// Appends `ex` as the exemplar of the sample line `out` ends with.
-fn write_exemplar(out: &mut String, ex: &Exemplar, value: f64) {
-    append_exemplar(
-        out,
-        &ex.trace.trace_id(),
-        &ex.trace.span_id(),
-        value,
-        ex.unix_ms,
-    );
+    // An exemplar (` # {trace_id="..",span_id=".."} 0.25 1733097600.123`) is about
+    // 100 bytes, on each bucket and counter line of a series that has them.
+    let exemplars: usize = match format {
+        Format::Text => 0,
+        Format::OpenMetrics => r
+            .http
+            .exemplars
+            .iter()
+            .flatten()
+            .map(|e| (e.len() + 1) * 100)
+            .sum(),
+    };
+    http + exemplars + 16 * 1024
 }
 
 /// The latest exemplar among `exemplars` whose category `keep` accepts.
@@ -95,24 +95,22 @@ fn latest(
         .copied()
 }
 
-/// The exemplar of bucket `i`, written after its line.
-fn bucket_exemplar(exemplars: Option<&[Option<Exemplar>]>) -> impl FnMut(&mut String, usize) + '_ {
-    move |out, i| {
-        if let Some(Some(ex)) = exemplars.and_then(|e| e.get(i)) {
-            write_exemplar(out, ex, ex.ns as f64 / 1e9);
-        }
-    }
+/// The exemplar of bucket `i` of `exemplars`.
+fn bucket_exemplar<'a>(
+    exemplars: Option<&'a [Option<Exemplar>]>,
+) -> impl Fn(usize) -> Option<&'a Exemplar> {
+    move |i| exemplars.and_then(|e| e.get(i)).and_then(Option::as_ref)
 }
 
 /// Writes every series of `r`: the macro families, HTTP, caches, pools, resources,
 /// alerts, the thresholds of `s` and the notifier's counters.
-pub(crate) fn render(r: &Reading, s: &Settings, format: Format, out: &mut String) {
-    family(out, names::BUILD_INFO, "gauge", names::BUILD_INFO_HELP);
+pub(crate) fn render(r: &Reading, s: &Settings, out: &mut Encoder<'_>) {
+    out.family(names::BUILD_INFO, Kind::Gauge, names::BUILD_INFO_HELP);
     let version = label_pairs(&[("version", env!("CARGO_PKG_VERSION"))]);
-    sample(out, names::BUILD_INFO, &version, 1u64);
-    family(out, names::UPTIME, "gauge", names::UPTIME_HELP);
-    sample(out, names::UPTIME, "", r.uptime.as_secs_f64());
-    let exemplars = format == Format::OpenMetrics;
+    out.sample(names::BUILD_INFO, &version, 1u64);
+    out.family(names::UPTIME, Kind::Gauge, names::UPTIME_HELP);
+    out.sample(names::UPTIME, "", r.uptime.as_secs_f64());
+    let exemplars = out.exemplars();
     render_ops(r, exemplars, out);
     render_http(r, exemplars, out);
     render_sources(r, out);
@@ -151,15 +149,23 @@ fn sanitized(name: &str, colons: bool) -> std::borrow::Cow<'_, str> {
 }
 
 /// The application's own `metrics` series, and `mcp_metric_overflow_total`.
-fn render_app_metrics(metrics: &[MetricFamily], out: &mut String) {
+fn render_app_metrics(metrics: &[MetricFamily], out: &mut Encoder<'_>) {
+    let om = out.exemplars();
     for f in metrics {
         let name = sanitized(&f.name, true);
-        family(
-            out,
-            &name,
-            f.kind.as_str(),
-            f.help.as_deref().unwrap_or(&name),
-        );
+        let kind = match f.kind {
+            MetricKind::Counter => Kind::Counter,
+            MetricKind::Gauge => Kind::Gauge,
+            MetricKind::Histogram => Kind::Histogram,
+        };
+        // OpenMetrics names a counter's samples `<family>_total`; text keeps the name
+        // as recorded.
+        let name = if kind == Kind::Counter && om && !name.ends_with("_total") {
+            format!("{name}_total").into()
+        } else {
+            name
+        };
+        out.family(&name, kind, f.help.as_deref().unwrap_or(&name));
         for s in &f.series {
             let pairs: Vec<(std::borrow::Cow<'_, str>, &str)> = s
                 .labels
@@ -169,8 +175,8 @@ fn render_app_metrics(metrics: &[MetricFamily], out: &mut String) {
             let pairs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (&**k, *v)).collect();
             let labels = label_pairs(&pairs);
             match &s.value {
-                MetricValue::Counter(v) => sample(out, &name, &labels, *v),
-                MetricValue::Gauge(v) => sample(out, &name, &labels, *v),
+                MetricValue::Counter(v) => out.sample(&name, &labels, *v),
+                MetricValue::Gauge(v) => out.sample(&name, &labels, *v),
                 MetricValue::Histogram(h) => write_app_histogram(out, &name, &labels, h),
             }
         }
@@ -178,41 +184,30 @@ fn render_app_metrics(metrics: &[MetricFamily], out: &mut String) {
     if metrics.is_empty() {
         return;
     }
-    family(
-        out,
+    out.family(
         names::METRIC_OVERFLOW_TOTAL,
-        "counter",
+        Kind::Counter,
         names::METRIC_OVERFLOW_TOTAL_HELP,
     );
     for f in metrics {
         let labels = label_pairs(&[("metric", &f.name)]);
-        sample(out, names::METRIC_OVERFLOW_TOTAL, &labels, f.overflowed);
+        out.sample(names::METRIC_OVERFLOW_TOTAL, &labels, f.overflowed);
     }
 }
 
 /// A histogram of the application's: cumulative buckets, sum and count.
-fn write_app_histogram(out: &mut String, name: &str, labels: &str, h: &HistogramValue) {
-    let bucket = format!("{name}_bucket");
+fn write_app_histogram(out: &mut Encoder<'_>, name: &str, labels: &str, h: &HistogramValue) {
     let mut cumulative = 0u64;
-    for (i, c) in h.counts.iter().enumerate() {
+    for (c, le) in h.counts.iter().zip(le_pairs(&h.bounds)) {
         cumulative += c;
-        let le = h.bounds.get(i).map_or_else(
-            || "+Inf".to_owned(),
-            |b| crate::base::format::format_float(*b),
-        );
-        let pairs = if labels.is_empty() {
-            format!("le=\"{le}\"")
-        } else {
-            format!("{labels},le=\"{le}\"")
-        };
-        sample(out, &bucket, &pairs, cumulative);
+        out.sample_with(name, "_bucket", labels, &le, cumulative, None);
     }
-    sample(out, &format!("{name}_sum"), labels, h.sum);
-    sample(out, &format!("{name}_count"), labels, cumulative);
+    out.sample_with(name, "_sum", labels, "", h.sum, None);
+    out.sample_with(name, "_count", labels, "", cumulative, None);
 }
 
 /// The macro families and the active-workflow gauges.
-fn render_ops(r: &Reading, exemplars: bool, out: &mut String) {
+fn render_ops(r: &Reading, exemplars: bool, out: &mut Encoder<'_>) {
     for kind in [OpKind::Db, OpKind::Step, OpKind::Run] {
         let parts = r.ops(kind);
         if parts.is_empty() {
@@ -235,30 +230,27 @@ fn render_ops(r: &Reading, exemplars: bool, out: &mut String) {
                 )
             })
             .collect();
-        family(out, names.total, "counter", names.total_help);
+        out.family(names.total, Kind::Counter, names.total_help);
         let status_pairs = Status::ALL.map(|s| label_pairs(&[("status", s.as_str())]));
         for (p, labels, values) in &rows {
             for (status, extra) in Status::ALL.into_iter().zip(&status_pairs) {
-                sample_with(
-                    out,
+                let e = latest(p.exemplars.as_deref().filter(|_| exemplars), |c| {
+                    c == status as usize
+                });
+                out.sample_with(
                     names.total,
                     "",
                     labels,
                     extra,
                     values.statuses[status as usize],
+                    e.as_ref().map(|e| (e, 1.0)),
                 );
-                if let Some(e) = latest(p.exemplars.as_deref().filter(|_| exemplars), |c| {
-                    c == status as usize
-                }) {
-                    write_exemplar(out, &e, 1.0);
-                }
             }
         }
-        family(out, names.duration, "histogram", names.duration_help);
+        out.family(names.duration, Kind::Histogram, names.duration_help);
         for (p, labels, values) in &rows {
             let le = le_pairs(p.series.histogram.buckets().bounds());
-            histogram(
-                out,
+            out.histogram(
                 names.duration,
                 labels,
                 &le,
@@ -269,10 +261,9 @@ fn render_ops(r: &Reading, exemplars: bool, out: &mut String) {
         }
     }
     if !r.active.is_empty() {
-        family(out, ACTIVE_WORKFLOWS, "gauge", names::ACTIVE_WORKFLOWS_HELP);
+        out.family(ACTIVE_WORKFLOWS, Kind::Gauge, names::ACTIVE_WORKFLOWS_HELP);
         for (workflow, n) in &r.active {
-            sample(
-                out,
+            out.sample(
                 ACTIVE_WORKFLOWS,
                 &label_pairs(&[("workflow", workflow)]),
                 *n,
@@ -283,7 +274,7 @@ fn render_ops(r: &Reading, exemplars: bool, out: &mut String) {
 
 /// The HTTP families: the counter and the histogram of every label set, the in-flight
 /// gauge and the overflow counter.
-fn render_http(r: &Reading, with_exemplars: bool, out: &mut String) {
+fn render_http(r: &Reading, with_exemplars: bool, out: &mut Encoder<'_>) {
     let http = &r.http;
     let counts = &r.current.http;
     let exemplars = |pos: usize| {
@@ -294,23 +285,26 @@ fn render_http(r: &Reading, with_exemplars: bool, out: &mut String) {
     };
     let series = r.http_series();
     if !series.is_empty() {
-        family(
-            out,
+        out.family(
             HTTP_REQUESTS_TOTAL,
-            "counter",
+            Kind::Counter,
             names::HTTP_REQUESTS_TOTAL_HELP,
         );
         for (pos, s) in series.iter().enumerate() {
             let n = counts.counts(s.index).map_or(0, |c| c.iter().sum::<u64>());
-            sample(out, HTTP_REQUESTS_TOTAL, &s.labels, n);
-            if let Some(e) = latest(exemplars(pos), |_| true) {
-                write_exemplar(out, &e, 1.0);
-            }
+            let e = latest(exemplars(pos), |_| true);
+            out.sample_with(
+                HTTP_REQUESTS_TOTAL,
+                "",
+                &s.labels,
+                "",
+                n,
+                e.as_ref().map(|e| (e, 1.0)),
+            );
         }
-        family(
-            out,
+        out.family(
             HTTP_REQUEST_DURATION,
-            "histogram",
+            Kind::Histogram,
             names::HTTP_REQUEST_DURATION_HELP,
         );
         let le = le_pairs(http.buckets.bounds());
@@ -318,8 +312,7 @@ fn render_http(r: &Reading, with_exemplars: bool, out: &mut String) {
             let Some(c) = counts.counts(s.index) else {
                 continue;
             };
-            histogram(
-                out,
+            out.histogram(
                 HTTP_REQUEST_DURATION,
                 &s.labels,
                 &le,
@@ -329,35 +322,33 @@ fn render_http(r: &Reading, with_exemplars: bool, out: &mut String) {
             );
         }
     }
-    family(out, HTTP_IN_FLIGHT, "gauge", names::HTTP_IN_FLIGHT_HELP);
-    sample(out, HTTP_IN_FLIGHT, "", http.in_flight);
-    family(
-        out,
+    out.family(HTTP_IN_FLIGHT, Kind::Gauge, names::HTTP_IN_FLIGHT_HELP);
+    out.sample(HTTP_IN_FLIGHT, "", http.in_flight);
+    out.family(
         names::HTTP_SERIES_OVERFLOW_TOTAL,
-        "counter",
+        Kind::Counter,
         names::HTTP_SERIES_OVERFLOW_TOTAL_HELP,
     );
-    sample(out, names::HTTP_SERIES_OVERFLOW_TOTAL, "", http.overflowed);
+    out.sample(names::HTTP_SERIES_OVERFLOW_TOTAL, "", http.overflowed);
     render_auth_failures(http, out);
 }
 
 /// `mcp_http_auth_failures_total{path,reason}`: the family always, its series once a
 /// check was refused.
-fn render_auth_failures(http: &crate::reading::HttpPart, out: &mut String) {
-    family(
-        out,
+fn render_auth_failures(http: &crate::reading::HttpPart, out: &mut Encoder<'_>) {
+    out.family(
         names::HTTP_AUTH_FAILURES_TOTAL,
-        "counter",
+        Kind::Counter,
         names::HTTP_AUTH_FAILURES_TOTAL_HELP,
     );
     for (path, reason, n) in &http.auth_failures {
         let labels = label_pairs(&[("path", path), ("reason", reason)]);
-        sample(out, names::HTTP_AUTH_FAILURES_TOTAL, &labels, *n);
+        out.sample(names::HTTP_AUTH_FAILURES_TOTAL, &labels, *n);
     }
 }
 
 /// Caches, pools and resources.
-fn render_sources(r: &Reading, out: &mut String) {
+fn render_sources(r: &Reading, out: &mut Encoder<'_>) {
     if !r.caches.is_empty() {
         for (i, (name, help)) in [
             (names::CACHE_HITS_TOTAL, names::CACHE_HITS_TOTAL_HELP),
@@ -366,36 +357,34 @@ fn render_sources(r: &Reading, out: &mut String) {
         .into_iter()
         .enumerate()
         {
-            family(out, name, "counter", help);
+            out.family(name, Kind::Counter, help);
             for (cache, key) in &r.caches {
                 let v = r.cache_since(*key, &crate::summary::snapshot::Origin::Zero);
-                sample(out, name, &label_pairs(&[("cache", cache)]), v[i]);
+                out.sample(name, &label_pairs(&[("cache", cache)]), v[i]);
             }
         }
     }
     if !r.pools.is_empty() {
-        family(
-            out,
+        out.family(
             names::DB_POOL_CONNECTIONS,
-            "gauge",
+            Kind::Gauge,
             names::DB_POOL_CONNECTIONS_HELP,
         );
         for p in &r.pools {
             for (state, v) in [("in_use", p.in_use), ("idle", p.idle), ("max", p.max_size)] {
                 let labels = label_pairs(&[("pool", &p.name), ("state", state)]);
-                sample(out, names::DB_POOL_CONNECTIONS, &labels, u64::from(v));
+                out.sample(names::DB_POOL_CONNECTIONS, &labels, u64::from(v));
             }
         }
-        family(
-            out,
+        out.family(
             names::DB_POOL_UTILIZATION,
-            "gauge",
+            Kind::Gauge,
             names::DB_POOL_UTILIZATION_HELP,
         );
         for p in &r.pools {
             if let Some(u) = p.utilization() {
                 let labels = label_pairs(&[("pool", &p.name)]);
-                sample(out, names::DB_POOL_UTILIZATION, &labels, u);
+                out.sample(names::DB_POOL_UTILIZATION, &labels, u);
             }
         }
     }
@@ -429,8 +418,8 @@ fn render_sources(r: &Reading, out: &mut String) {
     ];
     for (name, help, v) in gauges {
         if let Some(v) = v {
-            family(out, name, "gauge", help);
-            sample(out, name, "", v);
+            out.family(name, Kind::Gauge, help);
+            out.sample(name, "", v);
         }
     }
     if let Some(rt) = &r.runtime {
@@ -439,7 +428,7 @@ fn render_sources(r: &Reading, out: &mut String) {
 }
 
 /// The `mcp_runtime_*` families of the Tokio runtime watched.
-fn render_runtime(rt: &RuntimeSample, out: &mut String) {
+fn render_runtime(rt: &RuntimeSample, out: &mut Encoder<'_>) {
     for (name, help, v) in [
         (
             names::RUNTIME_WORKERS,
@@ -457,23 +446,23 @@ fn render_runtime(rt: &RuntimeSample, out: &mut String) {
             rt.global_queue_depth,
         ),
     ] {
-        family(out, name, "gauge", help);
-        sample(out, name, "", v as u64);
+        out.family(name, Kind::Gauge, help);
+        out.sample(name, "", v as u64);
     }
     let busy = names::RUNTIME_BUSY_SECONDS_TOTAL;
-    family(out, busy, "counter", names::RUNTIME_BUSY_SECONDS_TOTAL_HELP);
-    sample(out, busy, "", rt.busy.as_secs_f64());
+    out.family(busy, Kind::Counter, names::RUNTIME_BUSY_SECONDS_TOTAL_HELP);
+    out.sample(busy, "", rt.busy.as_secs_f64());
     let parks = names::RUNTIME_PARKS_TOTAL;
-    family(out, parks, "counter", names::RUNTIME_PARKS_TOTAL_HELP);
-    sample(out, parks, "", rt.parks);
+    out.family(parks, Kind::Counter, names::RUNTIME_PARKS_TOTAL_HELP);
+    out.sample(parks, "", rt.parks);
 }
 
 /// `mcp_alerts`: the engine's pending and firing rules.
-fn render_alerts(r: &Reading, out: &mut String) {
+fn render_alerts(r: &Reading, out: &mut Encoder<'_>) {
     if r.alerts.statuses.is_empty() {
         return;
     }
-    family(out, names::ALERTS, "gauge", names::ALERTS_HELP);
+    out.family(names::ALERTS, Kind::Gauge, names::ALERTS_HELP);
     for a in &r.alerts.statuses {
         let labels = label_pairs(&[
             ("alertname", a.kind.as_str()),
@@ -481,54 +470,53 @@ fn render_alerts(r: &Reading, out: &mut String) {
             ("alertstate", if a.firing { "firing" } else { "pending" }),
             ("component", &a.component),
         ]);
-        sample(out, names::ALERTS, &labels, 1u64);
+        out.sample(names::ALERTS, &labels, 1u64);
     }
 }
 
 /// `mcp_alert_notifications_*` and `mcp_alert_events_dropped_total`.
-fn render_notifier(n: &NotifierCounts, out: &mut String) {
-    let per = |out: &mut String,
+fn render_notifier(n: &NotifierCounts, out: &mut Encoder<'_>) {
+    let per = |out: &mut Encoder<'_>,
                name: &str,
-               kind: &str,
+               kind: Kind,
                help: &str,
                f: &dyn Fn(&crate::alerts::notify::TargetCounts) -> u64| {
-        family(out, name, kind, help);
+        out.family(name, kind, help);
         for t in &n.targets {
-            sample(out, name, &label_pairs(&[("alertmanager", &t.name)]), f(t));
+            out.sample(name, &label_pairs(&[("alertmanager", &t.name)]), f(t));
         }
     };
     per(
         out,
         names::ALERT_NOTIFICATIONS_SENT_TOTAL,
-        "counter",
+        Kind::Counter,
         names::ALERT_NOTIFICATIONS_SENT_TOTAL_HELP,
         &|t| t.sent,
     );
     per(
         out,
         names::ALERT_NOTIFICATIONS_ERRORS_TOTAL,
-        "counter",
+        Kind::Counter,
         names::ALERT_NOTIFICATIONS_ERRORS_TOTAL_HELP,
         &|t| t.failed,
     );
     per(
         out,
         names::ALERT_NOTIFICATIONS_DROPPED_TOTAL,
-        "counter",
+        Kind::Counter,
         names::ALERT_NOTIFICATIONS_DROPPED_TOTAL_HELP,
         &|t| t.dropped,
     );
-    family(
-        out,
+    out.family(
         names::ALERT_EVENTS_DROPPED_TOTAL,
-        "counter",
+        Kind::Counter,
         names::ALERT_EVENTS_DROPPED_TOTAL_HELP,
     );
-    sample(out, names::ALERT_EVENTS_DROPPED_TOTAL, "", n.dropped_events);
+    out.sample(names::ALERT_EVENTS_DROPPED_TOTAL, "", n.dropped_events);
     per(
         out,
         names::ALERT_NOTIFICATIONS_QUEUE_LENGTH,
-        "gauge",
+        Kind::Gauge,
         names::ALERT_NOTIFICATIONS_QUEUE_LENGTH_HELP,
         &|t| t.queued,
     );
@@ -538,8 +526,8 @@ fn render_notifier(n: &NotifierCounts, out: &mut String) {
 /// level only where it can be reached) and `mcp_alert_min_samples`: what the rules of
 /// [`prometheus_rules`](crate::prometheus_rules) compare each instance with, so that one rules file serves a
 /// fleet whose instances run with different settings.
-pub(crate) fn render_thresholds(s: &Settings, out: &mut String) {
-    family(out, ALERT_THRESHOLD, "gauge", names::ALERT_THRESHOLD_HELP);
+pub(crate) fn render_thresholds(s: &Settings, out: &mut Encoder<'_>) {
+    out.family(ALERT_THRESHOLD, Kind::Gauge, names::ALERT_THRESHOLD_HELP);
     for kind in AlertType::ALL {
         let levels = Levels::of(kind, s);
         for severity in [Severity::Warning, Severity::Critical] {
@@ -548,22 +536,21 @@ pub(crate) fn render_thresholds(s: &Settings, out: &mut String) {
                     ("alertname", kind.as_str()),
                     ("severity", severity.as_str()),
                 ]);
-                sample(out, ALERT_THRESHOLD, &labels, t);
+                out.sample(ALERT_THRESHOLD, &labels, t);
             }
         }
     }
-    family(
-        out,
+    out.family(
         ALERT_MIN_SAMPLES,
-        "gauge",
+        Kind::Gauge,
         names::ALERT_MIN_SAMPLES_HELP,
     );
-    sample(out, ALERT_MIN_SAMPLES, "", s.alert_min_samples);
+    out.sample(ALERT_MIN_SAMPLES, "", s.alert_min_samples);
 }
 
 /// `mcp_slo_objective{slo}` and `mcp_slo_error_budget_remaining{slo}` of every
 /// objective, as of the last evaluation.
-fn render_slos(r: &Reading, out: &mut String) {
+fn render_slos(r: &Reading, out: &mut Encoder<'_>) {
     if r.slos.is_empty() {
         return;
     }
@@ -579,9 +566,9 @@ fn render_slos(r: &Reading, out: &mut String) {
             |s| s.error_budget_remaining,
         ),
     ] {
-        family(out, name, "gauge", help);
+        out.family(name, Kind::Gauge, help);
         for s in &r.slos {
-            sample(out, name, &label_pairs(&[("slo", &s.slo)]), value(s));
+            out.sample(name, &label_pairs(&[("slo", &s.slo)]), value(s));
         }
     }
 }
@@ -619,7 +606,7 @@ mod tests {
             cpu_threshold: 0.5,
             ..Settings::default()
         };
-        render_thresholds(&s, &mut out);
+        render_thresholds(&s, &mut Encoder::new(&mut out, Format::Text));
         let has = |l: &str| out.lines().any(|x| x == l);
         assert!(
             has("mcp_alert_threshold{alertname=\"HIGH_CPU_USAGE\",severity=\"warning\"} 0.5"),

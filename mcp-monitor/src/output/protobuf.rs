@@ -15,6 +15,7 @@ use std::collections::HashMap;
 
 use prost::Message;
 
+use crate::base::exposition::Encoder;
 use crate::base::names::{op_names, OpKind, HTTP_REQUEST_DURATION};
 use crate::base::native::{Native, ZERO_KEY, ZERO_THRESHOLD};
 use crate::monitor::Monitor;
@@ -22,10 +23,6 @@ use crate::output::prometheus::{render, Format};
 use crate::reading::Reading;
 use crate::settings::Settings;
 use crate::summary::snapshot::Origin;
-
-/// The Content-Type of the answer.
-pub(crate) const CONTENT_TYPE: &str =
-    "application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited";
 
 /// `io.prometheus.client.LabelPair`.
 #[derive(Clone, PartialEq, Message)]
@@ -194,16 +191,16 @@ impl Monitor {
     /// as Prometheus does with native histograms on.
     pub fn render_protobuf(&self) -> Vec<u8> {
         let reading = self.read_with(true, |s, at| s.window_start(at));
-        // The application's own series are part of the reading's text already.
-        encode(&reading, self.settings(), "")
+        encode(&reading, self.settings())
     }
 }
 
-/// The protobuf exposition of `r` (and the facade's text `facade`), delimited.
-pub(crate) fn encode(r: &Reading, s: &Settings, facade: &str) -> Vec<u8> {
+/// The protobuf exposition of `r`, delimited.
+pub(crate) fn encode(r: &Reading, s: &Settings) -> Vec<u8> {
     let mut text = String::new();
-    render(r, s, Format::OpenMetrics, &mut text);
-    text.push_str(facade);
+    let mut enc = Encoder::new(&mut text, Format::OpenMetrics);
+    render(r, s, &mut enc);
+    enc.finish();
     let mut families = from_text(&text);
     add_natives(r, &mut families);
     let mut out = Vec::with_capacity(text.len() / 2);
@@ -343,9 +340,16 @@ pub(crate) fn from_text(text: &str) -> Vec<MetricFamily> {
                     "histogram" => MetricType::Histogram,
                     _ => MetricType::Untyped,
                 };
-                by_name.entry(name.to_owned()).or_insert_with(|| {
+                // OpenMetrics names a counter family without `_total` and its samples
+                // with it; the protobuf family is named as the samples are.
+                let full = if t == MetricType::Counter && !name.ends_with("_total") {
+                    format!("{name}_total")
+                } else {
+                    name.to_owned()
+                };
+                let i = *by_name.entry(full.clone()).or_insert_with(|| {
                     families.push(MetricFamily {
-                        name: name.to_owned(),
+                        name: full,
                         help: helps.get(name).cloned().unwrap_or_default(),
                         r#type: t as i32,
                         metric: Vec::new(),
@@ -353,6 +357,7 @@ pub(crate) fn from_text(text: &str) -> Vec<MetricFamily> {
                     metrics.push(HashMap::new());
                     families.len() - 1
                 });
+                by_name.entry(name.to_owned()).or_insert(i);
             }
             continue;
         }
@@ -571,68 +576,9 @@ fn parse_line(line: &str) -> Option<Line<'_>> {
     })
 }
 
-/// Whether an `Accept` header prefers Prometheus' protobuf exposition: its
-/// `application/vnd.google.protobuf` range with `proto=io.prometheus.client.MetricFamily`
-/// and `encoding=delimited` has the highest q of the header (ties go to protobuf, which
-/// Prometheus lists first). The negotiation of the other formats is `openmetrics`'.
-pub(crate) fn accepts_protobuf(accept: &str) -> bool {
-    let mut proto_q: Option<f32> = None;
-    let mut best_other = 0f32;
-    for range in accept.split(',') {
-        let mut parts = range.split(';').map(str::trim);
-        let media = parts.next().unwrap_or("").to_ascii_lowercase();
-        let mut q = 1f32;
-        let (mut proto, mut encoding) = (None, None);
-        for p in parts {
-            let Some((k, v)) = p.split_once('=') else {
-                continue;
-            };
-            let v = v.trim().trim_matches('"');
-            match k.trim().to_ascii_lowercase().as_str() {
-                "q" => q = v.parse().unwrap_or(0.0),
-                "proto" => proto = Some(v.to_owned()),
-                "encoding" => encoding = Some(v.to_ascii_lowercase()),
-                _ => {}
-            }
-        }
-        if media == "application/vnd.google.protobuf"
-            && proto.as_deref() == Some("io.prometheus.client.MetricFamily")
-            && encoding.as_deref() == Some("delimited")
-        {
-            proto_q = Some(proto_q.map_or(q, |p| p.max(q)));
-        } else {
-            best_other = best_other.max(q);
-        }
-    }
-    proto_q.is_some_and(|q| q > 0.0 && q >= best_other)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// Prometheus 2.42's scrape `Accept` header with native histograms on, verbatim
-    /// from its `scrape/scrape.go` (`scrapeAcceptHeaderWithProtobuf`).
-    const PROMETHEUS_PROTO_FIRST: &str = "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited,application/openmetrics-text;version=1.0.0;q=0.8,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1";
-    /// Prometheus 2.42 without native histograms (`scrapeAcceptHeader`).
-    const PROMETHEUS_TEXT_FIRST: &str = "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1";
-
-    #[test]
-    fn protobuf_only_when_it_has_the_highest_q() {
-        assert!(accepts_protobuf(PROMETHEUS_PROTO_FIRST));
-        assert!(accepts_protobuf(
-            "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited;q=0.5,text/plain;version=0.0.4;q=0.1"
-        ));
-        assert!(!accepts_protobuf(PROMETHEUS_TEXT_FIRST));
-        assert!(!accepts_protobuf("text/plain"));
-        assert!(!accepts_protobuf(""));
-        assert!(!accepts_protobuf(
-            "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=text"
-        ));
-        assert!(!accepts_protobuf(
-            "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited;q=0.4,text/plain;q=0.5"
-        ));
-    }
 
     #[test]
     fn text_families_become_messages() {
@@ -676,9 +622,12 @@ mod tests {
         });
         http.record(MethodLabel::Get, "/proto", 200, 3_100_000);
         http.record(MethodLabel::Get, "/proto", 200, 40_000_000);
+        metrics::with_local_recorder(&monitor.recorder(), || {
+            metrics::describe_counter!("app_jobs_total", "Jobs done.");
+            metrics::counter!("app_jobs_total", "queue" => "a").increment(7);
+        });
         let reading = monitor.read_with(true, |s, at| s.window_start(at));
-        let facade = "# HELP app_jobs_total Jobs done.\n# TYPE app_jobs_total counter\napp_jobs_total{queue=\"a\"} 7\n";
-        let bytes = encode(&reading, monitor.settings(), facade);
+        let bytes = encode(&reading, monitor.settings());
         let mut buf = &bytes[..];
         let mut families = Vec::new();
         while !buf.is_empty() {

@@ -9,11 +9,9 @@ use std::sync::Arc;
 
 use crate::monitor::Monitor;
 use crate::output::auth::Secret;
-use crate::output::openmetrics::OPENMETRICS_CONTENT_TYPE;
+use crate::output::negotiate::{negotiate, Exposition, PROMETHEUS_CONTENT_TYPE};
 use crate::output::profile::ProfileFormat;
-
-/// The `Content-Type` of the Prometheus text exposition.
-pub const PROMETHEUS_CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
+use crate::output::prometheus::Format;
 
 /// The routes' state: the monitor, and its tokens ready for comparison.
 struct Endpoints {
@@ -127,6 +125,7 @@ pub(crate) fn router(monitor: Monitor) -> Router {
             error(StatusCode::METHOD_NOT_ALLOWED, "method not allowed")
         })
         .with_state(state)
+        .layer(axum::middleware::from_fn(crate::output::compress::gzip))
 }
 
 fn error(status: StatusCode, message: &str) -> Response {
@@ -277,45 +276,26 @@ impl Endpoints {
     }
 }
 
-/// The protobuf exposition, if the `Accept` header prefers it (see
-/// [`crate::output::protobuf::accepts_protobuf`]).
-fn protobuf_answer(m: &Monitor, headers: &HeaderMap) -> Option<Response> {
-    let accept = headers.get(header::ACCEPT)?.to_str().ok()?;
-    crate::output::protobuf::accepts_protobuf(accept).then(|| {
-        (
-            [
-                (header::CONTENT_TYPE, crate::output::protobuf::CONTENT_TYPE),
-                (header::VARY, "accept"),
-            ],
-            m.render_protobuf(),
-        )
-            .into_response()
-    })
-}
-
 async fn metrics(State(e): EndpointsState, path: MatchedPath, headers: HeaderMap) -> Response {
     if let Some(r) = e.read_rejection(&path, &headers) {
         return r;
     }
     e.monitor.note_scrape();
     let m = &e.monitor;
-    if let Some(r) = protobuf_answer(m, &headers) {
-        return r;
-    }
-    let openmetrics = headers
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(crate::output::openmetrics::prefers_openmetrics);
-    let (content_type, body) = if openmetrics {
-        (OPENMETRICS_CONTENT_TYPE, m.render_openmetrics())
-    } else {
-        (PROMETHEUS_CONTENT_TYPE, m.render())
+    let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok());
+    let negotiated = negotiate(accept);
+    let body: Vec<u8> = match negotiated.format {
+        Exposition::OpenMetrics => m.render_format(Format::OpenMetrics).into_bytes(),
+        Exposition::Text | Exposition::Text1 => m.render_format(Format::Text).into_bytes(),
+        Exposition::Protobuf => m.render_protobuf(),
     };
-    // Caches between the scraper and us must keep the two formats apart.
+    let content_type = HeaderValue::from_str(&negotiated.content_type())
+        .unwrap_or(HeaderValue::from_static(PROMETHEUS_CONTENT_TYPE));
+    // Caches between the scraper and us must keep the formats apart.
     (
         [
             (header::CONTENT_TYPE, content_type),
-            (header::VARY, "accept"),
+            (header::VARY, HeaderValue::from_static("accept")),
         ],
         body,
     )
