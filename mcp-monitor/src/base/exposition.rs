@@ -259,7 +259,6 @@ impl<'a> Encoder<'a> {
     }
 }
 
-
 /// Appends ` # {trace_id="..",span_id=".."} value timestamp` (seconds, milliseconds
 /// after the point) to the sample line being written.
 fn write_exemplar(out: &mut String, ex: &Exemplar, value: f64) {

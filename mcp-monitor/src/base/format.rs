@@ -199,12 +199,15 @@ mod json_tests {
 
     #[test]
     fn json_numbers_keep_what_is_meaningful() {
-        assert_eq!(meaningful(0.000_479_999_999_999_999_96), 0.00048);
-        assert_eq!(meaningful(1_234.567_891_2), 1234.57);
+        // The float just below 0.00048, which prints as 0.00047999999999999996.
+        let p95 = f64::from_bits(0.00048_f64.to_bits() - 1);
+        assert_eq!(p95.to_string(), "0.00047999999999999996");
+        assert_eq!(meaningful(p95), 0.00048);
+        assert_eq!(meaningful(1_234.567_891_2), 1_234.57);
         assert_eq!(meaningful(300.0), 300.0);
         assert_eq!(meaningful(0.1 + 0.2), 0.3);
         let mut doc = serde_json::json!({
-            "p95_seconds": 0.000_479_999_999_999_999_96,
+            "p95_seconds": p95,
             "count": 7,
             "series": [{"mean_seconds": 0.1 + 0.2}],
         });
