@@ -73,8 +73,25 @@ async fn summary_has_every_label_set_with_counts_errors_and_latency() {
             "workflow_runs",
             "active_workflows",
             "caches",
+            "runtime",
+            "metrics",
         ],
     );
+    // The demo served on this test's Tokio runtime: its figures, not zeros.
+    assert_keys(
+        &v["runtime"],
+        &[
+            "flavor",
+            "workers",
+            "alive_tasks",
+            "global_queue_depth",
+            "busy_seconds_total",
+            "parks_total",
+            "window",
+        ],
+    );
+    assert!(v["runtime"]["workers"].as_u64().is_some_and(|w| w >= 1));
+    assert!(v["metrics"].is_array(), "{}", v["metrics"]);
     for k in ["uptime_seconds", "since_reset_seconds", "window_seconds"] {
         assert!(v[k].as_f64().is_some_and(|x| x >= 0.0), "{k}: {}", v[k]);
     }
@@ -203,6 +220,8 @@ async fn report_has_key_metrics_resources_pools_and_alerts() {
             "resources",
             "alerts",
             "objectives",
+            "runtime",
+            "metrics",
         ],
     );
     // No objective declared: an empty list.
@@ -295,7 +314,8 @@ async fn dashboard_has_the_seed_shape_and_formats() {
     );
     assert_eq!(v["instance"], s.monitor.settings().instance);
     let sys = &v["system"];
-    assert_keys(sys, &["uptime", "requests", "resources"]);
+    assert_keys(sys, &["uptime", "requests", "resources", "runtime"]);
+    assert_keys(&sys["runtime"], &["workers", "busy", "global_queue_depth"]);
     assert!(
         is_uptime(sys["uptime"].as_str().unwrap()),
         "{}",

@@ -261,7 +261,7 @@ fn opt_latency(v: Option<f64>) -> String {
 
 /// The dashboard document, in the original Python service's shape and string formats.
 #[derive(Debug, Serialize)]
-pub(crate) struct Dashboard {
+struct Dashboard {
     /// `MCP_INSTANCE`.
     instance: String,
     system: serde_json::Value,
@@ -277,8 +277,14 @@ struct DashboardAlerts {
 }
 
 /// `GET /api/v1/metrics/dashboard`. Counts are since the last reset; a value with no
-/// data yet reads `"n/a"`.
-pub(crate) fn dashboard_document(r: &Reading, s: &Settings) -> Dashboard {
+/// data yet reads `"n/a"`; numbers keep what is meaningful, as in the other documents.
+pub(crate) fn dashboard_document(r: &Reading, s: &Settings) -> serde_json::Value {
+    let mut doc = serde_json::to_value(dashboard(r, s)).unwrap_or_default();
+    crate::base::format::round_json(&mut doc);
+    doc
+}
+
+fn dashboard(r: &Reading, s: &Settings) -> Dashboard {
     let res = &r.resources;
     let reset = &r.reset;
     let http = r.http_agg(reset);
