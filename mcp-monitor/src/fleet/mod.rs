@@ -18,6 +18,7 @@ pub(crate) mod grafana;
 pub(crate) mod rules;
 pub(crate) mod slo_grafana;
 pub(crate) mod slo_rules;
+mod text;
 
 pub use grafana::grafana_dashboard;
 pub use rules::prometheus_rules;

@@ -20,7 +20,6 @@
 //! other string a single-quoted scalar, so nothing in them needs escaping beyond `'`.
 
 use std::fmt::Write as _;
-use std::time::Duration;
 
 use crate::alerts::levels::Direction;
 use crate::alerts::levels::{AlertType, Severity};
@@ -30,6 +29,8 @@ use crate::base::names::{
     SYSTEM_CPU_USAGE, SYSTEM_LOAD1_PER_CORE, SYSTEM_MEMORY_USAGE, WORKFLOW_STEPS_TOTAL,
 };
 use crate::settings::Settings;
+
+use super::text::{prom_duration, quote};
 
 /// Renders the alerts of the in-process engine as a Prometheus rules file (YAML) that
 /// `promtool check rules` accepts: the same alert names, severities, `for` duration and
@@ -407,31 +408,6 @@ fn header(out: &mut String, s: &Settings) {
     }
 }
 
-/// A YAML single-quoted scalar.
-pub(super) fn quote(s: &str) -> String {
-    format!("'{}'", s.replace('\'', "''"))
-}
-
-/// A duration in Prometheus' format: `0s`, `250ms`, `90s`, `5m`, `24h`. Sub-millisecond
-/// parts, which Prometheus cannot express, are rounded up.
-pub(super) fn prom_duration(d: Duration) -> String {
-    let ms = d.as_nanos().div_ceil(1_000_000);
-    if ms == 0 {
-        "0s".to_owned()
-    } else if ms % 1000 != 0 {
-        format!("{ms}ms")
-    } else {
-        let secs = ms / 1000;
-        if secs % 3600 == 0 {
-            format!("{}h", secs / 3600)
-        } else if secs % 60 == 0 {
-            format!("{}m", secs / 60)
-        } else {
-            format!("{secs}s")
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -596,16 +572,5 @@ mod tests {
                 }
             }
         }
-    }
-
-    #[test]
-    fn durations_and_numbers() {
-        assert_eq!(prom_duration(Duration::ZERO), "0s");
-        assert_eq!(prom_duration(Duration::from_millis(250)), "250ms");
-        assert_eq!(prom_duration(Duration::from_millis(1500)), "1500ms");
-        assert_eq!(prom_duration(Duration::from_micros(1)), "1ms");
-        assert_eq!(prom_duration(Duration::from_secs(90)), "90s");
-        assert_eq!(prom_duration(Duration::from_secs(300)), "5m");
-        assert_eq!(prom_duration(Duration::from_secs(86400)), "24h");
     }
 }

@@ -6,8 +6,8 @@
 
 use serde_json::{json, Value};
 
-use super::rules::prom_duration;
 use super::slo_rules::error_ratio;
+use super::text::prom_duration;
 use crate::base::names::SLO_ERROR_BUDGET_REMAINING;
 use crate::settings::Settings;
 use crate::slo::burn::{window, Speed, PAIRS};

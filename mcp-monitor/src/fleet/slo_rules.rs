@@ -15,7 +15,7 @@
 
 use std::fmt::Write as _;
 
-use super::rules::{prom_duration, quote};
+use super::text::{prom_duration, quote};
 use crate::base::format::format_float;
 use crate::base::names::{
     ALERT_MIN_SAMPLES, DB_OPERATIONS_TOTAL, DB_OPERATION_DURATION, HTTP_REQUESTS_TOTAL,

@@ -33,6 +33,7 @@ pub(crate) mod mount;
 pub(crate) mod route_cache;
 pub(crate) mod server;
 pub(crate) mod store;
+pub(crate) mod watch;
 
 pub use layer::{HttpMetrics, HttpMetricsLayer, ResponseFuture, STATUS_CLIENT_CLOSED};
 pub use mount::{Mounted, MountedFuture, RouterExt};

@@ -107,7 +107,7 @@ pub(crate) struct HttpStore {
     overflowed: AtomicU64,
     in_flight: AtomicI64,
     /// Whether the layers of this store see requests (for the scrape's diagnostic).
-    pub(crate) watch: crate::http::layer::LayerWatch,
+    pub(crate) watch: crate::http::watch::LayerWatch,
     /// Refused token checks of the monitor's endpoints.
     pub(crate) auth_failures: AuthFailures,
 }
@@ -122,7 +122,7 @@ impl HttpStore {
             buckets,
             overflowed: AtomicU64::new(0),
             in_flight: AtomicI64::new(0),
-            watch: crate::http::layer::LayerWatch::default(),
+            watch: crate::http::watch::LayerWatch::default(),
             auth_failures: AuthFailures::default(),
         }
     }

@@ -304,7 +304,7 @@ impl Monitor {
     }
 
     /// Notes a scrape of `/metrics`, for the diagnostic of a layer that sees no
-    /// request ([`LayerWatch`](crate::http::layer::LayerWatch)).
+    /// request ([`LayerWatch`](crate::http::watch::LayerWatch)).
     pub(crate) fn note_scrape(&self) {
         self.inner.http.watch.scraped();
     }

@@ -26,8 +26,6 @@
 //! # }
 //! ```
 
-#[cfg(test)]
-mod accuracy;
 mod aggregate;
 mod calls;
 mod objectives;
