@@ -231,14 +231,15 @@ impl<'a> Encoder<'a> {
 
     /// Writes the `_bucket`, `_sum` and `_count` lines of one histogram: `counts` per
     /// bucket (not cumulative, `+Inf` last), `le` from [`le_pairs`] of the same
-    /// buckets, `exemplar(i)` the exemplar of bucket `i` (its value is the sample's).
+    /// buckets, `sum` in the histogram's unit, `exemplar(i)` the exemplar of bucket `i`
+    /// (its value is the sample's).
     pub(crate) fn histogram<'e>(
         &mut self,
         name: &str,
         labels: &str,
         le: &[String],
         counts: &[u64],
-        sum_ns: u64,
+        sum: f64,
         exemplar: impl Fn(usize) -> Option<&'e Exemplar>,
     ) {
         let mut cumulative = 0u64;
@@ -247,7 +248,7 @@ impl<'a> Encoder<'a> {
             let ex = exemplar(i).map(|e| (e, e.ns as f64 / 1e9));
             self.sample_with(name, "_bucket", labels, le, cumulative, ex);
         }
-        self.sample_with(name, "_sum", labels, "", sum_ns as f64 / 1e9, None);
+        self.sample_with(name, "_sum", labels, "", sum, None);
         self.sample_with(name, "_count", labels, "", cumulative, None);
     }
 
@@ -362,7 +363,7 @@ mod tests {
             e.sample_with("a_total", "", "x=\"1\"", "", 3u64, Some((&ex, 1.0)));
             e.family("d_seconds", Kind::Histogram, "Latency.");
             let le = le_pairs(&[0.5]);
-            e.histogram("d_seconds", "", &le, &[1, 0], 250_000_000, |i| {
+            e.histogram("d_seconds", "", &le, &[1, 0], 0.25, |i| {
                 (i == 0).then_some(&ex)
             });
             e.family("up_bytes", Kind::Gauge, "");

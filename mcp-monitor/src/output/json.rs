@@ -1,5 +1,8 @@
 //! The JSON documents served by the endpoints: summary, report and dashboard.
 
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
 use serde::Serialize;
 
 use crate::alerts::engine::Alert;
@@ -7,6 +10,11 @@ use crate::base::format::{hit_ratio, latency, percent, uptime};
 use crate::base::names::OpKind;
 use crate::reading::{Agg, MetricValue, OpPart, Reading, Stats};
 use crate::settings::Settings;
+
+/// A refusal or failure as the endpoints answer it: `status` with `{"error": message}`.
+pub(crate) fn error(status: StatusCode, message: &str) -> Response {
+    (status, Json(serde_json::json!({ "error": message }))).into_response()
+}
 
 #[derive(Debug, Serialize)]
 struct HttpEntry {

@@ -15,8 +15,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
-use axum::Json;
+use axum::response::Response;
+
+use crate::output::json::error;
 
 /// What a profile is returned as.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,10 +30,6 @@ pub(crate) enum ProfileFormat {
 
 /// The length of a profile when the request names none, in seconds (as Go's).
 const DEFAULT_SECONDS: u64 = 30;
-
-fn error(status: StatusCode, message: &str) -> Response {
-    (status, Json(serde_json::json!({ "error": message }))).into_response()
-}
 
 /// The length asked for by `seconds` (absent: 30 s), capped by `max`; or why the
 /// parameter is refused.

@@ -19,7 +19,7 @@ use crate::base::names::{HTTP_IN_FLIGHT, HTTP_REQUESTS_TOTAL, HTTP_REQUEST_DURAT
 use crate::calls::outcome::Status;
 use crate::monitor::Monitor;
 use crate::reading::Reading;
-use crate::reading::{HistogramValue, MetricFamily, MetricKind, MetricValue};
+use crate::reading::{MetricFamily, MetricKind, MetricValue};
 use crate::settings::Settings;
 use crate::sources::runtime::RuntimeSample;
 
@@ -177,7 +177,10 @@ fn render_app_metrics(metrics: &[MetricFamily], out: &mut Encoder<'_>) {
             match &s.value {
                 MetricValue::Counter(v) => out.sample(&name, &labels, *v),
                 MetricValue::Gauge(v) => out.sample(&name, &labels, *v),
-                MetricValue::Histogram(h) => write_app_histogram(out, &name, &labels, h),
+                MetricValue::Histogram(h) => {
+                    let le = le_pairs(&h.bounds);
+                    out.histogram(&name, &labels, &le, &h.counts, h.sum, |_| None);
+                }
             }
         }
     }
@@ -193,17 +196,6 @@ fn render_app_metrics(metrics: &[MetricFamily], out: &mut Encoder<'_>) {
         let labels = label_pairs(&[("metric", &f.name)]);
         out.sample(names::METRIC_OVERFLOW_TOTAL, &labels, f.overflowed);
     }
-}
-
-/// A histogram of the application's: cumulative buckets, sum and count.
-fn write_app_histogram(out: &mut Encoder<'_>, name: &str, labels: &str, h: &HistogramValue) {
-    let mut cumulative = 0u64;
-    for (c, le) in h.counts.iter().zip(le_pairs(&h.bounds)) {
-        cumulative += c;
-        out.sample_with(name, "_bucket", labels, &le, cumulative, None);
-    }
-    out.sample_with(name, "_sum", labels, "", h.sum, None);
-    out.sample_with(name, "_count", labels, "", cumulative, None);
 }
 
 /// The macro families and the active-workflow gauges.
@@ -255,7 +247,7 @@ fn render_ops(r: &Reading, exemplars: bool, out: &mut Encoder<'_>) {
                 labels,
                 &le,
                 &values.histogram.counts,
-                values.histogram.sum_ns,
+                values.histogram.sum_ns as f64 / 1e9,
                 bucket_exemplar(p.exemplars.as_deref().filter(|_| exemplars)),
             );
         }
@@ -317,7 +309,7 @@ fn render_http(r: &Reading, with_exemplars: bool, out: &mut Encoder<'_>) {
                 &s.labels,
                 &le,
                 c,
-                counts.sums[s.index],
+                counts.sums[s.index] as f64 / 1e9,
                 bucket_exemplar(exemplars(pos)),
             );
         }

@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use crate::monitor::Monitor;
 use crate::output::auth::Secret;
+use crate::output::json::error;
 use crate::output::negotiate::{negotiate, Exposition, PROMETHEUS_CONTENT_TYPE};
 use crate::output::profile::ProfileFormat;
 use crate::output::prometheus::Format;
@@ -126,10 +127,6 @@ pub(crate) fn router(monitor: Monitor) -> Router {
         })
         .with_state(state)
         .layer(axum::middleware::from_fn(crate::output::compress::gzip))
-}
-
-fn error(status: StatusCode, message: &str) -> Response {
-    (status, Json(serde_json::json!({ "error": message }))).into_response()
 }
 
 /// The `realm` of every challenge.
