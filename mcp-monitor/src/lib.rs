@@ -164,6 +164,7 @@ pub mod http;
 mod monitor;
 mod output;
 pub mod reading;
+mod server;
 pub mod settings;
 pub mod slo;
 mod sources;

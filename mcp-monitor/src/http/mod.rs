@@ -27,15 +27,14 @@
 //! ```
 
 // The tower layer, the per-monitor store of HTTP series, the per-layer route table,
-// nested services labelled by their mount, and the server.
+// nested services labelled by their mount; the server lives in `server/`.
 pub(crate) mod layer;
 pub(crate) mod mount;
 pub(crate) mod route_cache;
-pub(crate) mod server;
 pub(crate) mod store;
 pub(crate) mod watch;
 
+pub use crate::server::{serve, ServerTimeouts};
 pub use layer::{HttpMetrics, HttpMetricsLayer, ResponseFuture, STATUS_CLIENT_CLOSED};
 pub use mount::{Mounted, MountedFuture, RouterExt};
-pub use server::{serve, ServerTimeouts};
 pub use store::{OVERFLOW_PATH, UNMATCHED_PATH};

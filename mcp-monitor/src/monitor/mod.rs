@@ -24,7 +24,11 @@ use crate::summary::snapshot::{Origin, Snapshot};
 use crate::summary::store::SummaryStore;
 use crate::summary::Summary;
 
+// The read path end to end: recorded durations to the figures people read.
+#[cfg(test)]
+mod accuracy;
 mod builder;
+mod endpoints;
 mod tasks;
 
 pub use builder::{install, MonitorBuilder};

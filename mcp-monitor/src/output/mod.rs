@@ -1,9 +1,6 @@
 //! What the monitor serves: the Prometheus text and OpenMetrics expositions, the JSON
 //! documents, the page, CPU profiles, and the router with its bearer-token checks.
 
-// The read path end to end: recorded durations to the figures people read.
-#[cfg(test)]
-mod accuracy;
 pub(crate) mod auth;
 pub(crate) mod compress;
 pub(crate) mod json;

@@ -17,7 +17,6 @@ use crate::base::names;
 use crate::base::names::{op_names, OpKind, ACTIVE_WORKFLOWS, ALERT_MIN_SAMPLES, ALERT_THRESHOLD};
 use crate::base::names::{HTTP_IN_FLIGHT, HTTP_REQUESTS_TOTAL, HTTP_REQUEST_DURATION};
 use crate::calls::outcome::Status;
-use crate::monitor::Monitor;
 use crate::reading::Reading;
 use crate::reading::{MetricFamily, MetricKind, MetricValue};
 use crate::settings::Settings;
@@ -25,35 +24,14 @@ use crate::sources::runtime::RuntimeSample;
 
 pub(crate) use crate::base::exposition::Format;
 
-impl Monitor {
-    /// The Prometheus text exposition (0.0.4) of every series, the application's own
-    /// `metrics` facade series included.
-    pub fn render(&self) -> String {
-        self.render_format(Format::Text)
-    }
-
-    /// The OpenMetrics 1.0 text exposition of every series (the application's facade
-    /// metrics included), with exemplars: on each bucket of the HTTP, db-operation,
-    /// workflow-step and workflow-run histograms, the latest sample recorded in a
-    /// trace (see [`trace`](crate::trace)), and on their counters the latest one of
-    /// that label set. `GET /metrics` answers with it when the scraper prefers
-    /// `application/openmetrics-text`, as Prometheus does.
-    pub fn render_openmetrics(&self) -> String {
-        self.render_format(Format::OpenMetrics)
-    }
-
-    /// The exposition in `format`: our series, then the facade's.
-    pub(crate) fn render_format(&self, format: Format) -> String {
-        let reading = match format {
-            Format::Text => self.read(),
-            Format::OpenMetrics => self.read_with(true, |s, at| s.window_start(at)),
-        };
-        let mut out = String::with_capacity(size_hint(&reading, format));
-        let mut enc = Encoder::new(&mut out, format);
-        render(&reading, self.settings(), &mut enc);
-        enc.finish();
-        out
-    }
+/// The exposition of `r` in `format`: our series, then the application's facade
+/// series; allocated once (see [`size_hint`]).
+pub(crate) fn exposition(r: &Reading, s: &Settings, format: Format) -> String {
+    let mut out = String::with_capacity(size_hint(r, format));
+    let mut enc = Encoder::new(&mut out, format);
+    render(r, s, &mut enc);
+    enc.finish();
+    out
 }
 
 /// About the length of the text of `r`, so that the output is allocated once: the

@@ -18,7 +18,6 @@ use prost::Message;
 use crate::base::exposition::Encoder;
 use crate::base::names::{op_names, OpKind, HTTP_REQUEST_DURATION};
 use crate::base::native::{Native, ZERO_KEY, ZERO_THRESHOLD};
-use crate::monitor::Monitor;
 use crate::output::prometheus::{render, Format};
 use crate::reading::Reading;
 use crate::settings::Settings;
@@ -179,20 +178,6 @@ pub(crate) struct MetricFamily {
     pub(crate) r#type: i32,
     #[prost(message, repeated, tag = "4")]
     pub(crate) metric: Vec<Metric>,
-}
-
-impl Monitor {
-    /// The protobuf exposition: delimited `io.prometheus.client.MetricFamily`
-    /// messages of every series (the application's facade metrics included), the HTTP,
-    /// db-operation, workflow-step and workflow-run latency histograms with both their
-    /// classic buckets and their native (sparse exponential) ones, with exemplars.
-    /// `GET /metrics` answers with it when the scraper prefers
-    /// `application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited`,
-    /// as Prometheus does with native histograms on.
-    pub fn render_protobuf(&self) -> Vec<u8> {
-        let reading = self.read_with(true, |s, at| s.window_start(at));
-        encode(&reading, self.settings())
-    }
 }
 
 /// The protobuf exposition of `r`, delimited.
@@ -579,6 +564,7 @@ fn parse_line(line: &str) -> Option<Line<'_>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::monitor::Monitor;
 
     #[test]
     fn text_families_become_messages() {

@@ -7,99 +7,47 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use std::sync::Arc;
 
-use crate::monitor::Monitor;
 use crate::output::auth::Secret;
 use crate::output::json::error;
 use crate::output::negotiate::{negotiate, Exposition, PROMETHEUS_CONTENT_TYPE};
 use crate::output::profile::ProfileFormat;
-use crate::output::prometheus::Format;
+use crate::output::prometheus::{exposition, Format};
+use crate::reading::Reading;
+use crate::settings::Settings;
 
-/// The routes' state: the monitor, and its tokens ready for comparison.
+/// What the endpoints read and do: a monitor, as its routes see it. The monitor
+/// implements it (`monitor/endpoints`); every answer is a function of one reading.
+pub(crate) trait Source: Send + Sync + 'static {
+    /// The settings the monitor runs with.
+    fn settings(&self) -> &Settings;
+    /// A reading now, over the window; with the exemplars if `exemplars`.
+    fn read(&self, exemplars: bool) -> Reading;
+    /// `POST /api/v1/metrics/reset`.
+    fn reset(&self);
+    /// A scrape of `/metrics` (for the diagnostic of a layer that sees no request).
+    fn note_scrape(&self);
+    /// A refused token check of a request to the route `path`.
+    fn note_auth_failure(&self, path: &str, reason: &'static str);
+}
+
+/// The routes' state: the source, and its tokens ready for comparison.
 struct Endpoints {
-    monitor: Monitor,
+    source: Arc<dyn Source>,
     metrics_token: Option<Secret>,
     admin_token: Option<Secret>,
 }
 
 type EndpointsState = State<Arc<Endpoints>>;
 
-/// The monitor's routes: defined here, with the handlers, so that the monitor needs
-/// nothing of the outputs.
-impl Monitor {
-    /// The endpoints: `/metrics`, `/metrics/summary`, `/api/v1/metrics/report`,
-    /// `/api/v1/metrics/dashboard`, `POST /api/v1/metrics/reset` and their `/metrics/...`
-    /// aliases; the page at `/metrics/ui` (alias `/api/v1/metrics/ui`) and its
-    /// `/api/v1/metrics/history`. Merge it into the application's router.
-    pub fn router<S>(&self) -> axum::Router<S>
-    where
-        S: Clone + Send + Sync + 'static,
-    {
-        router(self.clone()).with_state(())
-    }
-
-    /// The application's router merged with the monitor's endpoints
-    /// ([`router`](Self::router)) and wrapped by the HTTP layer ([`layer`](Self::layer))
-    /// last, so that the layer sees every route and its matched template: the way to
-    /// serve an application.
-    ///
-    /// Why last: axum applies a `Router::layer` only to the routes added before it.
-    /// `Router::new().layer(monitor.layer()).route("/a", ..)` leaves `/a` unrecorded,
-    /// without any error; so does merging routes (or the monitor's router) after the
-    /// layer. Layers the application adds before calling this (a timeout, a body
-    /// limit, CORS) run inside the HTTP layer, which so records the response they
-    /// make: a `tower_http` timeout's `408` is recorded as `408`. A layer wrapped
-    /// around the returned router (or around the whole service, outside axum) runs
-    /// outside it: a request it cuts short is recorded as `499`, as a client that
-    /// went away would be.
-    ///
-    /// ```
-    /// use axum::{routing::get, Router};
-    ///
-    /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
-    /// let monitor = mcp_monitor::Monitor::builder().build()?;
-    /// let app = Router::new().route("/users", get(|| async { "[]" }));
-    /// let app = monitor.instrument(app); // + /metrics, /metrics/summary, ...
-    /// let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    /// # drop(listener); let _: Router = app;
-    /// // axum::serve(listener, app).await?;
-    /// # Ok(())
-    /// # }
-    /// ```
-    ///
-    /// `instrument` merges the monitor's router itself: given a router that already has
-    /// it (`monitor.instrument(app.merge(monitor.router()))`), it panics with a message
-    /// that says so, rather than only axum's "overlapping method route".
-    pub fn instrument<S>(&self, app: axum::Router<S>) -> axum::Router<S>
-    where
-        S: Clone + Send + Sync + 'static,
-    {
-        let endpoints = self.router();
-        // axum panics when two routers have the same route; only ours can collide here.
-        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || app.merge(endpoints))) {
-            Ok(app) => app.layer(self.layer()),
-            Err(panic) => {
-                let axum = panic
-                    .downcast_ref::<String>()
-                    .map(String::as_str)
-                    .or_else(|| panic.downcast_ref::<&str>().copied())
-                    .unwrap_or("a route overlaps");
-                panic!(
-                    "Monitor::instrument merges the monitor's router itself, and the router \
-                     given to it already has the monitor's routes ({axum}). Fix: remove \
-                     `.merge(monitor.router())` and pass your routes alone to \
-                     `monitor.instrument(app)`"
-                )
-            }
-        }
-    }
-}
-
-pub(crate) fn router(monitor: Monitor) -> Router {
-    let settings = monitor.settings();
+/// The monitor's routes, over `source`: `/metrics`, the JSON documents, reset, the page
+/// and its files, the history, the profiles. Answers are gzipped when the request
+/// allows it.
+pub(crate) fn router(source: Arc<dyn Source>) -> Router {
+    let settings = source.settings();
     let state = Arc::new(Endpoints {
         metrics_token: settings.metrics_token.as_deref().map(Secret::new),
         admin_token: settings.admin_token.as_deref().map(Secret::new),
-        monitor,
+        source,
     });
     Router::new()
         .route("/metrics", get(metrics))
@@ -243,7 +191,7 @@ impl Endpoints {
     /// Counts a refusal of a request to `path` in `mcp_http_auth_failures_total` and
     /// makes its response.
     fn refuse(&self, path: &MatchedPath, refusal: Refusal) -> Response {
-        self.monitor
+        self.source
             .note_auth_failure(path.as_str(), refusal.reason());
         refusal.response()
     }
@@ -277,14 +225,18 @@ async fn metrics(State(e): EndpointsState, path: MatchedPath, headers: HeaderMap
     if let Some(r) = e.read_rejection(&path, &headers) {
         return r;
     }
-    e.monitor.note_scrape();
-    let m = &e.monitor;
+    e.source.note_scrape();
+    let s = e.source.settings();
     let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok());
     let negotiated = negotiate(accept);
     let body: Vec<u8> = match negotiated.format {
-        Exposition::OpenMetrics => m.render_format(Format::OpenMetrics).into_bytes(),
-        Exposition::Text | Exposition::Text1 => m.render_format(Format::Text).into_bytes(),
-        Exposition::Protobuf => m.render_protobuf(),
+        Exposition::OpenMetrics => {
+            exposition(&e.source.read(true), s, Format::OpenMetrics).into_bytes()
+        }
+        Exposition::Text | Exposition::Text1 => {
+            exposition(&e.source.read(false), s, Format::Text).into_bytes()
+        }
+        Exposition::Protobuf => crate::output::protobuf::encode(&e.source.read(true), s),
     };
     let content_type = HeaderValue::from_str(&negotiated.content_type())
         .unwrap_or(HeaderValue::from_static(PROMETHEUS_CONTENT_TYPE));
@@ -303,18 +255,16 @@ async fn summary(State(e): EndpointsState, path: MatchedPath, headers: HeaderMap
     if let Some(r) = e.read_rejection(&path, &headers) {
         return r;
     }
-    let m = &e.monitor;
-    Json(crate::output::json::summary_document(&m.read())).into_response()
+    Json(crate::output::json::summary_document(&e.source.read(false))).into_response()
 }
 
 async fn report(State(e): EndpointsState, path: MatchedPath, headers: HeaderMap) -> Response {
     if let Some(r) = e.read_rejection(&path, &headers) {
         return r;
     }
-    let m = &e.monitor;
     Json(crate::output::json::report_document(
-        &m.read(),
-        m.settings(),
+        &e.source.read(false),
+        e.source.settings(),
     ))
     .into_response()
 }
@@ -323,10 +273,9 @@ async fn dashboard(State(e): EndpointsState, path: MatchedPath, headers: HeaderM
     if let Some(r) = e.read_rejection(&path, &headers) {
         return r;
     }
-    let m = &e.monitor;
     Json(crate::output::json::dashboard_document(
-        &m.read(),
-        m.settings(),
+        &e.source.read(false),
+        e.source.settings(),
     ))
     .into_response()
 }
@@ -339,7 +288,7 @@ async fn reset(State(e): EndpointsState, path: MatchedPath, headers: HeaderMap) 
     ) {
         return r;
     }
-    e.monitor.reset();
+    e.source.reset();
     Json(serde_json::json!({
         "status": "reset",
         "reset_at": crate::base::format::now_rfc3339(),
@@ -367,7 +316,7 @@ async fn take_profile(
     ) {
         return r;
     }
-    let max = e.monitor.settings().profile_max_seconds;
+    let max = e.source.settings().profile_max_seconds;
     crate::output::profile::respond(format, query.seconds.as_deref(), max).await
 }
 
@@ -403,10 +352,9 @@ async fn history(State(e): EndpointsState, path: MatchedPath, headers: HeaderMap
             return r;
         }
     }
-    let m = &e.monitor;
     Json(crate::output::ui::history_document(
-        &m.read(),
-        m.settings(),
+        &e.source.read(false),
+        e.source.settings(),
         admin,
     ))
     .into_response()

@@ -12,13 +12,13 @@
 
 use std::time::Duration;
 
+use super::Monitor;
 use crate::alerts::levels::AlertType;
 use crate::base::names::OpKind;
 use crate::base::native::nearest_rank;
 use crate::calls::outcome::Status;
 use crate::calls::registry::registry;
 use crate::http::store::MethodLabel;
-use crate::monitor::Monitor;
 use crate::output::json::summary_document;
 
 const WINDOW: Duration = Duration::from_secs(60);
