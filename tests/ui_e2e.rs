@@ -17,6 +17,8 @@ async fn the_page_and_its_files_are_served_from_the_crate_with_a_same_origin_pol
         ("/api/v1/metrics/ui", "text/html"),
         ("/metrics/ui/page.css", "text/css"),
         ("/api/v1/metrics/ui/page.js", "text/javascript"),
+        ("/metrics/ui/format.js", "text/javascript"),
+        ("/api/v1/metrics/ui/tables.js", "text/javascript"),
     ] {
         // Public: the page holds no data and asks for the token itself.
         let res = s.get(path).await;
@@ -41,8 +43,9 @@ async fn the_page_and_its_files_are_served_from_the_crate_with_a_same_origin_pol
             .unwrap();
         assert_eq!(again.status(), 304, "{path}");
     }
+    assert_json_error(s.get("/metrics/ui/nothing.js").await, 404, "no such file").await;
     let html = s.get("/metrics/ui").await.text().await.unwrap();
-    assert!(html.contains(r#"<script src="ui/page.js" defer></script>"#));
+    assert!(html.contains(r#"<script type="module" src="ui/page.js"></script>"#));
     // The page's own requests are not counted as traffic.
     let summary = s
         .client
@@ -79,6 +82,22 @@ async fn history_needs_the_metrics_or_the_admin_token_and_says_which() {
     assert_eq!(read["reset_enabled"], true);
     let admin: serde_json::Value = get(Some("admin")).await.unwrap().json().await.unwrap();
     assert_eq!(admin["admin"], true);
+    // The page's document, one reading per refresh, is read the same way.
+    let page = |token: Option<&'static str>| {
+        let mut req = s.client.get(s.url("/api/v1/metrics/page"));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        req.send()
+    };
+    assert_json_error(page(None).await.unwrap(), 401, "no token").await;
+    let doc: serde_json::Value = page(Some("read")).await.unwrap().json().await.unwrap();
+    assert_eq!(doc["history"]["admin"], false);
+    for part in ["summary", "report", "dashboard", "history"] {
+        assert!(doc[part].is_object(), "{part}: {doc}");
+    }
+    let doc: serde_json::Value = page(Some("admin")).await.unwrap().json().await.unwrap();
+    assert_eq!(doc["history"]["admin"], true);
 }
 
 #[tokio::test]

@@ -228,6 +228,8 @@ async fn every_answer_is_gzipped_when_asked_and_only_then() {
         ("/metrics/ui", "*/*"),
         ("/metrics/ui/page.js", "*/*"),
         ("/metrics/ui/page.css", "*/*"),
+        ("/metrics/ui/dom.js", "*/*"),
+        ("/api/v1/metrics/page", "*/*"),
     ] {
         let url = format!("http://{addr}{path}");
         let (coding, vary, zipped) = fetch(&url, accept, "gzip, deflate, br, zstd").await;

@@ -119,10 +119,11 @@ function lowContrast(page) {
       const need = size >= 24 || (bold && size >= 18.66) ? 3 : 4.5;
       if (ratio < need) out.push(`${n.textContent.trim().slice(0, 30)}: ${ratio.toFixed(2)} < ${need}`);
     }
-    // Chart text is SVG: check its fills against white the same way.
+    // Chart text is SVG: check its fills against the chart's background the same way.
     for (const t of document.querySelectorAll("svg text")) {
       const fg = rgb(getComputedStyle(t).fill).slice(0, 3);
-      const ratio = 1.05 / (lum(fg) + 0.05);
+      const [a, b] = [lum(fg), lum(background(t))].sort((x, y) => y - x);
+      const ratio = (a + 0.05) / (b + 0.05);
       if (ratio < 4.5) out.push(`chart text ${t.textContent}: ${ratio.toFixed(2)}`);
     }
     return out;
@@ -308,11 +309,110 @@ test("refreshing stops while the tab is hidden and resumes when it is shown", as
   await hide("visible");
   const shown = Date.now();
   // No timer runs while hidden, so only the visibility change can have asked.
-  while (requests.length < before + 4 && Date.now() - shown < 10_000) await page.waitForTimeout(50);
-  assert.ok(requests.length >= before + 4, "refreshed at once when shown, not at the next period");
+  while (requests.length < before + 1 && Date.now() - shown < 10_000) await page.waitForTimeout(50);
+  assert.ok(requests.length >= before + 1, "refreshed at once when shown, not at the next period");
+  // One document per refresh, from one reading.
+  assert.ok(requests.slice(before).every((u) => u.endsWith("/api/v1/metrics/page")), requests.slice(before).join());
   // By now the history spans most of the window: the first screen, for docs/ui.png.
   await drawn(page, 8);
   await page.screenshot({ path: join(SHOTS, "readme.png") });
+  await context.close();
+});
+
+test("a refresh updates the page in place: keyboard focus on a sort button and the scroll position are kept", async () => {
+  const { context, page, problems } = await open(OPEN, 1280, 600);
+  await drawn(page);
+  await page.waitForSelector("#table-routes th button[data-sort]");
+  // Focus a sort button from the keyboard and sort by it; scroll the page down.
+  await page.focus('#table-routes th button[data-sort="count"]');
+  await page.keyboard.press("Enter");
+  await page.waitForSelector('#table-routes th[aria-sort="descending"] button[data-sort="count"]');
+  await page.evaluate(() => {
+    // Properties, not attributes: an update in place sets the attributes it is given.
+    document.activeElement.marked = true;
+    document.querySelector("#table-routes tbody").marked = true;
+    window.scrollTo(0, 400);
+  });
+  const y = await page.evaluate(() => window.scrollY);
+  assert.ok(y > 0, "the page is long enough to scroll");
+  // New traffic, so that the figures change, then two refreshes (one timed, one asked).
+  await traffic(OPEN);
+  const seq = await page.evaluate(() => window.mcpMonitor.shown);
+  await page.waitForFunction((s) => window.mcpMonitor.shown > s, seq, { timeout: WAIT });
+  await page.evaluate(() => window.mcpMonitor.refresh());
+  const after = await page.evaluate(() => ({
+    focused: document.activeElement?.marked === true && document.activeElement.dataset.sort,
+    body: document.querySelector("#table-routes tbody")?.marked === true,
+    y: window.scrollY,
+    sort: document.querySelector('#table-routes th[aria-sort="descending"] button')?.dataset.sort,
+  }));
+  assert.equal(after.focused, "count", "the sort button kept the keyboard focus");
+  assert.ok(after.body, "the table body was updated, not replaced");
+  assert.equal(after.y, y, "the scroll position is kept");
+  assert.equal(after.sort, "count", "the chosen sort is kept");
+  // The refreshed rows are the new figures, still in the chosen order.
+  const counts = await page.$$eval('#table-routes td[data-col="count"]', (tds) => tds.map((td) => Number(td.dataset.value)));
+  assert.deepEqual(counts, [...counts].sort((a, b) => b - a));
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test("an answer older than the one on screen never replaces it", async () => {
+  const { context, page, problems } = await open(OPEN, 1280);
+  await drawn(page, 1);
+  // Hold the next page document until a later refresh has been drawn.
+  let release;
+  const held = new Promise((r) => { release = r; });
+  let arrived;
+  const holding = new Promise((r) => { arrived = r; });
+  let first = true;
+  await page.route("**/api/v1/metrics/page", async (route) => {
+    if (!first) return route.continue();
+    first = false;
+    const response = await route.fetch(); // read now: the older reading
+    arrived();
+    await held;
+    await route.fulfill({ response });
+  });
+  const slow = page.evaluate(() => window.mcpMonitor.refresh());
+  await holding;
+  const fast = await page.evaluate(() => window.mcpMonitor.refresh());
+  const shownFast = await page.evaluate(() => window.mcpMonitor.data.seq);
+  assert.ok(shownFast >= fast, "the later refresh is on screen");
+  release();
+  const stale = await slow;
+  assert.ok(stale < fast, "the held refresh was started first");
+  const now = await page.evaluate(() => window.mcpMonitor.data.seq);
+  assert.notEqual(now, stale, "the older answer was dropped");
+  assert.ok(now >= shownFast);
+  await page.unroute("**/api/v1/metrics/page");
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test("the dark scheme follows the system and passes WCAG AA", async () => {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, colorScheme: "dark" });
+  context.setDefaultTimeout(WAIT);
+  const page = await context.newPage();
+  const problems = [];
+  page.on("console", (m) => { if (m.type() === "error" || m.type() === "warning") problems.push(`${m.type()}: ${m.text()}`); });
+  page.on("pageerror", (e) => problems.push(`pageerror: ${e.message}`));
+  await page.goto(OPEN + "/metrics/ui");
+  await drawn(page);
+  await page.waitForSelector('#alerts-active tr[data-type="HIGH_MEMORY_USAGE"]', { timeout: WAIT });
+  const bg = await page.evaluate(() => getComputedStyle(document.documentElement).backgroundColor);
+  const [r, g, b] = bg.match(/[\d.]+/g).map(Number);
+  assert.ok(r + g + b < 3 * 64, `a dark background under prefers-color-scheme: dark, not ${bg}`);
+  await shot(page, "live-dark");
+  assert.deepEqual(await lowContrast(page), [], "dark: text below WCAG AA contrast");
+  await page.click("#show-report");
+  await page.waitForSelector("#report:not([hidden])");
+  assert.deepEqual(await lowContrast(page), [], "dark report: text below WCAG AA contrast");
+  // And the light scheme when the system asks for it.
+  await page.emulateMedia({ colorScheme: "light" });
+  const light = await page.evaluate(() => getComputedStyle(document.documentElement).backgroundColor);
+  assert.equal(light, "rgb(255, 255, 255)");
+  assert.deepEqual(problems, []);
   await context.close();
 });
 

@@ -61,11 +61,10 @@ pub(crate) fn router(source: Arc<dyn Source>) -> Router {
         // The page: public (it holds no data and asks for the token itself).
         .route("/metrics/ui", get(crate::output::ui::page))
         .route("/api/v1/metrics/ui", get(crate::output::ui::page))
-        .route("/metrics/ui/page.css", get(crate::output::ui::css))
-        .route("/api/v1/metrics/ui/page.css", get(crate::output::ui::css))
-        .route("/metrics/ui/page.js", get(crate::output::ui::js))
-        .route("/api/v1/metrics/ui/page.js", get(crate::output::ui::js))
+        .route("/metrics/ui/{file}", get(crate::output::ui::file))
+        .route("/api/v1/metrics/ui/{file}", get(crate::output::ui::file))
         .route("/api/v1/metrics/history", get(history))
+        .route("/api/v1/metrics/page", get(page_document))
         .route("/debug/pprof/profile", get(pprof_profile))
         .route("/debug/pprof/flamegraph", get(pprof_flamegraph))
         // axum still sets `Allow`; the body says what went wrong, like every other
@@ -340,24 +339,56 @@ async fn pprof_flamegraph(
     take_profile(&e, &path, &headers, &q, ProfileFormat::Flamegraph).await
 }
 
-/// `GET /api/v1/metrics/history`. Readable with the metrics token, or with the admin
-/// token (the page checks an admin token here before it offers the reset button).
-async fn history(State(e): EndpointsState, path: MatchedPath, headers: HeaderMap) -> Response {
-    let admin = e
-        .admin_token
-        .as_ref()
-        .is_some_and(|t| check(&headers, t, None).is_ok());
-    if !admin {
-        if let Some(r) = e.read_rejection(&path, &headers) {
-            return r;
+impl Endpoints {
+    /// Whether the request presents the admin token; else the refusal of a read (the
+    /// page checks an admin token on the history before it offers the reset button).
+    fn admin_or_read(
+        &self,
+        path: &MatchedPath,
+        headers: &HeaderMap,
+    ) -> Result<bool, Box<Response>> {
+        let admin = self
+            .admin_token
+            .as_ref()
+            .is_some_and(|t| check(headers, t, None).is_ok());
+        if admin {
+            return Ok(true);
         }
+        self.read_rejection(path, headers)
+            .map_or(Ok(false), |r| Err(Box::new(r)))
     }
-    Json(crate::output::ui::history_document(
-        &e.source.read(false),
-        e.source.settings(),
-        admin,
-    ))
-    .into_response()
+}
+
+/// `GET /api/v1/metrics/history`. Readable with the metrics token, or with the admin
+/// token.
+async fn history(State(e): EndpointsState, path: MatchedPath, headers: HeaderMap) -> Response {
+    match e.admin_or_read(&path, &headers) {
+        Ok(admin) => Json(crate::output::ui::history_document(
+            &e.source.read(false),
+            e.source.settings(),
+            admin,
+        ))
+        .into_response(),
+        Err(r) => *r,
+    }
+}
+
+/// `GET /api/v1/metrics/page`: the page's document, from one reading; readable like
+/// the history.
+async fn page_document(
+    State(e): EndpointsState,
+    path: MatchedPath,
+    headers: HeaderMap,
+) -> Response {
+    match e.admin_or_read(&path, &headers) {
+        Ok(admin) => Json(crate::output::ui::page_document(
+            &e.source.read(false),
+            e.source.settings(),
+            admin,
+        ))
+        .into_response(),
+        Err(r) => *r,
+    }
 }
 
 #[cfg(test)]

@@ -1,40 +1,71 @@
-//! The page at `GET /metrics/ui` and the history document it draws.
+//! The page at `GET /metrics/ui`, the history document it draws, and the page
+//! document it reads every refresh.
 //!
-//! The page is three files compiled into the crate (`ui/page.html`, `ui/page.css`,
-//! `ui/page.js`), served with a Content-Security-Policy that lets it talk to its own
-//! origin only: no CDN, nothing off-host, so it works on an air-gapped machine. The
-//! page holds no data: its script reads the JSON endpoints (with the bearer token the
-//! person types, kept in the tab's `sessionStorage`) and
-//! `GET /api/v1/metrics/history` for the charts.
+//! The page is a few files compiled into the crate ([`FILES`]: the HTML shell, the
+//! style sheet, and ES modules, one per concern and one per section; no build step,
+//! no third-party code), served at `/metrics/ui/{file}` with a Content-Security-Policy
+//! that lets it talk to its own origin only: no CDN, nothing off-host, so it works on
+//! an air-gapped machine. The page holds no data: each refresh reads
+//! `GET /api/v1/metrics/page` ([`page_document`]: the summary, report, dashboard and
+//! history documents of ONE reading), with the bearer token the person types, kept in
+//! the tab's `sessionStorage`.
 
 use std::sync::OnceLock;
 
+use axum::extract::Path;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 use crate::alerts::levels::AlertType;
 use crate::alerts::levels::Levels;
+use crate::output::json::error;
 use crate::reading::Reading;
 use crate::settings::Settings;
 
 const PAGE_HTML: &str = include_str!("page.html");
-const PAGE_CSS: &str = include_str!("page.css");
-const PAGE_JS: &str = include_str!("page.js");
+
+/// A file of the page: its name under `/metrics/ui/`, its content type, its text.
+type File = (&'static str, &'static str, &'static str);
+
+const CSS: &str = "text/css; charset=utf-8";
+const JS: &str = "text/javascript; charset=utf-8";
+
+/// The page's files. A section of the page is one module here (and one line in
+/// `page.js`'s list of sections).
+pub(crate) const FILES: &[File] = &[
+    ("page.css", CSS, include_str!("page.css")),
+    ("page.js", JS, include_str!("page.js")),
+    ("format.js", JS, include_str!("format.js")),
+    ("dom.js", JS, include_str!("dom.js")),
+    ("chart.js", JS, include_str!("chart.js")),
+    ("widgets.js", JS, include_str!("widgets.js")),
+    ("access.js", JS, include_str!("access.js")),
+    ("alerts.js", JS, include_str!("alerts.js")),
+    ("objectives.js", JS, include_str!("objectives.js")),
+    ("traffic.js", JS, include_str!("traffic.js")),
+    ("resources.js", JS, include_str!("resources.js")),
+    ("runtime.js", JS, include_str!("runtime.js")),
+    ("app_metrics.js", JS, include_str!("app_metrics.js")),
+    ("workflows.js", JS, include_str!("workflows.js")),
+    ("profile.js", JS, include_str!("profile.js")),
+    ("tables.js", JS, include_str!("tables.js")),
+    ("report.js", JS, include_str!("report.js")),
+];
 
 /// Only this origin, no inline script or style, no framing.
 const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
     connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; \
     frame-ancestors 'none'";
 
-/// A weak validator for the three files: FNV-1a of their text (they change only with
-/// the crate).
+/// A weak validator for the page's files: FNV-1a of their text (they change only
+/// with the crate).
 fn etag() -> &'static HeaderValue {
     static ETAG: OnceLock<HeaderValue> = OnceLock::new();
     ETAG.get_or_init(|| {
         let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-        for b in [PAGE_HTML, PAGE_CSS, PAGE_JS]
-            .iter()
-            .flat_map(|s| s.bytes())
+        for b in std::iter::once(PAGE_HTML)
+            .chain(FILES.iter().map(|(_, _, text)| *text))
+            .flat_map(str::bytes)
         {
             h ^= u64::from(b);
             h = h.wrapping_mul(0x0100_0000_01b3);
@@ -74,14 +105,24 @@ pub(crate) async fn page(headers: HeaderMap) -> Response {
     asset(&headers, "text/html; charset=utf-8", PAGE_HTML)
 }
 
-/// The page's style sheet.
-pub(crate) async fn css(headers: HeaderMap) -> Response {
-    asset(&headers, "text/css; charset=utf-8", PAGE_CSS)
+/// `GET /metrics/ui/{file}`: one of the page's [`FILES`], or 404.
+pub(crate) async fn file(Path(name): Path<String>, headers: HeaderMap) -> Response {
+    match FILES.iter().find(|(n, _, _)| *n == name) {
+        Some((_, content_type, body)) => asset(&headers, content_type, body),
+        None => error(StatusCode::NOT_FOUND, "no such file of the page"),
+    }
 }
 
-/// The page's script.
-pub(crate) async fn js(headers: HeaderMap) -> Response {
-    asset(&headers, "text/javascript; charset=utf-8", PAGE_JS)
+/// `GET /api/v1/metrics/page`: what the page shows, from ONE reading: the
+/// `summary`, `report`, `dashboard` and `history` documents of the same moment, so
+/// that no figure on the page disagrees with another.
+pub(crate) fn page_document(r: &Reading, s: &Settings, admin: bool) -> serde_json::Value {
+    serde_json::json!({
+        "summary": crate::output::json::summary_document(r),
+        "report": crate::output::json::report_document(r, s),
+        "dashboard": crate::output::json::dashboard_document(r, s),
+        "history": history_document(r, s, admin),
+    })
 }
 
 /// `GET /api/v1/metrics/history`: one point per summary tick over the window, the
@@ -146,15 +187,44 @@ mod tests {
     #[test]
     fn the_page_names_only_its_own_files() {
         // Every URL in the page is relative (its own origin): no CDN, no other host.
-        for text in [PAGE_HTML, PAGE_CSS, PAGE_JS] {
+        for text in std::iter::once(PAGE_HTML).chain(FILES.iter().map(|f| f.2)) {
             // The SVG namespace is a name, never fetched.
             let text = text.replace("\"http://www.w3.org/2000/svg\"", "");
             for scheme in ["http://", "https://", "//cdn", "@import"] {
                 assert!(!text.contains(scheme), "{scheme} in the page");
             }
         }
-        assert!(PAGE_HTML.contains("src=\"ui/page.js\""));
+        assert!(PAGE_HTML.contains("<script type=\"module\" src=\"ui/page.js\">"));
         assert!(PAGE_HTML.contains("href=\"ui/page.css\""));
+    }
+
+    #[test]
+    fn every_module_the_page_imports_is_served() {
+        // `import ... from "./x.js"`: each x.js is one of FILES.
+        for (name, _, text) in FILES {
+            for part in text.split("from \"./").skip(1) {
+                let imported = &part[..part.find('"').unwrap()];
+                assert!(
+                    FILES.iter().any(|f| f.0 == imported),
+                    "{name} imports {imported}, which is not served"
+                );
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn the_page_document_is_one_reading() {
+        let m = Monitor::builder().build().unwrap();
+        m.tick();
+        let d = page_document(&m.read(), m.settings(), false);
+        for part in ["summary", "report", "dashboard", "history"] {
+            assert!(d[part].is_object(), "{part}");
+        }
+        assert_eq!(d["history"]["points"].as_array().map(Vec::len), Some(1));
+        assert_eq!(
+            d["summary"]["since_reset_seconds"],
+            d["report"]["since_reset_seconds"]
+        );
     }
 
     #[tokio::test]
