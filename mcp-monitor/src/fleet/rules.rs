@@ -28,6 +28,7 @@ use crate::base::names::{
     DB_OPERATIONS_TOTAL, DB_POOL_UTILIZATION, HTTP_REQUESTS_TOTAL, HTTP_REQUEST_DURATION,
     SYSTEM_CPU_USAGE, SYSTEM_LOAD1_PER_CORE, SYSTEM_MEMORY_USAGE, WORKFLOW_STEPS_TOTAL,
 };
+use crate::settings::var;
 use crate::settings::Settings;
 
 use super::text::{prom_duration, quote};
@@ -251,7 +252,7 @@ fn parts(c: &Ctx, kind: AlertType) -> Vec<Part> {
         description: over(description),
         value: share(metric, failed, by),
         count: Some(sum_without(by, "increase", metric, "", w)),
-        setting: "MCP_ERROR_RATE_THRESHOLD",
+        setting: var::ERROR_RATE_THRESHOLD,
     };
     match kind {
         AlertType::HighRequestLatency => vec![Part {
@@ -260,7 +261,7 @@ fn parts(c: &Ctx, kind: AlertType) -> Vec<Part> {
             description: over("The 95th percentile of HTTP request latency"),
             value: latency_quantile("0.95", HTTP_BY, HTTP_REQUEST_DURATION, w),
             count: Some(http_count),
-            setting: "MCP_REQUEST_LATENCY_THRESHOLD",
+            setting: var::REQUEST_LATENCY_THRESHOLD,
         }],
         AlertType::HighErrorRate => vec![
             errors(
@@ -292,19 +293,19 @@ fn parts(c: &Ctx, kind: AlertType) -> Vec<Part> {
             SYSTEM_MEMORY_USAGE,
             "Memory use",
             "Memory in use (over the container's limit, if any)",
-            "MCP_MEMORY_THRESHOLD",
+            var::MEMORY_THRESHOLD,
         )],
         AlertType::HighCpuUsage => vec![gauge(
             SYSTEM_CPU_USAGE,
             "CPU use",
             "CPU in use across all cores",
-            "MCP_CPU_THRESHOLD",
+            var::CPU_THRESHOLD,
         )],
         AlertType::HighSystemLoad => vec![gauge(
             SYSTEM_LOAD1_PER_CORE,
             "Load per core",
             "The 1-minute load average per core",
-            "MCP_SYSTEM_LOAD_THRESHOLD",
+            var::SYSTEM_LOAD_THRESHOLD,
         )],
         AlertType::LowCacheHitRatio => {
             // Hits and misses carry the same labels: they match one to one.
@@ -315,7 +316,7 @@ fn parts(c: &Ctx, kind: AlertType) -> Vec<Part> {
                 description: over("The hit ratio of cache {{ $labels.cache }}"),
                 value: format!("rate({hits}[{w}])\n  /\n(rate({hits}[{w}]) + rate({misses}[{w}]))"),
                 count: Some(format!("increase({hits}[{w}]) + increase({misses}[{w}])")),
-                setting: "MCP_CACHE_HIT_RATIO_THRESHOLD",
+                setting: var::CACHE_HIT_RATIO_THRESHOLD,
             }]
         }
         AlertType::HighDbPoolUtilization => vec![Part {
@@ -324,7 +325,7 @@ fn parts(c: &Ctx, kind: AlertType) -> Vec<Part> {
             description: "The share of the connections of pool {{ $labels.pool }} in use".into(),
             value: DB_POOL_UTILIZATION.into(),
             count: None,
-            setting: "MCP_DB_POOL_THRESHOLD",
+            setting: var::DB_POOL_THRESHOLD,
         }],
         // Not threshold alerts: `fleet::slo_rules` renders them, from the objectives.
         AlertType::SloBurnRateFast | AlertType::SloBurnRateSlow => Vec::new(),

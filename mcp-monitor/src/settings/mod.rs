@@ -8,20 +8,25 @@
 //! - `env`: [`Settings::from_env`], the parsing of each variable over the defaults;
 //! - `parse`: the syntax of the values (percentages, durations, buckets, ...);
 //! - `validate`: [`Settings::validate`], every range and cross-field check;
-//! - `variables`: the list of variables and the report of unknown ones;
+//! - `table`: one row per variable (name, kind and bounds, default, doc), from which
+//!   the parsing, the per-variable checks, [`VARIABLES`] and the docs' table come;
+//! - `variables`: the report of unknown variables;
 //! - `tokens`: bearer tokens and their files;
 //! - `slos`: the syntax of `MCP_SLOS`.
 
 mod env;
 mod parse;
 mod slos;
+mod table;
 mod tokens;
 mod validate;
 mod values;
 mod variables;
 
+pub(crate) use self::table::var;
+pub use self::table::{markdown_table, VARIABLES};
 pub use self::values::Settings;
-pub use self::variables::{UnknownVariable, VARIABLES};
+pub use self::variables::UnknownVariable;
 
 pub(crate) use self::parse::without_password;
 #[cfg(feature = "alertmanager")]

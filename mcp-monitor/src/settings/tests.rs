@@ -1,6 +1,6 @@
 //! The settings as read from the environment: every form, every refusal.
 
-use super::variables::VARIABLES;
+use super::table::VARIABLES;
 use super::Settings;
 use crate::base::error::Error;
 use std::collections::HashMap;
@@ -573,4 +573,35 @@ fn objectives_are_read_and_every_refusal_names_the_variable_and_the_part() {
         ),
         "{refused:?}"
     );
+}
+
+/// The table of `docs/settings.md` is the settings table. To regenerate it after adding
+/// a row: `UPDATE_DOCS=1 cargo test -p mcp-monitor --lib settings::tests::the_docs`.
+#[test]
+fn the_docs_table_is_the_settings_table() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/settings.md");
+    let doc = std::fs::read_to_string(&path).unwrap();
+    let start = doc
+        .find("| variable |")
+        .expect("the settings table in docs/settings.md");
+    let end = doc[start..]
+        .find("\n\n")
+        .map_or(doc.len(), |e| start + e + 1);
+    let expected = super::table::markdown_table();
+    if doc[start..end] != expected {
+        if std::env::var_os("UPDATE_DOCS").is_some() {
+            std::fs::write(&path, format!("{}{expected}{}", &doc[..start], &doc[end..])).unwrap();
+            return;
+        }
+        panic!(
+            "docs/settings.md differs from the settings table (settings/table.rs); \
+             UPDATE_DOCS=1 rewrites it. Expected:\n{expected}"
+        );
+    }
+}
+
+#[test]
+fn the_resource_floor_is_the_cpu_interval() {
+    assert!(super::table::CPU_FLOOR >= sysinfo::MINIMUM_CPU_UPDATE_INTERVAL);
+    assert!(super::table::CPU_FLOOR >= std::time::Duration::from_millis(100));
 }

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use super::parse::invalid;
-use super::tokens::check_token;
+use super::table::TABLE;
 use super::Settings;
 use crate::base::error::Error;
 
@@ -27,67 +27,9 @@ impl Settings {
     /// [`Error::InvalidSetting`] naming the variable of the first bad value (its value as
     /// the variable would write it; a token is never shown) and why it is refused.
     pub fn validate(&self) -> Result<(), Error> {
-        positive(
-            "MCP_REQUEST_LATENCY_THRESHOLD",
-            self.request_latency_threshold,
-        )?;
-        for (variable, ratio) in [
-            ("MCP_ERROR_RATE_THRESHOLD", self.error_rate_threshold),
-            ("MCP_MEMORY_THRESHOLD", self.memory_threshold),
-            ("MCP_CPU_THRESHOLD", self.cpu_threshold),
-            (
-                "MCP_CACHE_HIT_RATIO_THRESHOLD",
-                self.cache_hit_ratio_threshold,
-            ),
-            ("MCP_DB_POOL_THRESHOLD", self.db_pool_threshold),
-        ] {
-            if !(0.0..=1.0).contains(&ratio) {
-                return Err(invalid(
-                    variable,
-                    &ratio.to_string(),
-                    format!("must be between 0% and 100%{}", ratio_hint(ratio)),
-                ));
-            }
-        }
-        let load = self.system_load_threshold;
-        if !(load.is_finite() && load > 0.0) {
-            return Err(invalid(
-                "MCP_SYSTEM_LOAD_THRESHOLD",
-                &load.to_string(),
-                "expected a positive number".into(),
-            ));
-        }
-        let factor = self.alert_critical_factor;
-        if !(factor.is_finite() && factor >= 1.0) {
-            return Err(invalid(
-                "MCP_ALERT_CRITICAL_FACTOR",
-                &factor.to_string(),
-                "must be at least 1".into(),
-            ));
-        }
-        for (variable, d) in [
-            ("MCP_METRICS_WINDOW", self.metrics_window),
-            (
-                "MCP_ALERT_EVALUATION_INTERVAL",
-                self.alert_evaluation_interval,
-            ),
-            ("MCP_RESOURCE_INTERVAL", self.resource_interval),
-            ("MCP_HTTP_HEADER_TIMEOUT", self.http_header_timeout),
-            ("MCP_HTTP_BODY_TIMEOUT", self.http_body_timeout),
-            ("MCP_HTTP_IDLE_TIMEOUT", self.http_idle_timeout),
-            ("MCP_SHUTDOWN_TIMEOUT", self.shutdown_timeout),
-            ("MCP_ALERT_RESEND_DELAY", self.alert_resend_delay),
-        ] {
-            positive(variable, d)?;
-        }
-        if let Some(d) = self.metrics_retention {
-            if d.is_zero() {
-                return Err(invalid(
-                    "MCP_METRICS_RETENTION",
-                    "0",
-                    "must be greater than zero; no retention (None) turns the reset off".into(),
-                ));
-            }
+        // Each variable against its bounds (its row of the table), then how they relate.
+        for v in TABLE {
+            v.check(self)?;
         }
         if self.alert_evaluation_interval > self.metrics_window {
             return Err(invalid(
@@ -99,62 +41,6 @@ impl Settings {
                 ),
             ));
         }
-        for (variable, n) in [
-            ("MCP_ALERT_HISTORY_LIMIT", self.alert_history_limit),
-            ("MCP_HTTP_MAX_SERIES", self.http_max_series),
-            ("MCP_METRIC_MAX_SERIES", self.metric_max_series),
-            (
-                "MCP_PROFILE_MAX_SECONDS",
-                usize::try_from(self.profile_max_seconds).unwrap_or(usize::MAX),
-            ),
-        ] {
-            if n == 0 {
-                return Err(invalid(
-                    variable,
-                    "0",
-                    "expected a whole number greater than zero".into(),
-                ));
-            }
-        }
-        if self.native_histogram_schema > 8 {
-            return Err(invalid(
-                "MCP_NATIVE_HISTOGRAM_SCHEMA",
-                &self.native_histogram_schema.to_string(),
-                "expected a whole number from 0 to 8".into(),
-            ));
-        }
-        for (variable, token) in [
-            ("MCP_ADMIN_TOKEN", &self.admin_token),
-            ("MCP_METRICS_TOKEN", &self.metrics_token),
-        ] {
-            if let Some(t) = token {
-                check_token(variable, t)?;
-            }
-        }
-        if self.instance.trim().is_empty() {
-            return Err(invalid(
-                "MCP_INSTANCE",
-                &self.instance,
-                "must not be empty; unset it for the host name".into(),
-            ));
-        }
-        if let Some(c) = self.instance.chars().find(|c| c.is_control()) {
-            return Err(invalid(
-                "MCP_INSTANCE",
-                &self.instance,
-                format!(
-                    "contains a control character ({c:?}); it is written into log lines and labels"
-                ),
-            ));
-        }
-        check_labels(&self.alert_labels).map_err(|reason| {
-            let written: Vec<String> = self
-                .alert_labels
-                .iter()
-                .map(|(k, v)| format!("{k}={v}"))
-                .collect();
-            invalid("MCP_ALERT_LABELS", &written.join(","), reason)
-        })?;
         self.check_alertmanager_auth()?;
         self.check_slos()
     }
@@ -226,7 +112,7 @@ impl Settings {
 }
 
 /// What a ratio out of range was likely meant as: `90` is `90%` or `0.9`.
-fn ratio_hint(ratio: f64) -> String {
+pub(super) fn ratio_hint(ratio: f64) -> String {
     if ratio > 1.0 && ratio <= 100.0 {
         format!(": write {ratio}% or {}", ratio / 100.0)
     } else {
@@ -235,7 +121,7 @@ fn ratio_hint(ratio: f64) -> String {
 }
 
 /// Refuses a zero duration.
-fn positive(variable: &'static str, d: Duration) -> Result<(), Error> {
+pub(super) fn positive(variable: &'static str, d: Duration) -> Result<(), Error> {
     if d.is_zero() {
         return Err(invalid(
             variable,
@@ -246,9 +132,31 @@ fn positive(variable: &'static str, d: Duration) -> Result<(), Error> {
     Ok(())
 }
 
+/// `MCP_INSTANCE`: not empty, no control character (it is written into log lines and
+/// labels).
+pub(super) fn check_instance(variable: &'static str, instance: &str) -> Result<(), Error> {
+    if instance.trim().is_empty() {
+        return Err(invalid(
+            variable,
+            instance,
+            "must not be empty; unset it for the host name".into(),
+        ));
+    }
+    if let Some(c) = instance.chars().find(|c| c.is_control()) {
+        return Err(invalid(
+            variable,
+            instance,
+            format!(
+                "contains a control character ({c:?}); it is written into log lines and labels"
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// Label names must be valid Prometheus label names, not reserved (`__*`) and not one of
 /// the labels every pushed alert sets; values must not be empty; no name twice.
-fn check_labels(labels: &[(String, String)]) -> Result<(), String> {
+pub(super) fn check_labels(labels: &[(String, String)]) -> Result<(), String> {
     for (i, (k, v)) in labels.iter().enumerate() {
         let valid = k.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
             && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');

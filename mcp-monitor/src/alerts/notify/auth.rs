@@ -16,16 +16,17 @@ use std::time::Duration;
 use crate::base::error::Error;
 #[cfg(feature = "alertmanager")]
 use crate::settings::token_file;
+use crate::settings::var;
 use crate::settings::Settings;
 
 /// The timeout of one request.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 /// The largest certificate or key file read (a chain of a few certificates is a few KiB).
 const PEM_FILE_LIMIT: u64 = 1 << 20;
-const CA: &str = "MCP_ALERTMANAGER_CA_FILE";
-const CERT: &str = "MCP_ALERTMANAGER_CERT_FILE";
-const KEY: &str = "MCP_ALERTMANAGER_KEY_FILE";
-const TOKEN: &str = "MCP_ALERTMANAGER_BEARER_TOKEN_FILE";
+const CA: &str = var::ALERTMANAGER_CA_FILE;
+const CERT: &str = var::ALERTMANAGER_CERT_FILE;
+const KEY: &str = var::ALERTMANAGER_KEY_FILE;
+const TOKEN: &str = var::ALERTMANAGER_BEARER_TOKEN_FILE;
 
 fn refused(variable: &'static str, path: &Path, reason: impl Into<String>) -> Error {
     Error::InvalidSetting {
@@ -111,7 +112,7 @@ pub(super) fn client(s: &Settings) -> Result<reqwest::Client, Error> {
     b.build().map_err(|e| match blame {
         Some((variable, path)) => refused(variable, path, format!("refused by TLS: {e}")),
         None => Error::InvalidSetting {
-            variable: "MCP_ALERTMANAGER_URL",
+            variable: var::ALERTMANAGER_URL,
             value: crate::settings::without_password(&s.alertmanager_urls.join(",")),
             reason: format!("cannot build the HTTP client: {e}"),
         },

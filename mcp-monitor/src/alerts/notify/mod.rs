@@ -150,7 +150,7 @@ impl Notifier {
         }
         if cfg!(not(feature = "alertmanager")) {
             return Err(Error::InvalidSetting {
-                variable: "MCP_ALERTMANAGER_URL",
+                variable: crate::settings::var::ALERTMANAGER_URL,
                 value: crate::settings::without_password(&s.alertmanager_urls.join(",")),
                 reason: "mcp-monitor was built without its `alertmanager` feature".into(),
             });

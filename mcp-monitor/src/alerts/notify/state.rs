@@ -15,6 +15,7 @@ use super::{send, Firing, Latest, TargetStats};
 use crate::alerts::engine::Alert;
 use crate::alerts::events::{AlertEvent, AlertEventKind};
 use crate::alerts::levels::{AlertType, Levels, Severity};
+use crate::settings::var;
 use crate::settings::Settings;
 
 /// How long a resolved alert is re-sent.
@@ -160,15 +161,15 @@ impl Config {
 /// The quantity an alert type measures, in words, and the setting of its threshold.
 fn describe(kind: AlertType) -> (&'static str, &'static str) {
     match kind {
-        AlertType::HighRequestLatency => ("p95 request latency", "MCP_REQUEST_LATENCY_THRESHOLD"),
-        AlertType::HighErrorRate => ("Failure rate", "MCP_ERROR_RATE_THRESHOLD"),
-        AlertType::HighMemoryUsage => ("Memory use", "MCP_MEMORY_THRESHOLD"),
-        AlertType::HighCpuUsage => ("CPU use", "MCP_CPU_THRESHOLD"),
-        AlertType::LowCacheHitRatio => ("Hit ratio", "MCP_CACHE_HIT_RATIO_THRESHOLD"),
-        AlertType::HighDbPoolUtilization => ("Pool utilization", "MCP_DB_POOL_THRESHOLD"),
-        AlertType::HighSystemLoad => ("Load per core", "MCP_SYSTEM_LOAD_THRESHOLD"),
+        AlertType::HighRequestLatency => ("p95 request latency", var::REQUEST_LATENCY_THRESHOLD),
+        AlertType::HighErrorRate => ("Failure rate", var::ERROR_RATE_THRESHOLD),
+        AlertType::HighMemoryUsage => ("Memory use", var::MEMORY_THRESHOLD),
+        AlertType::HighCpuUsage => ("CPU use", var::CPU_THRESHOLD),
+        AlertType::LowCacheHitRatio => ("Hit ratio", var::CACHE_HIT_RATIO_THRESHOLD),
+        AlertType::HighDbPoolUtilization => ("Pool utilization", var::DB_POOL_THRESHOLD),
+        AlertType::HighSystemLoad => ("Load per core", var::SYSTEM_LOAD_THRESHOLD),
         AlertType::SloBurnRateFast | AlertType::SloBurnRateSlow => {
-            ("Error budget burn rate, over its alert level,", "MCP_SLOS")
+            ("Error budget burn rate, over its alert level,", var::SLOS)
         }
     }
 }
