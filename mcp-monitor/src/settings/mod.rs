@@ -7,13 +7,15 @@
 //! - `values`: the [`Settings`] struct and its defaults;
 //! - `env`: [`Settings::from_env`], the parsing of each variable over the defaults;
 //! - `parse`: the syntax of the values (percentages, durations, buckets, ...);
-//! - `validate`: [`Settings::validate`], every range and cross-field check;
+//! - `bounds`: what one value must be (ranges, labels, the instance);
+//! - `validate`: [`Settings::validate`], the rows' checks and the cross-field ones;
 //! - `table`: one row per variable (name, kind and bounds, default, doc), from which
 //!   the parsing, the per-variable checks, [`VARIABLES`] and the docs' table come;
 //! - `variables`: the report of unknown variables;
 //! - `tokens`: bearer tokens and their files;
 //! - `slos`: the syntax of `MCP_SLOS`.
 
+mod bounds;
 mod env;
 mod parse;
 mod slos;

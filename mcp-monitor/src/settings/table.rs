@@ -8,12 +8,12 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use super::bounds::{check_instance, check_labels, env_duration, positive, ratio_hint};
 use super::parse::{
     invalid, parse_base_url, parse_buckets, parse_count, parse_duration, parse_labels,
     parse_number, parse_path, parse_ratio, without_password,
 };
 use super::tokens::{check_token, token_from};
-use super::validate::{check_instance, check_labels, env_duration, positive, ratio_hint};
 use super::Settings;
 use crate::base::error::Error;
 use crate::base::histogram::Buckets;
