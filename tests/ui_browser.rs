@@ -196,7 +196,13 @@ fn the_page_in_headless_chromium() {
         .status()
         .expect("run node --test");
     assert!(status.success(), "the browser tests failed: {status}");
-    for name in ["live-wide", "live-375px", "report-wide", "token-prompt"] {
+    for name in [
+        "live-wide",
+        "live-375px",
+        "live-dark",
+        "report-wide",
+        "token-prompt",
+    ] {
         let shot = shots.join(format!("{name}.png"));
         let len = std::fs::metadata(&shot).map(|m| m.len()).unwrap_or(0);
         assert!(len > 10_000, "{} missing or empty", shot.display());
