@@ -8,12 +8,15 @@
 //! `common` (the demo in this process, its client) or the kit (servers, tools, the
 //! exposition parser). Everything here runs in one process, in parallel: a test must not
 //! set environment variables, install a global recorder or `tracing` subscriber, or
-//! assume the macro series (process-wide) are its own; such a test gets its own binary.
+//! assume the macro series (process-wide) are its own.
+//!
+//! A module that needs a process of its own gets a root in `tests/e2e/alone/` and a
+//! `[[test]]` entry in `Cargo.toml`: `alertmanager` and `fleet`, whose alert engines and
+//! Prometheus rules would see the other modules' failing calls as error-rate alerts.
 
 mod common;
 
 mod alert_rules;
-mod alertmanager;
 mod auth;
 mod browser;
 mod client_errors;
@@ -21,7 +24,6 @@ mod demo;
 mod endpoints;
 mod example;
 mod fault;
-mod fleet;
 mod grafana_dashboard;
 mod prometheus;
 mod promtool;

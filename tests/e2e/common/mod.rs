@@ -3,6 +3,8 @@
 //! HTTP by hand (`raw_http`), and checks of the dashboard's formats. The kit's parts the
 //! tests use most are re-exported here.
 
+// Used by `alertmanager` and `fleet`, each in a process of its own (`tests/e2e/alone/`).
+#[allow(dead_code)]
 pub(crate) mod fleet;
 pub(crate) mod raw_http;
 
