@@ -9,10 +9,10 @@
 //! - [`token`]: a bearer token is accepted exactly when the header carries it; a token
 //!   that no header can carry is refused when the monitor is built.
 //! - [`exposition`]: for any cache and pool names and any numbers, `/metrics` parses back
-//!   with a strict parser of the text format 0.0.4 ([`parse_exposition`], the rules of
-//!   Prometheus' own `expfmt` parser), with each label value as given and no series
-//!   twice. The corpus test also hands every corpus input's exposition to the real one,
-//!   `promtool check metrics`, where it is installed.
+//!   with the strict parser of the text format 0.0.4 that every test uses (the test
+//!   kit's `Exposition`, the rules of Prometheus' own `expfmt` parser), with each label
+//!   value as given and no series twice. The corpus test also hands every corpus input's
+//!   exposition to the real one, `promtool check metrics`, where it is installed.
 
 use std::collections::{BTreeMap, HashSet};
 use std::sync::OnceLock;
@@ -23,6 +23,7 @@ use axum::Router;
 use http::{header, HeaderValue, Method, Request, StatusCode, Uri};
 use mcp_monitor::settings::VARIABLES;
 use mcp_monitor::{Monitor, PoolStats, ResourceSample, Settings};
+use mcp_monitor_test_kit::Exposition;
 use tower::ServiceExt;
 
 fn runtime() -> &'static tokio::runtime::Runtime {
@@ -137,18 +138,18 @@ pub fn http_labels(data: &[u8]) {
     let _ = res.status();
 
     let text = monitor.render();
-    let samples = parse_exposition(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+    let parsed = Exposition::try_parse(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
     let mut series = 0;
-    for (name, labels, _) in &samples {
-        if name != "mcp_http_requests_total" {
+    for sample in &parsed.samples {
+        if sample.name != "mcp_http_requests_total" {
             continue;
         }
         series += 1;
+        let labels = &sample.labels;
         let get = |k: &str| {
             labels
-                .iter()
-                .find(|(n, _)| n == k)
-                .map(|(_, v)| v.as_str())
+                .get(k)
+                .map(String::as_str)
                 .unwrap_or_else(|| panic!("no {k} label: {labels:?}"))
         };
         let method = get("method");
@@ -276,158 +277,6 @@ fn f64_from(bytes: Option<&[u8]>) -> Option<f64> {
     Some(f64::from_le_bytes(raw))
 }
 
-/// One sample of an exposition: its name, its labels (sorted) and its value.
-pub type ParsedSample = (String, Vec<(String, String)>, f64);
-
-/// Parses the Prometheus text format 0.0.4 as strictly as Prometheus does (`expfmt`):
-/// metric and label names, label values with only `\\`, `\"` and `\n` escapes, a label
-/// at most once per sample, a float value (`NaN`, `+Inf`, `-Inf` included), an optional
-/// integer timestamp, and `# HELP` / `# TYPE` lines (a `TYPE` at most once per family,
-/// before its samples).
-///
-/// # Errors
-///
-/// The first line that breaks a rule, with the rule.
-pub fn parse_exposition(text: &str) -> Result<Vec<ParsedSample>, String> {
-    fn is_name(s: &str, colon: bool) -> bool {
-        let mut chars = s.chars();
-        chars
-            .next()
-            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_' || (colon && c == ':'))
-            && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || (colon && c == ':'))
-    }
-    fn value(v: &str) -> Option<f64> {
-        match v {
-            "NaN" => Some(f64::NAN),
-            "+Inf" | "Inf" => Some(f64::INFINITY),
-            "-Inf" => Some(f64::NEG_INFINITY),
-            v => v.parse().ok(),
-        }
-    }
-    let mut out = Vec::new();
-    let mut typed = HashSet::new();
-    let mut sampled = HashSet::new();
-    for (n, line) in text.lines().enumerate() {
-        let err = |why: &str| format!("line {}: {why}: {line:?}", n + 1);
-        if line.is_empty() {
-            continue;
-        }
-        if let Some(comment) = line.strip_prefix('#') {
-            let mut words = comment.trim_start().splitn(3, ' ');
-            match words.next() {
-                Some("TYPE") => {
-                    let name = words.next().ok_or_else(|| err("TYPE without a name"))?;
-                    let kind = words.next().ok_or_else(|| err("TYPE without a type"))?;
-                    if !is_name(name, true) {
-                        return Err(err("bad metric name"));
-                    }
-                    if !["counter", "gauge", "histogram", "summary", "untyped"].contains(&kind) {
-                        return Err(err("unknown type"));
-                    }
-                    if !typed.insert(name.to_owned()) {
-                        return Err(err("second TYPE line for the family"));
-                    }
-                    if sampled.contains(name) {
-                        return Err(err("TYPE after the family's samples"));
-                    }
-                }
-                Some("HELP") => {
-                    let name = words.next().ok_or_else(|| err("HELP without a name"))?;
-                    if !is_name(name, true) {
-                        return Err(err("bad metric name"));
-                    }
-                }
-                _ => {}
-            }
-            continue;
-        }
-        let name_end = line.find(['{', ' ']).ok_or_else(|| err("no value"))?;
-        let name = &line[..name_end];
-        if !is_name(name, true) {
-            return Err(err("bad metric name"));
-        }
-        let mut rest = &line[name_end..];
-        let mut labels: Vec<(String, String)> = Vec::new();
-        if let Some(after) = rest.strip_prefix('{') {
-            let mut chars = after.char_indices().peekable();
-            loop {
-                // A label name, or the end.
-                let start = match chars.peek() {
-                    Some((_, '}')) => {
-                        let (i, _) = chars.next().expect("peeked");
-                        rest = &after[i + 1..];
-                        break;
-                    }
-                    Some((i, _)) => *i,
-                    None => return Err(err("unterminated label set")),
-                };
-                let eq = after[start..]
-                    .find('=')
-                    .ok_or_else(|| err("label without ="))?
-                    + start;
-                let lname = &after[start..eq];
-                if !is_name(lname, false) {
-                    return Err(err("bad label name"));
-                }
-                while chars.peek().is_some_and(|(i, _)| *i <= eq) {
-                    chars.next();
-                }
-                if chars.next().map(|(_, c)| c) != Some('"') {
-                    return Err(err("label value not quoted"));
-                }
-                let mut v = String::new();
-                loop {
-                    match chars.next() {
-                        Some((_, '"')) => break,
-                        Some((_, '\\')) => match chars.next() {
-                            Some((_, '\\')) => v.push('\\'),
-                            Some((_, '"')) => v.push('"'),
-                            Some((_, 'n')) => v.push('\n'),
-                            _ => return Err(err("invalid escape in a label value")),
-                        },
-                        Some((_, c)) => v.push(c),
-                        None => return Err(err("unterminated label value")),
-                    }
-                }
-                if labels.iter().any(|(k, _)| k == lname) {
-                    return Err(err("label twice"));
-                }
-                labels.push((lname.to_owned(), v));
-                match chars.next() {
-                    Some((_, ',')) => {}
-                    Some((i, '}')) => {
-                        rest = &after[i + 1..];
-                        break;
-                    }
-                    _ => return Err(err("expected , or } after a label")),
-                }
-            }
-        }
-        let mut fields = rest
-            .strip_prefix(' ')
-            .ok_or_else(|| err("no space before the value"))?
-            .split(' ');
-        let v = fields
-            .next()
-            .and_then(value)
-            .ok_or_else(|| err("bad value"))?;
-        if let Some(ts) = fields.next() {
-            ts.parse::<i64>().map_err(|_| err("bad timestamp"))?;
-        }
-        if fields.next().is_some() {
-            return Err(err("text after the timestamp"));
-        }
-        let family = ["_bucket", "_sum", "_count", "_total"]
-            .iter()
-            .find_map(|s| name.strip_suffix(s).filter(|f| typed.contains(*f)))
-            .unwrap_or(name);
-        sampled.insert(family.to_owned());
-        labels.sort();
-        out.push((name.to_owned(), labels, v));
-    }
-    Ok(out)
-}
-
 /// The exposition of a monitor built from `data`: records `<kind><len><name
 /// bytes><numbers>` repeated, where kind 0 is a cache (hits, misses), 1 a pool (in
 /// use, idle, size), 2 a resource sample (five numbers). Also the names of the caches
@@ -479,11 +328,12 @@ pub fn exposition_text(mut data: &[u8]) -> (String, Vec<String>, Vec<String>) {
 /// See [`exposition_text`] for the input, and the crate docs for the checks.
 pub fn exposition(data: &[u8]) {
     let (text, caches, pools) = exposition_text(data);
-    let samples = parse_exposition(&text)
+    let parsed = Exposition::try_parse(&text)
         .unwrap_or_else(|e| panic!("the exposition does not parse: {e}\n{text}"));
     let mut seen = HashSet::new();
     let mut label_values: HashSet<(String, String)> = HashSet::new();
-    for (name, labels, _) in &samples {
+    for sample in &parsed.samples {
+        let (name, labels) = (&sample.name, &sample.labels);
         for (k, v) in labels {
             label_values.insert((k.clone(), v.clone()));
         }
@@ -498,34 +348,6 @@ pub fn exposition(data: &[u8]) {
                 label_values.contains(&(kind.to_owned(), name.clone())),
                 "{kind} {name:?} does not read back\n{text}"
             );
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_parser_is_strict() {
-        let ok = "# HELP a_total x\n# TYPE a_total counter\na_total{k=\"v\\\\ \\\" \\n}\",j=\"\"} 1\nb NaN 123\n";
-        let parsed = parse_exposition(ok).unwrap();
-        assert_eq!(
-            parsed[0].1,
-            [("j".into(), "".into()), ("k".into(), "v\\ \" \n}".into())]
-        );
-        for bad in [
-            "a{k=\"v\\x\"} 1",
-            "a{k=\"v\"} one",
-            "a{k=\"v\",k=\"w\"} 1",
-            "a{k=v} 1",
-            "1a 1",
-            "a{k=\"v\"",
-            "a 1 2 3",
-            "# TYPE a counter\n# TYPE a gauge",
-            "a 1\n# TYPE a gauge",
-        ] {
-            assert!(parse_exposition(bad).is_err(), "{bad:?}");
         }
     }
 }

@@ -2,9 +2,9 @@
 //! `regressions/<target>/` (inputs that once failed) through its target's checks, as an
 //! ordinary test: the fuzz targets' smoke pass where `cargo fuzz` is not installed.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+
+use mcp_monitor_test_kit::promtool::Promtool;
 
 fn inputs(target: &str) -> Vec<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -58,35 +58,18 @@ fn exposition() {
 /// under CI).
 #[test]
 fn exposition_passes_promtool() {
-    if Command::new("promtool").arg("--version").output().is_err() {
-        let ci = std::env::var("CI").is_ok_and(|v| !matches!(v.trim(), "" | "0" | "false"));
-        assert!(!ci, "promtool is missing under CI");
-        eprintln!("NOTICE: skipping: promtool is not installed");
+    let Some(promtool) = Promtool::find() else {
         return;
-    }
+    };
     for path in inputs("exposition") {
         let data = std::fs::read(&path).expect("read input");
         let (text, _, _) = mcp_monitor_fuzz::exposition_text(&data);
-        let mut child = Command::new("promtool")
-            .args(["check", "metrics"])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("run promtool");
-        child
-            .stdin
-            .take()
-            .expect("stdin")
-            .write_all(text.as_bytes())
-            .expect("write to promtool");
-        let out = child.wait_with_output().expect("promtool");
+        let out = promtool.check_metrics(&text);
         assert!(
-            out.status.success(),
-            "promtool refuses the exposition of {}: {}{}\n{text}",
+            out.success(),
+            "promtool refuses the exposition of {}: {}\n{text}",
             path.display(),
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
+            out.text()
         );
     }
 }

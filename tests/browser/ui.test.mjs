@@ -1,5 +1,5 @@
 // Drives the /metrics/ui page in headless Chromium (Debian's package, no download)
-// against two demo services that tests/ui_browser.rs started on loopback ports:
+// against two demo services that tests/e2e/browser.rs started on loopback ports:
 //   MCP_UI_OPEN   an open instance whose memory alert is forced by its settings
 //                 (MCP_MEMORY_THRESHOLD=1%, MCP_ALERT_FOR=0s);
 //   MCP_UI_LOCKED an instance with MCP_METRICS_TOKEN and MCP_ADMIN_TOKEN set, given here
@@ -22,7 +22,7 @@ const WAIT = 60_000;
 
 function need(name) {
   const v = process.env[name];
-  if (!v) throw new Error(`${name} is not set: run these tests through \`cargo test --test ui_browser\``);
+  if (!v) throw new Error(`${name} is not set: run these tests through \`cargo test --test e2e browser::\``);
   return v;
 }
 

@@ -1,12 +1,18 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code, unreachable_pub)]
 
-/// The value of the first exposition line that starts with `prefix` (name and labels).
-pub fn value(text: &str, prefix: &str) -> Option<f64> {
-    text.lines()
-        .find(|l| l.starts_with(prefix) && l[prefix.len()..].starts_with(' '))
-        .and_then(|l| l.rsplit(' ').next())
-        .and_then(|v| v.parse().ok())
+use mcp_monitor_test_kit::Exposition;
+
+/// The value of the sample `series` (its name and, in braces, exactly its labels) in the
+/// exposition `text`, which the test kit's strict parser must accept.
+pub fn value(text: &str, series: &str) -> Option<f64> {
+    let wanted = Exposition::parse(&format!("{series} 0"));
+    let wanted = &wanted.samples[0];
+    Exposition::parse(text)
+        .samples
+        .into_iter()
+        .find(|s| s.name == wanted.name && s.labels == wanted.labels)
+        .map(|s| s.value)
 }
 
 /// Settings from `MCP_*` pairs, as `Settings::from_env` would read them.

@@ -2,17 +2,16 @@
 //! slow clients at shutdown, the file descriptor limit, and what it says at start-up
 //! (CPU on the first dashboard read, bad and unknown settings, secrets, the bind error).
 //!
-//! Like `example_e2e`, these run the example binary that `cargo test` builds, and are
+//! Like `example`, these run the example binary that `cargo test` builds, and are
 //! skipped with a notice when it is missing outside CI.
-
-mod common;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::process::{command, example_binary, Demo};
-use common::raw_http::RawConn;
+use crate::common;
+use crate::common::raw_http::RawConn;
+use mcp_monitor_test_kit::process::{command, example_binary, Demo, Guard};
 
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread()
@@ -85,7 +84,7 @@ async fn client(addr: std::net::SocketAddr, counts: Arc<Counts>, n: usize) {
 
 #[test]
 fn sigterm_under_keep_alive_load_loses_no_request() {
-    let Some(binary) = example_binary() else {
+    let Some(binary) = example_binary("service") else {
         return;
     };
     let demo = Demo::start(&binary, &[("MCP_SHUTDOWN_TIMEOUT", "10s")]);
@@ -133,7 +132,7 @@ fn sigterm_under_keep_alive_load_loses_no_request() {
 
 #[test]
 fn a_slow_client_does_not_keep_the_demo_alive_after_sigterm() {
-    let Some(binary) = example_binary() else {
+    let Some(binary) = example_binary("service") else {
         return;
     };
     // A head timeout far longer than the shutdown deadline: only the deadline ends it.
@@ -176,7 +175,7 @@ fn a_slow_client_does_not_keep_the_demo_alive_after_sigterm() {
 
 #[test]
 fn the_file_descriptor_limit_is_logged_and_the_demo_recovers() {
-    let Some(binary) = example_binary() else {
+    let Some(binary) = example_binary("service") else {
         return;
     };
     // The demo under `ulimit -n 64`, as the shell runs it.
@@ -224,7 +223,7 @@ fn the_file_descriptor_limit_is_logged_and_the_demo_recovers() {
 
 #[test]
 fn the_dashboard_shows_cpu_within_a_second_of_start() {
-    let Some(binary) = example_binary() else {
+    let Some(binary) = example_binary("service") else {
         return;
     };
     let demo = Demo::start(&binary, &[]);
@@ -255,7 +254,7 @@ fn the_dashboard_shows_cpu_within_a_second_of_start() {
 
 #[test]
 fn settings_that_cannot_work_stop_start_up_with_an_error_not_a_panic() {
-    let Some(binary) = example_binary() else {
+    let Some(binary) = example_binary("service") else {
         return;
     };
     let dir = std::env::temp_dir();
@@ -283,8 +282,7 @@ fn settings_that_cannot_work_stop_start_up_with_an_error_not_a_panic() {
         ("MCP_METRICS_TOKEN_FILE", missing.as_str(), missing.as_str()),
         ("MCP_ADDR", taken_addr.as_str(), taken_addr.as_str()),
     ] {
-        let mut child =
-            common::process::Guard(command(&binary, &[(var, value)]).spawn().expect("spawn"));
+        let mut child = Guard(command(&binary, &[(var, value)]).spawn().expect("spawn"));
         let status = child.wait_with_deadline();
         let out = child.output();
         assert_eq!(status.code(), Some(1), "{var}={value:?}: {status}\n{out}");
@@ -307,7 +305,7 @@ fn settings_that_cannot_work_stop_start_up_with_an_error_not_a_panic() {
 
 #[test]
 fn a_token_file_works_and_an_unknown_variable_is_reported_with_the_closest_name() {
-    let Some(binary) = example_binary() else {
+    let Some(binary) = example_binary("service") else {
         return;
     };
     let token_file =
@@ -338,7 +336,7 @@ fn a_token_file_works_and_an_unknown_variable_is_reported_with_the_closest_name(
 
 #[test]
 fn resets_under_load_keep_metrics_monotonic_and_counts_exact() {
-    let Some(binary) = example_binary() else {
+    let Some(binary) = example_binary("service") else {
         return;
     };
     let demo = Demo::start(&binary, &[("MCP_ADMIN_TOKEN", "adm1n")]);

@@ -1,12 +1,10 @@
 //! The page's routes on a real socket: the page and its files, their headers, and the
 //! history document, with and without tokens. (The page itself is driven in a browser
-//! by `ui_browser.rs`.)
-
-mod common;
+//! by `browser.rs`.)
 
 use std::time::Duration;
 
-use common::{assert_json_error, eventually, start};
+use crate::common::{assert_json_error, eventually, start};
 use mcp_monitor::Monitor;
 
 #[tokio::test]

@@ -9,22 +9,21 @@
 //! socket that fails on cue.
 //!
 //! Prints the figures of the run (time from firing to arrival, resend count): run with
-//! `cargo test --test alertmanager_e2e -- --nocapture` to see them.
+//! `cargo test --test e2e alertmanager:: -- --nocapture` to see them.
 //!
 //! Needs `prometheus-alertmanager` (which `.ci/run` installs): under CI its absence
 //! fails the test; elsewhere the test is skipped with a notice.
 
-mod common;
-
 use std::time::Duration;
 
-use common::fleet::{
-    alertmanager, alertmanager_with, am_alerts, am_config_with_shipped_inhibit_rules, Am, Pki,
-    Server,
-};
-use common::{eventually, free_port, Exposition};
+use crate::common;
+use crate::common::fleet::am_config_with_shipped_inhibit_rules;
+use crate::common::{eventually, Exposition};
 use mcp_monitor::alerts::{AlertEvent, AlertEventKind, AlertSubscription, AlertType, Severity};
 use mcp_monitor::{Monitor, ResourceSample};
+use mcp_monitor_test_kit::pki::Pki;
+use mcp_monitor_test_kit::ports::refusing_port;
+use mcp_monitor_test_kit::servers::{alertmanager, alertmanager_with, am_alerts, Am, Server};
 use serde_json::Value;
 
 const RESEND: Duration = Duration::from_secs(1);
@@ -99,7 +98,9 @@ async fn alerts_reach_a_real_alertmanager_with_prometheus_notifier_semantics() {
         return;
     };
     let am = alertmanager(&binary, &am_config_with_shipped_inhibit_rules()).await;
-    let dead = format!("http://127.0.0.1:{}", free_port());
+    // Bound and not listening: connections to it are refused for the whole test.
+    let (_refusing, dead_port) = refusing_port();
+    let dead = format!("http://127.0.0.1:{dead_port}");
     let am_url = am.base.clone();
     let dead_url = dead.clone();
     let m = Monitor::builder()

@@ -2,9 +2,8 @@
 //! alias), `MCP_METRICS_TOKEN` for `/metrics` and the JSON endpoints; and what a reset
 //! does (the summary restarts, the Prometheus counters do not).
 
-mod common;
-
-use common::{start, TestServer};
+use crate::common;
+use crate::common::{start, TestServer};
 use mcp_monitor::Monitor;
 
 const RESET_ROUTES: &[&str] = &["/api/v1/metrics/reset", "/metrics/reset"];

@@ -10,137 +10,18 @@
 //! Needs `prometheus` (Debian package `prometheus`, which `.ci/run` installs): under CI
 //! its absence fails the test; elsewhere the test is skipped with a notice.
 
-mod common;
-
-use std::fs::File;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 
-use common::{eventually, TestServer};
+use crate::common;
+use crate::common::{eventually, TestServer};
 use mcp_monitor::Monitor;
+use mcp_monitor_test_kit::servers::{prometheus_with, Server};
 use serde_json::{json, Value};
 
-/// A Prometheus server of our own; killed when dropped.
-struct Prometheus {
-    child: Child,
-    base: String,
-    client: reqwest::Client,
-    log: PathBuf,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for Prometheus {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        if std::thread::panicking() {
-            let log = std::fs::read_to_string(&self.log).unwrap_or_default();
-            let tail: Vec<&str> = log.lines().rev().take(40).collect();
-            eprintln!("--- prometheus log (last lines) ---");
-            for line in tail.iter().rev() {
-                eprintln!("{line}");
-            }
-        }
-    }
-}
-
-impl Prometheus {
-    /// Starts `binary` with `config` (YAML) and waits until it is ready.
-    async fn start(binary: &Path, config: &str) -> Self {
-        Self::start_with(binary, config, &[]).await
-    }
-
-    /// Starts `binary` with `config` (YAML) and the extra flags `args`, and waits until
-    /// it is ready.
-    async fn start_with(binary: &Path, config: &str, args: &[&str]) -> Self {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let config_path = dir.path().join("prometheus.yml");
-        std::fs::write(&config_path, config).expect("write config");
-        let log = dir.path().join("prometheus.log");
-        let log_file = File::create(&log).expect("log file");
-        let port = common::free_port();
-        let child = Command::new(binary)
-            .arg(format!("--config.file={}", config_path.display()))
-            .arg(format!(
-                "--storage.tsdb.path={}",
-                dir.path().join("data").display()
-            ))
-            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(log_file.try_clone().expect("log file"))
-            .stderr(log_file)
-            .spawn()
-            .expect("start prometheus");
-        let p = Self {
-            child,
-            base: format!("http://127.0.0.1:{port}"),
-            client: reqwest::Client::new(),
-            log,
-            _dir: dir,
-        };
-        let ready = format!("{}/-/ready", p.base);
-        eventually("prometheus to be ready", || {
-            let (client, url) = (p.client.clone(), ready.clone());
-            async move {
-                let res = client.get(url).send().await.ok()?;
-                res.status().is_success().then_some(())
-            }
-        })
-        .await;
-        p
-    }
-
-    /// The result vector of the instant query `q`.
-    async fn query(&self, q: &str) -> Vec<Value> {
-        let res = self
-            .client
-            .get(format!("{}/api/v1/query", self.base))
-            .query(&[("query", q)])
-            .send()
-            .await
-            .expect("query prometheus");
-        let body: Value = res.json().await.expect("JSON from prometheus");
-        assert_eq!(body["status"], "success", "{q}: {body}");
-        body["data"]["result"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default()
-    }
-
-    /// The result vector of the instant query `q` at `time` (Unix seconds).
-    async fn query_at(&self, q: &str, time: f64) -> Vec<Value> {
-        let res = self
-            .client
-            .get(format!("{}/api/v1/query", self.base))
-            .query(&[("query", q), ("time", &time.to_string())])
-            .send()
-            .await
-            .expect("query prometheus");
-        let body: Value = res.json().await.expect("JSON from prometheus");
-        assert_eq!(body["status"], "success", "{q}: {body}");
-        body["data"]["result"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default()
-    }
-
-    /// The value of the single-series result of `q`, once there is one.
-    async fn scalar(&self, q: &str) -> Option<f64> {
-        let result = self.query(q).await;
-        let [one] = result.as_slice() else {
-            return None;
-        };
-        one["value"][1].as_str()?.parse().ok()
-    }
-
-    /// Waits until `q` evaluates to `want`.
-    async fn wait_for(&self, q: &str, want: f64) {
-        eventually(&format!("prometheus: {q} == {want}"), || async {
-            (self.scalar(q).await == Some(want)).then_some(())
-        })
-        .await;
-    }
+/// A Prometheus of our own (the kit's: loopback, stopped by PID) with `config` and the
+/// extra flags `args`.
+async fn prometheus(binary: &Path, config: &str, args: &[&str]) -> Server {
+    prometheus_with(binary, &[("prometheus.yml", config)], args).await
 }
 
 fn config(demo_port: u16, token: Option<&str>) -> String {
@@ -186,7 +67,7 @@ async fn scrape_and_check(token: Option<&str>) {
         builder = builder.with_metrics_token(t);
     }
     let s = common::start(builder).await;
-    let prom = Prometheus::start(&binary, &config(s.port, token)).await;
+    let prom = prometheus(&binary, &config(s.port, token), &[]).await;
     prom.wait_for("up{job=\"demo\"}", 1.0).await;
     if token.is_some() {
         prom.wait_for("up{job=\"wrong_token\"}", 0.0).await;
@@ -252,7 +133,7 @@ async fn prometheus_stores_the_exemplars_of_a_traced_request() {
     const TRACE: &str = "0af7651916cd43dd8448eb211c80319c";
     const PARENT: &str = "b7ad6b7169203331";
     let s = common::start(Monitor::builder()).await;
-    let prom = Prometheus::start_with(
+    let prom = prometheus(
         &binary,
         &config(s.port, None),
         &["--enable-feature=exemplar-storage"],
@@ -324,13 +205,13 @@ async fn prometheus_scrapes_native_histograms_and_classic_buckets() {
         return;
     };
     let s = common::start(Monitor::builder()).await;
-    let native = Prometheus::start_with(
+    let native = prometheus(
         &binary,
         &config(s.port, None),
         &["--enable-feature=native-histograms"],
     )
     .await;
-    let classic = Prometheus::start(&binary, &config(s.port, None)).await;
+    let classic = prometheus(&binary, &config(s.port, None), &[]).await;
     for p in [&native, &classic] {
         p.wait_for("up{job=\"demo\"}", 1.0).await;
     }
@@ -607,8 +488,7 @@ async fn latency_expressions_work_on_native_classic_and_both() {
     ) + &format!(
         "  - job_name: ours\n    metrics_path: /metrics\n    static_configs:\n      - targets: ['{ours}']\n"
     );
-    let prom =
-        Prometheus::start_with(&binary, &config, &["--enable-feature=native-histograms"]).await;
+    let prom = prometheus(&binary, &config, &["--enable-feature=native-histograms"]).await;
     for j in ["native", "classic", "both_native", "both_classic", "ours"] {
         prom.wait_for(&format!("up{{job=\"{j}\"}}"), 1.0).await;
     }
@@ -666,7 +546,7 @@ async fn latency_expressions_work_on_native_classic_and_both() {
                 // Our monitor serves HTTP only here: no db, step or run series.
                 continue;
             }
-            let whole = prom.query_at(&for_job(expr, job), at).await;
+            let whole = prom.query_at(&for_job(expr, job), Some(at)).await;
             assert!(!whole.is_empty(), "{job}: no value for {expr}");
             for s in &whole {
                 let v: f64 = s["value"][1].as_str().unwrap().parse().unwrap();
@@ -680,7 +560,7 @@ async fn latency_expressions_work_on_native_classic_and_both() {
             };
             assert_eq!(
                 by_labels(&whole),
-                by_labels(&prom.query_at(&for_job(half, job), at).await),
+                by_labels(&prom.query_at(&for_job(half, job), Some(at)).await),
                 "{job}: {expr}"
             );
         }

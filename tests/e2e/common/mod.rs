@@ -1,22 +1,18 @@
-//! What the end-to-end tests share: the demo on a real socket, a client, polling with
-//! a deadline, a parser for the Prometheus text exposition, and external tools.
-#![allow(dead_code)] // each test binary uses its own part
+//! What the end-to-end tests share beyond the test kit: the demo served in this
+//! process on a real socket and its client, the fleet tests' Alertmanager configuration,
+//! HTTP by hand (`raw_http`), and checks of the dashboard's formats. The kit's parts the
+//! tests use most are re-exported here.
 
+// Used by `alertmanager` and `fleet`, each in a process of its own (`tests/e2e/alone/`).
+#[allow(dead_code)]
 pub(crate) mod fleet;
+pub(crate) mod raw_http;
 
-use std::collections::BTreeMap;
-use std::future::Future;
-use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use mcp_monitor::{Monitor, MonitorBuilder};
-
-pub(crate) mod process;
-pub(crate) mod raw_http;
+pub(crate) use mcp_monitor_test_kit::{eventually, external_tool, Exposition, DEADLINE};
 use serde_json::Value;
-
-/// Every wait of the tests ends by then.
-pub(crate) const DEADLINE: Duration = Duration::from_secs(60);
 
 /// The demo app served on `127.0.0.1:0` in this process.
 pub(crate) struct TestServer {
@@ -41,9 +37,7 @@ pub(crate) async fn start(builder: MonitorBuilder) -> TestServer {
     let app = mcp_monitor_e2e::demo::app(&monitor)
         .await
         .expect("demo app");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
+    let listener = mcp_monitor_test_kit::ports::listener().await;
     let port = listener.local_addr().expect("local addr").port();
     let task = tokio::spawn(async move {
         axum::serve(listener, app).await.expect("serve");
@@ -144,25 +138,6 @@ impl TestServer {
     }
 }
 
-/// Calls `f` until it gives `Some`, or panics naming `what` after [`DEADLINE`].
-pub(crate) async fn eventually<T, F, Fut>(what: &str, mut f: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Option<T>>,
-{
-    let start = Instant::now();
-    loop {
-        if let Some(v) = f().await {
-            return v;
-        }
-        assert!(
-            start.elapsed() < DEADLINE,
-            "timed out after {DEADLINE:?} waiting for {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
 /// Asserts that `v` is an object with exactly the keys `keys`.
 #[track_caller]
 pub(crate) fn assert_keys(v: &Value, keys: &[&str]) {
@@ -195,161 +170,6 @@ pub(crate) async fn assert_json_error(res: reqwest::Response, status: u16, what:
         body["error"].as_str().is_some_and(|s| !s.is_empty()),
         "{what}: {body}"
     );
-}
-
-/// One sample of the text exposition.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) struct Sample {
-    pub(crate) name: String,
-    pub(crate) labels: BTreeMap<String, String>,
-    pub(crate) value: f64,
-}
-
-/// A parsed `/metrics` page.
-#[derive(Debug, Clone)]
-pub(crate) struct Exposition {
-    pub(crate) text: String,
-    pub(crate) samples: Vec<Sample>,
-}
-
-impl Exposition {
-    pub(crate) fn parse(text: &str) -> Self {
-        let samples = text
-            .lines()
-            .filter(|l| !l.is_empty() && !l.starts_with('#'))
-            .map(|l| parse_sample(l).unwrap_or_else(|| panic!("cannot parse sample {l:?}")))
-            .collect();
-        Self {
-            text: text.to_owned(),
-            samples,
-        }
-    }
-
-    /// The samples of `name` whose labels include `labels`.
-    pub(crate) fn matching<'a>(
-        &'a self,
-        name: &'a str,
-        labels: &'a [(&'a str, &'a str)],
-    ) -> impl Iterator<Item = &'a Sample> + 'a {
-        self.samples.iter().filter(move |s| {
-            s.name == name
-                && labels
-                    .iter()
-                    .all(|(k, v)| s.labels.get(*k).map(String::as_str) == Some(*v))
-        })
-    }
-
-    /// The sum of the samples of `name` whose labels include `labels` (0 without any).
-    pub(crate) fn sum(&self, name: &str, labels: &[(&str, &str)]) -> f64 {
-        self.matching(name, labels).map(|s| s.value).sum()
-    }
-
-    /// The one sample of `name` with exactly these labels.
-    #[track_caller]
-    pub(crate) fn value(&self, name: &str, labels: &[(&str, &str)]) -> f64 {
-        let found: Vec<_> = self
-            .matching(name, labels)
-            .filter(|s| s.labels.len() == labels.len())
-            .collect();
-        assert_eq!(found.len(), 1, "{name}{labels:?}: {found:?}\n{}", self.text);
-        found[0].value
-    }
-
-    /// Whether a `# TYPE name kind` line is present.
-    pub(crate) fn has_type(&self, name: &str, kind: &str) -> bool {
-        self.text
-            .lines()
-            .any(|l| l == format!("# TYPE {name} {kind}"))
-    }
-}
-
-fn parse_sample(line: &str) -> Option<Sample> {
-    let name_end = line.find(['{', ' '])?;
-    let name = line[..name_end].to_owned();
-    let mut labels = BTreeMap::new();
-    let mut rest = &line[name_end..];
-    if let Some(r) = rest.strip_prefix('{') {
-        let mut chars = r.char_indices().peekable();
-        let mut end = None;
-        let (mut key, mut value) = (String::new(), String::new());
-        let mut in_value = false;
-        while let Some((i, c)) = chars.next() {
-            if in_value {
-                match c {
-                    '\\' => match chars.next()?.1 {
-                        'n' => value.push('\n'),
-                        other => value.push(other),
-                    },
-                    '"' => {
-                        labels.insert(std::mem::take(&mut key), std::mem::take(&mut value));
-                        in_value = false;
-                    }
-                    c => value.push(c),
-                }
-            } else {
-                match c {
-                    '}' => {
-                        end = Some(i);
-                        break;
-                    }
-                    ',' | ' ' => {}
-                    '=' => {
-                        if chars.next()?.1 != '"' {
-                            return None;
-                        }
-                        in_value = true;
-                    }
-                    c => key.push(c),
-                }
-            }
-        }
-        rest = &r[end? + 1..];
-    }
-    let value = rest.split_whitespace().next()?;
-    let value = match value {
-        "+Inf" => f64::INFINITY,
-        "-Inf" => f64::NEG_INFINITY,
-        v => v.parse().ok()?,
-    };
-    Some(Sample {
-        name,
-        labels,
-        value,
-    })
-}
-
-/// The path of the external program `name`, or `None` after printing a notice.
-/// Under CI (the `CI` variable is set) a missing program fails the test instead:
-/// `.ci/run` installs it, so its absence there is a bug, not a reason to skip.
-pub(crate) fn external_tool(name: &str) -> Option<PathBuf> {
-    let found = std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths)
-            .map(|dir| dir.join(name))
-            .find(|p| p.is_file())
-    });
-    if found.is_none() {
-        assert!(
-            !under_ci(),
-            "`{name}` is not installed, and CI is set: .ci/run installs it (Debian packages `prometheus`, `prometheus-alertmanager`)"
-        );
-        eprintln!(
-            "NOTICE: skipping: `{name}` is not installed (apt-get install prometheus prometheus-alertmanager); under CI this fails"
-        );
-    }
-    found
-}
-
-/// Whether the tests run under CI: `CI` is set to anything but empty, `0` or `false`.
-pub(crate) fn under_ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| !matches!(v.trim(), "" | "0" | "false"))
-}
-
-/// A free TCP port on 127.0.0.1 (free when this returns; someone may take it later).
-pub(crate) fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("bind 127.0.0.1:0")
-        .port()
 }
 
 /// Checks the dashboard's latency format: `"123ms"`, `"4.2ms"`, `"12.50s"`, or `"n/a"`.

@@ -4,15 +4,13 @@
 //! future's output; a future dropped before it completes is `cancelled`, and the active
 //! gauge stays raised until then. Also: error types that say which errors are failures.
 
-mod common;
-
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
+use crate::common::{active, db, step, text, value};
 use async_trait::async_trait;
-use common::{active, db, step, text, value};
 use futures_util::future::{BoxFuture, LocalBoxFuture};
 use mcp_monitor::{monitor_db_operation, monitor_workflow, monitor_workflow_step, MonitoredError};
 

@@ -1,11 +1,9 @@
 //! The instrumentation macros on every kind of target, with every outcome.
 
-mod common;
-
 use std::fmt::Display;
 use std::sync::Arc;
 
-use common::{active, db, step, text, value};
+use crate::common::{active, db, step, text, value};
 use mcp_monitor::{monitor_db_operation, monitor_workflow, monitor_workflow_step};
 
 #[derive(Debug)]

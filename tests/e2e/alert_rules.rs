@@ -9,14 +9,14 @@
 //! Without `promtool` the promtool checks fail when `CI` is set and are skipped (with a
 //! notice) otherwise. CI installs it from Debian's `prometheus` package.
 
-mod common;
-
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
+use crate::common;
 use mcp_monitor::fleet::prometheus_rules;
 use mcp_monitor::Settings;
+use mcp_monitor_test_kit::promtool::Promtool;
 
 const RULES: &str = "docs/prometheus/alerts.yml";
 const RULE_TESTS: &str = "docs/prometheus/alerts.test.yml";
@@ -42,18 +42,10 @@ fn with_demo_objectives(vars: &[(&str, &str)]) -> Settings {
 }
 
 /// Runs `promtool <args>` in the workspace root and asserts that it succeeds.
-fn promtool(args: &[&Path]) -> String {
-    let out = Command::new("promtool")
-        .args(args)
-        .current_dir(root())
-        .output()
-        .expect("run promtool");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(out.status.success(), "promtool {args:?} failed:\n{text}");
+fn promtool(tool: &Promtool, args: &[&str]) -> String {
+    let run = tool.run(args, Some(&root()), None);
+    let text = run.text();
+    assert!(run.success(), "promtool {args:?} failed:\n{text}");
     text
 }
 
@@ -81,10 +73,10 @@ fn the_committed_rules_are_the_default_settings_rendered() {
 
 #[test]
 fn promtool_checks_and_tests_the_committed_rules() {
-    if common::external_tool("promtool").is_none() {
+    let Some(tool) = Promtool::find() else {
         return;
-    }
-    let check = promtool(&[Path::new("check"), Path::new("rules"), Path::new(RULES)]);
+    };
+    let check = promtool(&tool, &["check", "rules", RULES]);
     assert!(check.contains("SUCCESS"), "{check}");
     // Every alert type of the in-process engine has its rules.
     for kind in mcp_monitor::alerts::AlertType::ALL {
@@ -94,7 +86,7 @@ fn promtool_checks_and_tests_the_committed_rules() {
             "{kind}"
         );
     }
-    let test = promtool(&[Path::new("test"), Path::new("rules"), Path::new(RULE_TESTS)]);
+    let test = promtool(&tool, &["test", "rules", RULE_TESTS]);
     assert!(test.contains("SUCCESS"), "{test}");
 }
 
@@ -172,21 +164,21 @@ fn any_thresholds_give_the_same_rules_and_the_shipped_tests_pass() {
     assert!(odd.contains("[90s]"));
     assert!(odd.contains("    interval: 1500ms\n"));
 
-    if common::external_tool("promtool").is_none() {
+    let Some(tool) = Promtool::find() else {
         return;
-    }
+    };
     let dir = tempfile::tempdir().expect("temp dir");
     for (name, yaml) in [("custom", &custom), ("odd", &odd)] {
         let path = dir.path().join(format!("alert-rules-{name}.yml"));
         std::fs::write(&path, yaml).expect("write the rules");
-        let check = promtool(&[Path::new("check"), Path::new("rules"), &path]);
+        let check = promtool(&tool, &["check", "rules", &path.to_string_lossy()]);
         assert!(check.contains("SUCCESS"), "{check}");
     }
     // The shipped tests against the rules generated with the strict thresholds.
     std::fs::write(dir.path().join("alerts.yml"), &strict).expect("write the rules");
     let tests = dir.path().join("alerts.test.yml");
     std::fs::copy(root().join(RULE_TESTS), &tests).expect("copy the tests");
-    let test = promtool(&[Path::new("test"), Path::new("rules"), &tests]);
+    let test = promtool(&tool, &["test", "rules", &tests.to_string_lossy()]);
     assert!(test.contains("SUCCESS"), "{test}");
 }
 

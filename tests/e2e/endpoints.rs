@@ -2,11 +2,9 @@
 //! `/api/v1/metrics/report` and `/api/v1/metrics/dashboard` key by key, their string
 //! formats, their `/metrics/...` aliases, and an alert that fires through them.
 
-mod common;
-
 use std::time::Duration;
 
-use common::{
+use crate::common::{
     assert_keys, eventually, is_latency, is_percent, is_rfc3339_with_offset, is_uptime, start,
     Exposition, TestServer,
 };

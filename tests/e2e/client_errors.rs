@@ -4,9 +4,7 @@
 //! requests used to fire a critical `HIGH_ERROR_RATE` for `database`. Its own binary:
 //! the macro series are process-wide.
 
-mod common;
-
-use common::start;
+use crate::common::start;
 use mcp_monitor::alerts::AlertType;
 use mcp_monitor::Monitor;
 use serde_json::json;

@@ -6,13 +6,11 @@
 //! has seen every kind of traffic: HTTP requests through the layer, macro-annotated db
 //! operations, workflow steps and runs, a cache, a pool, a resource sample and an alert.
 
-mod common;
-
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::Duration;
 
+use crate::common::Exposition;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use axum::routing::get;
@@ -21,6 +19,7 @@ use mcp_monitor::fleet::grafana_dashboard;
 use mcp_monitor::{
     monitor_db_operation, monitor_workflow, monitor_workflow_step, Monitor, PoolStats, Settings,
 };
+use mcp_monitor_test_kit::promtool::Promtool;
 use serde_json::Value;
 use tower::ServiceExt as _;
 
@@ -173,42 +172,31 @@ async fn exposed() -> Exposed {
     exposed
 }
 
-/// Reads `# TYPE` lines and the label names of every sample line.
+/// The `mcp_` families of `text`, read with the kit's strict parser: their types, and
+/// the label names of their samples.
 fn parse_exposition(text: &str) -> Exposed {
+    let parsed = Exposition::parse(text);
     let mut out = Exposed::default();
-    for line in text.lines() {
-        if let Some(rest) = line.strip_prefix("# TYPE ") {
-            let mut it = rest.split_whitespace();
-            let (Some(name), Some(kind)) = (it.next(), it.next()) else {
-                panic!("bad TYPE line {line:?}")
-            };
-            if name.starts_with("mcp_") {
-                out.types.insert(name.to_owned(), kind.to_owned());
-            }
-            continue;
+    for (name, kind) in &parsed.types {
+        if name.starts_with("mcp_") {
+            out.types.insert(name.clone(), kind.clone());
         }
-        if line.starts_with('#') || line.is_empty() || !line.starts_with("mcp_") {
-            continue;
-        }
-        let name_end = line
-            .find(|c: char| c == '{' || c.is_whitespace())
-            .unwrap_or(line.len());
-        let sample = &line[..name_end];
+    }
+    for sample in parsed.samples.iter().filter(|s| s.name.starts_with("mcp_")) {
         let family = ["_bucket", "_sum", "_count"]
             .iter()
             .find_map(|s| {
                 sample
+                    .name
                     .strip_suffix(s)
                     .filter(|b| out.types.get(*b).map(String::as_str) == Some("histogram"))
             })
-            .unwrap_or(sample)
+            .unwrap_or(&sample.name)
             .to_owned();
-        let labels = out.labels.entry(family).or_default();
-        if line[name_end..].starts_with('{') {
-            for (k, _) in parse_matchers(&line[name_end + 1..]).0 {
-                labels.insert(k);
-            }
-        }
+        out.labels
+            .entry(family)
+            .or_default()
+            .extend(sample.labels.keys().cloned());
     }
     out
 }
@@ -516,9 +504,9 @@ async fn the_dashboard_is_valid_and_queries_only_exposed_series() {
 /// Runs every query through `promtool check rules` (as alert expressions, with the
 /// Grafana variables replaced), when promtool is installed.
 fn promql_is_valid(queries: &[(String, String)]) {
-    if common::external_tool("promtool").is_none() {
+    let Some(promtool) = Promtool::find() else {
         return;
-    }
+    };
     let mut yaml = String::from("groups:\n  - name: dashboard\n    rules:\n");
     for (i, (_, expr)) in queries.iter().enumerate() {
         let expr = expr
@@ -532,17 +520,11 @@ fn promql_is_valid(queries: &[(String, String)]) {
     }
     let path = Path::new(env!("CARGO_TARGET_TMPDIR")).join("grafana-queries.rules.yml");
     std::fs::write(&path, yaml).expect("write the queries");
-    let out = Command::new("promtool")
-        .arg("check")
-        .arg("rules")
-        .arg(&path)
-        .output()
-        .expect("run promtool");
+    let out = promtool.check_rules(&path);
     assert!(
-        out.status.success(),
-        "a dashboard query is not valid PromQL:\n{}{}\n(queries: {queries:#?})",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
+        out.success(),
+        "a dashboard query is not valid PromQL:\n{}\n(queries: {queries:#?})",
+        out.text()
     );
 }
 

@@ -5,18 +5,16 @@
 //! Needs `promtool` (Debian package `prometheus`, which `.ci/run` installs): under CI
 //! its absence fails the test; elsewhere the test is skipped with a notice.
 
-mod common;
-
-use std::io::Write;
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
+use crate::common;
 use mcp_monitor::Monitor;
+use mcp_monitor_test_kit::promtool::Promtool;
 use serde_json::json;
 
 #[tokio::test]
 async fn promtool_accepts_the_demo_metrics() {
-    let Some(promtool) = common::external_tool("promtool") else {
+    let Some(promtool) = Promtool::find() else {
         return;
     };
     // The demo's objectives, so that the `mcp_slo_*` gauges are checked too.
@@ -83,25 +81,12 @@ async fn promtool_accepts_the_demo_metrics() {
         );
     }
 
-    let mut child = Command::new(promtool)
-        .args(["check", "metrics"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run promtool");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(text.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().expect("promtool output");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let out = promtool.check_metrics(&text);
     assert!(
-        out.status.success() && stdout.trim().is_empty() && stderr.trim().is_empty(),
-        "promtool check metrics: {}\nstdout:\n{stdout}\nstderr:\n{stderr}\nmetrics:\n{text}",
-        out.status
+        out.clean(),
+        "promtool check metrics: {}\nstdout:\n{}\nstderr:\n{}\nmetrics:\n{text}",
+        out.status,
+        out.stdout,
+        out.stderr
     );
 }

@@ -1,28 +1,34 @@
-//! Real Alertmanager and Prometheus servers for the fleet tests: each on free loopback
-//! ports (started again on others if one was taken before it could bind it) with its
-//! own temp dir, stopped by PID when dropped (with its log's tail printed if the test
-//! failed). Alertmanager runs with its cluster listener disabled, or as a member of a
-//! cluster on loopback ports; with a web config, behind HTTPS and basic auth.
+//! Real Prometheus and Alertmanager servers of our own: each on free loopback ports
+//! (started again on others if one was taken before it could bind it, see
+//! [`crate::ports`]) with its own temp dir, stopped by PID when dropped (with its log's
+//! tail printed if the test failed). Alertmanager runs with its cluster listener
+//! disabled, or as a member of a cluster on loopback ports; with a web config, behind
+//! HTTPS and basic auth.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
 use serde_json::Value;
 
-use super::eventually;
+use crate::ports::free_port;
+use crate::{eventually, Exposition, DEADLINE};
 
 /// A server process of our own.
-pub(crate) struct Server {
+#[derive(Debug)]
+pub struct Server {
     what: &'static str,
     child: Option<Child>,
-    pub(crate) base: String,
-    pub(crate) client: reqwest::Client,
+    /// `http(s)://127.0.0.1:<web port>`.
+    pub base: String,
+    /// The client that reaches it.
+    pub client: reqwest::Client,
     log: PathBuf,
-    pub(crate) dir: tempfile::TempDir,
+    /// Its directory: configuration files, data, log.
+    pub dir: tempfile::TempDir,
     binary: PathBuf,
     args: Vec<String>,
     /// The ports it was given: the web listener first.
-    pub(crate) ports: Vec<u16>,
+    pub ports: Vec<u16>,
     /// Basic auth (user, password) for every request of ours.
     auth: Option<(String, String)>,
 }
@@ -42,6 +48,7 @@ impl Drop for Server {
 }
 
 /// How the test reaches a server: `http` or `https`, with which client and credentials.
+#[derive(Debug)]
 struct Access {
     scheme: &'static str,
     client: reqwest::Client,
@@ -100,7 +107,7 @@ impl Server {
             auth,
         };
         for _ in 0..10 {
-            s.ports = (0..ports).map(|_| super::free_port()).collect();
+            s.ports = (0..ports).map(|_| free_port()).collect();
             s.args = args(s.dir.path(), &s.ports);
             s.base = format!("{scheme}://127.0.0.1:{}", s.ports[0]);
             if let Started::Ready = s.spawn().await {
@@ -162,7 +169,7 @@ impl Server {
     }
 
     /// Kills the process (by its PID) and waits for it.
-    pub(crate) fn stop(&mut self) {
+    pub fn stop(&mut self) {
         if let Some(mut c) = self.child.take() {
             let _ = c.kill();
             let _ = c.wait();
@@ -171,12 +178,12 @@ impl Server {
 
     /// Starts it again after [`stop`](Self::stop), on the same ports (its clients know
     /// them), with the same files and data directory; waits while a port is still taken.
-    pub(crate) async fn restart(&mut self) {
+    pub async fn restart(&mut self) {
         assert!(self.child.is_none(), "restart after stop");
         let start = std::time::Instant::now();
         while let Started::PortTaken = self.spawn().await {
             assert!(
-                start.elapsed() < super::DEADLINE,
+                start.elapsed() < DEADLINE,
                 "{}: its ports stay taken",
                 self.what
             );
@@ -185,7 +192,7 @@ impl Server {
     }
 
     /// `GET path`, with our credentials.
-    pub(crate) fn get(&self, path: &str) -> reqwest::RequestBuilder {
+    pub fn get(&self, path: &str) -> reqwest::RequestBuilder {
         let req = self.client.get(format!("{}{path}", self.base));
         match &self.auth {
             Some((user, password)) => req.basic_auth(user, Some(password)),
@@ -194,7 +201,7 @@ impl Server {
     }
 
     /// `GET path`, as JSON.
-    pub(crate) async fn get_json(&self, path: &str) -> Value {
+    pub async fn get_json(&self, path: &str) -> Value {
         let res = self
             .get(path)
             .send()
@@ -204,34 +211,77 @@ impl Server {
         res.json().await.expect("JSON")
     }
 
+    /// The result vector of Prometheus' instant query `q` (now, or at `time` in Unix
+    /// seconds).
+    pub async fn query_at(&self, q: &str, time: Option<f64>) -> Vec<Value> {
+        let mut params = vec![("query", q.to_owned())];
+        if let Some(t) = time {
+            params.push(("time", t.to_string()));
+        }
+        let res = self
+            .get("/api/v1/query")
+            .query(&params)
+            .send()
+            .await
+            .expect("query prometheus");
+        let body: Value = res.json().await.expect("JSON from prometheus");
+        assert_eq!(body["status"], "success", "{q}: {body}");
+        body["data"]["result"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// The result vector of Prometheus' instant query `q`, now.
+    pub async fn query(&self, q: &str) -> Vec<Value> {
+        self.query_at(q, None).await
+    }
+
+    /// The value of the single-series result of `q`, if there is one.
+    pub async fn scalar(&self, q: &str) -> Option<f64> {
+        let result = self.query(q).await;
+        let [one] = result.as_slice() else {
+            return None;
+        };
+        one["value"][1].as_str()?.parse().ok()
+    }
+
+    /// Waits until `q` evaluates to `want`.
+    pub async fn wait_for(&self, q: &str, want: f64) {
+        eventually(&format!("prometheus: {q} == {want}"), || async {
+            (self.scalar(q).await == Some(want)).then_some(())
+        })
+        .await;
+    }
+
     /// `GET /metrics`, parsed.
-    pub(crate) async fn metrics(&self) -> super::Exposition {
+    pub async fn metrics(&self) -> Exposition {
         let res = self.get("/metrics").send().await.expect("GET /metrics");
-        super::Exposition::parse(&res.text().await.expect("body"))
+        Exposition::parse(&res.text().await.expect("body"))
     }
 }
 
 /// Starts Alertmanager with `config` (YAML), its cluster listener disabled.
-pub(crate) async fn alertmanager(binary: &Path, config: &str) -> Server {
+pub async fn alertmanager(binary: &Path, config: &str) -> Server {
     alertmanager_with(binary, config, &Am::default()).await
 }
 
 /// How to start one Alertmanager beyond its configuration.
 #[derive(Default)]
-pub(crate) struct Am {
+pub struct Am {
     /// The YAML of `--web.config.file` (TLS, basic auth), with the client that gets
     /// through it; the URL is then `https`.
-    pub(crate) web: Option<(String, reqwest::Client)>,
+    pub web: Option<(String, reqwest::Client)>,
     /// Basic auth (user, password) for the test's own requests.
-    pub(crate) auth: Option<(String, String)>,
+    pub auth: Option<(String, String)>,
     /// `None`: cluster listener disabled. `Some(peers)`: a cluster member on a loopback
     /// port, joining the members listening on `peers` (none for the first).
-    pub(crate) cluster: Option<Vec<u16>>,
+    pub cluster: Option<Vec<u16>>,
 }
 
 /// Starts Alertmanager with `config` (YAML) as `am` says. With a cluster, its cluster
 /// port is `ports[1]`.
-pub(crate) async fn alertmanager_with(binary: &Path, config: &str, am: &Am) -> Server {
+pub async fn alertmanager_with(binary: &Path, config: &str, am: &Am) -> Server {
     let mut files = vec![("alertmanager.yml", config)];
     if let Some((web, _)) = &am.web {
         files.push(("web.yml", web.as_str()));
@@ -285,22 +335,34 @@ pub(crate) async fn alertmanager_with(binary: &Path, config: &str, am: &Am) -> S
     .await
 }
 
-/// Starts Prometheus with `config` (YAML) and a rules file `alerts.yml` next to it.
-pub(crate) async fn prometheus(binary: &Path, config: &str, rules: &str) -> Server {
+/// Starts Prometheus with `config` (YAML) and a rules file `alerts.yml` next to it,
+/// re-sending firing alerts to Alertmanager every second (not every minute).
+pub async fn prometheus(binary: &Path, config: &str, rules: &str) -> Server {
+    prometheus_with(
+        binary,
+        &[("prometheus.yml", config), ("alerts.yml", rules)],
+        &["--rules.alert.resend-delay=1s"],
+    )
+    .await
+}
+
+/// Starts Prometheus with `files` in its directory (`prometheus.yml` among them, whose
+/// rule files name the others relative to it) and the extra flags `args`.
+pub async fn prometheus_with(binary: &Path, files: &[(&str, &str)], args: &[&str]) -> Server {
     Server::start(
         "prometheus",
         binary,
-        &[("prometheus.yml", config), ("alerts.yml", rules)],
+        files,
         1,
         Access::plain(),
         |dir, ports| {
-            vec![
+            let mut all = vec![
                 format!("--config.file={}", dir.join("prometheus.yml").display()),
                 format!("--storage.tsdb.path={}", dir.join("data").display()),
                 format!("--web.listen-address=127.0.0.1:{}", ports[0]),
-                // Re-send firing alerts to Alertmanager every second, not every minute.
-                "--rules.alert.resend-delay=1s".to_owned(),
-            ]
+            ];
+            all.extend(args.iter().map(|a| (*a).to_owned()));
+            all
         },
     )
     .await
@@ -308,7 +370,7 @@ pub(crate) async fn prometheus(binary: &Path, config: &str, rules: &str) -> Serv
 
 /// The alerts Alertmanager holds whose labels include `labels` (active, suppressed
 /// and unprocessed; resolved ones are gone).
-pub(crate) async fn am_alerts(am: &Server, labels: &[(&str, &str)]) -> Vec<Value> {
+pub async fn am_alerts(am: &Server, labels: &[(&str, &str)]) -> Vec<Value> {
     let all = am.get_json("/api/v2/alerts").await;
     all.as_array()
         .expect("alerts")
@@ -316,148 +378,4 @@ pub(crate) async fn am_alerts(am: &Server, labels: &[(&str, &str)]) -> Vec<Value
         .filter(|a| labels.iter().all(|(k, v)| a["labels"][*k] == *v))
         .cloned()
         .collect()
-}
-
-/// A minimal Alertmanager configuration: one receiver that notifies nobody, groups
-/// sent at once, and the `inhibit_rules:` section of the shipped example.
-pub(crate) fn am_config_with_shipped_inhibit_rules() -> String {
-    let shipped = std::fs::read_to_string(
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("docs/alertmanager/alertmanager.yml"),
-    )
-    .expect("read docs/alertmanager/alertmanager.yml");
-    let inhibit = shipped
-        .split_once("\ninhibit_rules:\n")
-        .map(|(_, rest)| {
-            // Up to the next top-level key.
-            rest.lines()
-                .take_while(|l| l.is_empty() || l.starts_with([' ', '#']))
-                .map(|l| format!("{l}\n"))
-                .collect::<String>()
-        })
-        .expect("the shipped example has inhibit_rules");
-    format!(
-        "route:\n  receiver: nobody\n  group_by: [alertname, instance]\n  group_wait: 0s\n  group_interval: 1s\n  repeat_interval: 1h\nreceivers:\n  - name: nobody\ninhibit_rules:\n{inhibit}"
-    )
-}
-
-/// A certificate authority made for one test with the `openssl` CLI, a server
-/// certificate for 127.0.0.1 and a client certificate, all in `dir` (PEM).
-pub(crate) struct Pki {
-    pub(crate) ca: PathBuf,
-    pub(crate) server_cert: PathBuf,
-    pub(crate) server_key: PathBuf,
-    pub(crate) client_cert: PathBuf,
-    pub(crate) client_key: PathBuf,
-}
-
-impl Pki {
-    pub(crate) fn new(openssl: &Path, dir: &Path) -> Self {
-        let run = |args: &[&str]| {
-            let out = Command::new(openssl)
-                .args(args)
-                .current_dir(dir)
-                .output()
-                .expect("run openssl");
-            assert!(
-                out.status.success(),
-                "openssl {args:?}: {}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-        };
-        let ec = [
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:prime256v1",
-            "-nodes",
-        ];
-        run(&[
-            &["req", "-x509"][..],
-            &ec,
-            &[
-                "-keyout",
-                "ca.key",
-                "-out",
-                "ca.pem",
-                "-days",
-                "2",
-                "-subj",
-                "/CN=mcp test CA",
-                "-addext",
-                "basicConstraints=critical,CA:TRUE",
-                "-addext",
-                "keyUsage=critical,keyCertSign,cRLSign",
-            ],
-        ]
-        .concat());
-        for (name, usage, san) in [
-            (
-                "server",
-                "serverAuth",
-                "subjectAltName=IP:127.0.0.1,DNS:localhost",
-            ),
-            ("client", "clientAuth", "subjectAltName=DNS:mcp-monitor"),
-        ] {
-            let (key, csr, pem, ext) = (
-                format!("{name}.key"),
-                format!("{name}.csr"),
-                format!("{name}.pem"),
-                format!("{name}.ext"),
-            );
-            std::fs::write(
-                dir.join(&ext),
-                format!("{san}\nextendedKeyUsage={usage}\nbasicConstraints=CA:FALSE\n"),
-            )
-            .expect("write ext");
-            run(&[
-                &["req"][..],
-                &ec,
-                &[
-                    "-keyout",
-                    &key,
-                    "-out",
-                    &csr,
-                    "-subj",
-                    &format!("/CN={name}"),
-                ],
-            ]
-            .concat());
-            run(&[
-                "x509",
-                "-req",
-                "-in",
-                &csr,
-                "-CA",
-                "ca.pem",
-                "-CAkey",
-                "ca.key",
-                "-CAcreateserial",
-                "-out",
-                &pem,
-                "-days",
-                "2",
-                "-extfile",
-                &ext,
-            ]);
-        }
-        Self {
-            ca: dir.join("ca.pem"),
-            server_cert: dir.join("server.pem"),
-            server_key: dir.join("server.key"),
-            client_cert: dir.join("client.pem"),
-            client_key: dir.join("client.key"),
-        }
-    }
-
-    /// A client that trusts this CA and presents the client certificate.
-    pub(crate) fn client(&self) -> reqwest::ClientBuilder {
-        let read = |p: &PathBuf| std::fs::read(p).expect("read PEM");
-        let mut identity = read(&self.client_cert);
-        identity.extend(read(&self.client_key));
-        reqwest::Client::builder()
-            .use_rustls_tls()
-            .tls_built_in_root_certs(false)
-            .add_root_certificate(reqwest::Certificate::from_pem(&read(&self.ca)).expect("CA"))
-            .identity(reqwest::Identity::from_pem(&identity).expect("identity"))
-    }
 }

@@ -6,9 +6,8 @@
 //! as lower bounds; HTTP and cache series belong to each test's own monitor and are
 //! checked exactly.
 
-mod common;
-
-use common::{assert_json_error, assert_keys, eventually, start};
+use crate::common;
+use crate::common::{assert_json_error, assert_keys, eventually, start};
 use mcp_monitor::Monitor;
 use serde_json::{json, Value};
 

@@ -20,14 +20,14 @@
 //! Needs `prometheus` and `prometheus-alertmanager` (which `.ci/run` installs): under
 //! CI their absence fails the test; elsewhere it is skipped with a notice.
 
-mod common;
-
 use std::time::Duration;
 
-use common::fleet::{alertmanager, am_alerts, am_config_with_shipped_inhibit_rules, prometheus};
-use common::{eventually, start, TestServer};
+use crate::common;
+use crate::common::fleet::am_config_with_shipped_inhibit_rules;
+use crate::common::{eventually, start, TestServer};
 use mcp_monitor::fleet::prometheus_rules;
 use mcp_monitor::{Monitor, ResourceSample};
+use mcp_monitor_test_kit::servers::{alertmanager, am_alerts, prometheus, Server};
 use serde_json::Value;
 
 fn set_cpu(s: &TestServer, cpu: f64) {
@@ -55,7 +55,7 @@ async fn instance(name: &'static str, cpu_threshold: f64, am: String) -> TestSer
 }
 
 /// `HIGH_CPU_USAGE` alerts in Alertmanager as (instance, severity, job, state).
-async fn cpu_alerts(am: &common::fleet::Server) -> Vec<(String, String, String, String)> {
+async fn cpu_alerts(am: &Server) -> Vec<(String, String, String, String)> {
     let mut out: Vec<_> = am_alerts(am, &[("alertname", "HIGH_CPU_USAGE")])
         .await
         .iter()
@@ -202,7 +202,7 @@ fn dashboard_queries() -> Vec<(String, String)> {
 
 /// Runs every dashboard query (Grafana's variables replaced) on `prom`, once the
 /// request counts of `fleet` (which it keeps serving) have moved in Prometheus' eyes.
-async fn grafana_queries_run(prom: &common::fleet::Server, fleet: &[&TestServer]) {
+async fn grafana_queries_run(prom: &Server, fleet: &[&TestServer]) {
     let query = |expr: String| {
         let client = prom.client.clone();
         let url = format!("{}/api/v1/query", prom.base);

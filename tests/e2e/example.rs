@@ -4,20 +4,19 @@
 //!
 //! `cargo test` builds the examples before running the tests; this test runs the
 //! binary it built (`target/<profile>/examples/service`). Under CI a missing binary
-//! fails the test; elsewhere (`cargo test --test example_e2e` does not build examples)
+//! fails the test; elsewhere (`cargo test --test e2e` does not build examples)
 //! the test is skipped with a notice.
-
-mod common;
 
 use std::process::Command;
 use std::time::Instant;
 
-use common::process::{command, example_binary, lines, Guard};
-use common::DEADLINE;
+use crate::common;
+use crate::common::DEADLINE;
+use mcp_monitor_test_kit::process::{command, example_binary, lines, Guard};
 
 #[test]
 fn a_bad_setting_stops_start_up_naming_the_variable() {
-    let Some(binary) = example_binary() else {
+    let Some(binary) = example_binary("service") else {
         return;
     };
     for (var, value) in [
@@ -38,7 +37,7 @@ fn a_bad_setting_stops_start_up_naming_the_variable() {
 
 #[test]
 fn the_service_serves_prints_its_urls_and_stops_on_sigterm() {
-    let Some(binary) = example_binary() else {
+    let Some(binary) = example_binary("service") else {
         return;
     };
     let mut child = Guard(

@@ -1,38 +1,40 @@
-//! The `service` example as a child process: finding its binary, a clean `MCP_*`
-//! environment, a guard that kills it, its output line by line.
+//! Child processes of the tests: a guard that stops one by its PID when dropped, its
+//! output line by line, and the demo (the `service` example) as a child with a clean
+//! `MCP_*` environment.
 
-use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use super::DEADLINE;
+use crate::DEADLINE;
 
-pub(crate) fn example_binary() -> Option<PathBuf> {
-    // This test runs as target/<profile>/deps/example_e2e-<hash>.
+/// `target/<profile>/`, from the running test binary (`target/<profile>/deps/<name>`).
+pub fn profile_dir() -> PathBuf {
     let exe = std::env::current_exe().expect("current exe");
-    let profile_dir = exe.parent()?.parent()?;
-    let path = profile_dir
+    exe.ancestors().nth(2).expect("profile dir").to_path_buf()
+}
+
+/// The binary of example `name`, built by `cargo test` beside the test binaries; if it
+/// is not built, see [`crate::missing`].
+#[track_caller]
+pub fn example_binary(name: &str) -> Option<PathBuf> {
+    let path = profile_dir()
         .join("examples")
-        .join(format!("service{}", std::env::consts::EXE_SUFFIX));
+        .join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
     if path.is_file() {
         return Some(path);
     }
-    assert!(
-        !super::under_ci(),
-        "{} is missing under CI: run the tests with `cargo test --workspace --all-features`, which builds it",
+    crate::missing(&format!(
+        "{} is not built (`cargo test` without --test builds it, or `cargo build --example {name}`)",
         path.display()
-    );
-    eprintln!(
-        "NOTICE: skipping: {} is not built (run `cargo test` without --test, or `cargo build --example service`)",
-        path.display()
-    );
-    None
+    ))
 }
 
-/// The example with a clean `MCP_*` environment plus `vars`.
-pub(crate) fn command(binary: &PathBuf, vars: &[(&str, &str)]) -> Command {
+/// `binary` with a clean `MCP_*` environment (and no `DEMO_SCHEDULER`) plus `vars`,
+/// `RUST_LOG=info` unless `vars` says otherwise, its output piped.
+pub fn command(binary: &Path, vars: &[(&str, &str)]) -> Command {
     let mut cmd = Command::new(binary);
     for (k, _) in std::env::vars() {
         if k.starts_with("MCP_") || k == "DEMO_SCHEDULER" {
@@ -47,8 +49,9 @@ pub(crate) fn command(binary: &PathBuf, vars: &[(&str, &str)]) -> Command {
     cmd
 }
 
-/// Kills the child if the test fails before it exits.
-pub(crate) struct Guard(pub(crate) Child);
+/// A child process, killed (by its PID) and reaped when dropped if it still runs.
+#[derive(Debug)]
+pub struct Guard(pub Child);
 
 impl Drop for Guard {
     fn drop(&mut self) {
@@ -60,9 +63,8 @@ impl Drop for Guard {
 }
 
 impl Guard {
-    /// Everything the exited child wrote on stdout and stderr.
-    pub(crate) fn output(&mut self) -> String {
-        use std::io::Read;
+    /// Everything the exited child wrote on stdout and stderr (those not taken).
+    pub fn output(&mut self) -> String {
         let mut s = String::new();
         if let Some(mut o) = self.0.stdout.take() {
             o.read_to_string(&mut s).expect("stdout");
@@ -73,7 +75,8 @@ impl Guard {
         s
     }
 
-    pub(crate) fn wait_with_deadline(&mut self) -> std::process::ExitStatus {
+    /// Waits for the child to exit, at most [`DEADLINE`].
+    pub fn wait_with_deadline(&mut self) -> ExitStatus {
         let start = Instant::now();
         loop {
             if let Some(status) = self.0.try_wait().expect("try_wait") {
@@ -81,47 +84,60 @@ impl Guard {
             }
             assert!(
                 start.elapsed() < DEADLINE,
-                "the service did not exit within {DEADLINE:?}"
+                "the child did not exit within {DEADLINE:?}"
             );
             std::thread::sleep(Duration::from_millis(20));
         }
     }
+
+    /// Sends SIGTERM to the child (by its PID).
+    pub fn terminate(&self) {
+        let pid = self.0.id().to_string();
+        let killed = Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .expect("run kill");
+        assert!(killed.success(), "kill -TERM {pid}");
+    }
 }
 
-/// Sends every line the child writes on `stream` to a channel.
-pub(crate) fn lines(stream: impl std::io::Read + Send + 'static) -> mpsc::Receiver<String> {
+/// Sends every line the child writes on `stream` to a channel; keeps reading after the
+/// receiver is gone, so that the child never blocks on a full pipe.
+pub fn lines(stream: impl Read + Send + 'static) -> mpsc::Receiver<String> {
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
         for line in BufReader::new(stream).lines() {
             let Ok(line) = line else { break };
-            if tx.send(line).is_err() {
-                break;
-            }
+            let _ = tx.send(line);
         }
     });
     rx
 }
 
 /// A running demo: the child, its address and its output.
-pub(crate) struct Demo {
-    pub(crate) child: Guard,
+#[derive(Debug)]
+pub struct Demo {
+    /// The child.
+    pub child: Guard,
     /// `127.0.0.1:<port>`.
-    pub(crate) addr: std::net::SocketAddr,
+    pub addr: std::net::SocketAddr,
     /// When it printed its address.
-    pub(crate) listening_at: Instant,
-    pub(crate) stdout: mpsc::Receiver<String>,
-    pub(crate) stderr: mpsc::Receiver<String>,
+    pub listening_at: Instant,
+    /// Its standard output, line by line.
+    pub stdout: mpsc::Receiver<String>,
+    /// Its standard error, line by line.
+    pub stderr: mpsc::Receiver<String>,
 }
 
 impl Demo {
-    /// Starts the demo on a free port with `vars`, and waits until it prints where it
-    /// listens.
-    pub(crate) fn start(binary: &PathBuf, vars: &[(&str, &str)]) -> Self {
+    /// Starts `binary` (the `service` example) on `127.0.0.1:0` with [`command`]'s
+    /// environment plus `vars`; waits until it prints where it listens.
+    pub fn start(binary: &Path, vars: &[(&str, &str)]) -> Self {
         Self::start_command(command(binary, vars).env("MCP_ADDR", "127.0.0.1:0"))
     }
 
-    /// Like [`start`](Self::start), with a command of the caller's.
-    pub(crate) fn start_command(cmd: &mut Command) -> Self {
+    /// Like [`start`](Self::start), with a command of the caller's (output piped).
+    pub fn start_command(cmd: &mut Command) -> Self {
         let mut child = Guard(cmd.spawn().expect("spawn the demo"));
         let stdout = lines(child.0.stdout.take().expect("stdout"));
         let stderr = lines(child.0.stderr.take().expect("stderr"));
@@ -148,18 +164,18 @@ impl Demo {
         }
     }
 
+    /// `http://127.0.0.1:<port>`.
+    pub fn base(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
     /// Sends SIGTERM.
-    pub(crate) fn terminate(&self) {
-        let pid = self.child.0.id().to_string();
-        let killed = Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .expect("run kill");
-        assert!(killed.success(), "kill -TERM {pid}");
+    pub fn terminate(&self) {
+        self.child.terminate();
     }
 
     /// Waits for a stderr line containing `needle`, and returns it.
-    pub(crate) fn wait_for_log(&self, needle: &str, within: Duration) -> String {
+    pub fn wait_for_log(&self, needle: &str, within: Duration) -> String {
         let start = Instant::now();
         let mut seen = Vec::new();
         loop {

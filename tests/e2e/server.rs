@@ -2,15 +2,14 @@
 //! half-sent heads, stalled bodies, idle keep-alive connections, and shutdown with
 //! requests in flight and slow clients holding connections.
 
-mod common;
-
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
+use crate::common;
+use crate::common::raw_http::RawConn;
 use axum::body::Bytes;
 use axum::routing::{get, post};
 use axum::Router;
-use common::raw_http::RawConn;
 use mcp_monitor::ServerTimeouts;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
