@@ -304,7 +304,11 @@ async fn summary(State(e): EndpointsState, path: MatchedPath, headers: HeaderMap
         return r;
     }
     let m = &e.monitor;
-    Json(crate::output::json::summary_document(&m.read())).into_response()
+    Json(crate::output::json::summary_document(
+        &m.read(),
+        m.settings(),
+    ))
+    .into_response()
 }
 
 async fn report(State(e): EndpointsState, path: MatchedPath, headers: HeaderMap) -> Response {

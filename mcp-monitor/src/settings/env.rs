@@ -153,6 +153,7 @@ impl Settings {
             ("MCP_HTTP_IDLE_TIMEOUT", &mut s.http_idle_timeout),
             ("MCP_SHUTDOWN_TIMEOUT", &mut s.shutdown_timeout),
             ("MCP_ALERT_RESEND_DELAY", &mut s.alert_resend_delay),
+            ("MCP_LONG_POLL_THRESHOLD", &mut s.long_poll_threshold),
         ] {
             if let Some((n, v)) = get(name) {
                 *field = period(n, &v)?;

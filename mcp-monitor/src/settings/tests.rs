@@ -574,3 +574,26 @@ fn objectives_are_read_and_every_refusal_names_the_variable_and_the_part() {
         "{refused:?}"
     );
 }
+
+#[test]
+fn the_long_poll_threshold_is_a_duration_of_at_least_one_millisecond() {
+    assert_eq!(
+        with(&[]).unwrap().long_poll_threshold,
+        Duration::from_millis(10)
+    );
+    for (v, d) in [("25ms", 25), ("1ms", 1), ("0.5", 500), ("2s", 2000)] {
+        assert_eq!(
+            with(&[("MCP_LONG_POLL_THRESHOLD", v)])
+                .unwrap()
+                .long_poll_threshold,
+            Duration::from_millis(d),
+            "{v}"
+        );
+    }
+    for v in ["0", "500us", "fast", "-1ms"] {
+        let e = err(&[("MCP_LONG_POLL_THRESHOLD", v)]);
+        assert!(e.contains("MCP_LONG_POLL_THRESHOLD"), "{v}: {e}");
+    }
+    let e = err(&[("MCP_LONG_POLL_THRESHOLD", "0")]);
+    assert!(e.contains("at least 1ms"), "{e}");
+}

@@ -50,6 +50,7 @@ pub const VARIABLES: &[&str] = &[
     "MCP_ALERTMANAGER_KEY_FILE",
     "MCP_ALERTMANAGER_BEARER_TOKEN_FILE",
     "MCP_SLOS",
+    "MCP_LONG_POLL_THRESHOLD",
 ];
 
 /// An `MCP_*` variable that no part of the monitor reads, found by

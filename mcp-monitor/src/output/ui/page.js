@@ -179,7 +179,7 @@
     $("report").hidden = true;
     $("report").textContent = "";
     for (const id of ["alerts-active", "objectives", "kpis", "meters", "workflows", "tables", "alerts-history",
-      "chart-rate", "chart-errors", "chart-p95", "chart-cpu", "chart-memory", "chart-load", "chart-busy", "chart-queue", "runtime-meters"]) $(id).textContent = "";
+      "chart-rate", "chart-errors", "chart-p95", "chart-cpu", "chart-memory", "chart-load", "chart-busy", "chart-queue", "runtime-meters", "long-polls-table"]) $(id).textContent = "";
     $("instance").textContent = "";
     $("meta").textContent = "";
     $("reset").hidden = true;
@@ -313,6 +313,7 @@
     renderTraffic(summary, history);
     renderResources(report, summary, history);
     renderRuntime(report, history);
+    renderLongPolls(summary);
     renderAppMetrics(summary);
     renderWorkflows(report, dashboard, summary);
     renderTables();
@@ -536,6 +537,30 @@
     const pts = history.runtime || [];
     chart($("chart-busy"), "Workers busy", pts, (p) => p.busy_ratio, pct, null, 0.01);
     chart($("chart-queue"), "Global queue depth", pts, (p) => p.global_queue_depth, num, null, 1);
+  }
+
+  // The monitored calls with a poll that held its thread longer than
+  // MCP_LONG_POLL_THRESHOLD (mcp_long_polls_total): a blocked executor, most often first.
+  function renderLongPolls(summary) {
+    const lp = summary.long_polls || { threshold_seconds: null, sites: [] };
+    $("long-polls-sub").textContent = `polls holding their thread longer than ${dur(lp.threshold_seconds)}, since start`;
+    if (!lp.sites.length) {
+      $("long-polls-table").replaceChildren(el("p", { class: "empty", text: "None: no monitored call has blocked its thread." }));
+      return;
+    }
+    const rows = [...lp.sites].sort((a, b) => b.count - a.count || b.longest_seconds - a.longest_seconds);
+    const table = el("table", { class: "stats", "data-table": "long-polls" },
+      el("thead", {}, el("tr", {}, ...["Kind", "Call", "Long polls", "Longest"].map((h) => el("th", { scope: "col", text: h })))));
+    const body = el("tbody");
+    for (const p of rows) {
+      body.append(el("tr", { "data-kind": p.kind },
+        el("td", { text: p.kind }),
+        el("td", {}, breakable(p.name)),
+        el("td", { class: "num", text: num(p.count) }),
+        el("td", { class: "num bad", text: dur(p.longest_seconds) })));
+    }
+    table.append(body);
+    $("long-polls-table").replaceChildren(table);
   }
 
   // The application's own `metrics` series (counters, gauges, histograms), one row a
