@@ -96,7 +96,8 @@ pub struct Settings {
     /// `MCP_LONG_POLL_THRESHOLD`: a poll of a monitored call (a macro call, an HTTP
     /// request) that holds its thread longer than this is a long poll, counted in
     /// `mcp_long_polls_total{kind,name}` (a blocked executor). At least 1 ms, the
-    /// finest tick of the clock that times polls. Default 10 ms.
+    /// finest tick of the clock that times polls. The macro sites are process-wide, so
+    /// they count against the threshold of the monitor built last. Default 10 ms.
     pub long_poll_threshold: Duration,
     /// `MCP_NATIVE_HISTOGRAM_SCHEMA`: the resolution of the native histograms kept
     /// beside the classic buckets (what quantiles are read from and Prometheus scrapes
