@@ -8,7 +8,7 @@ pub use crate::__mcp_monitor_call_span as call_span;
 pub use crate::calls::outcome::{OutcomeOfAny, OutcomeOfClassified, OutcomeOfResult, Probe};
 pub use crate::calls::site::{
     CheckHiddenFuture, CheckNoFuture, DbSite, FutureProbe, Guard, InRun, Monitored, RunSite,
-    StepSite,
+    StepSite, Watched,
 };
 pub use crate::calls::span::CallSpan;
 #[cfg(feature = "tracing")]

@@ -233,14 +233,14 @@ async fn data_processing(
     Ok(Json(s.workflows.data_processing(body.records).await?))
 }
 
-/// The query of `GET /reports/digest`.
+/// The query of `GET /reports/digest` and `GET /reports/blocking`.
 #[derive(Debug, Clone, Deserialize)]
 pub struct DigestQuery {
     /// How long to compute, in milliseconds (at most [`DIGEST_MAX_MS`]).
     pub ms: u64,
 }
 
-/// The longest `GET /reports/digest` computes.
+/// The longest `GET /reports/digest` computes (and `GET /reports/blocking` blocks).
 pub const DIGEST_MAX_MS: u64 = 1_000;
 
 /// `GET /reports/digest?ms=N`: a checksum computed for `N` ms on the executor's own
@@ -260,6 +260,25 @@ async fn digest(q: Result<Query<DigestQuery>, QueryRejection>) -> Result<Json<Va
     Ok(Json(
         serde_json::json!({ "rounds": rounds, "digest": format!("{digest:016x}") }),
     ))
+}
+
+/// `GET /reports/blocking?ms=N`: a report "rendered" by a blocking
+/// `std::thread::sleep` of `N` ms (at most [`DIGEST_MAX_MS`]) inside the async handler:
+/// the classic mistake (a blocking call on the executor) that the monitor finds. The
+/// request's poll holds its worker for `N` ms without using the CPU, so it counts in
+/// `mcp_long_polls_total{kind="http",name="GET /reports/blocking"}` and as busy time
+/// of the runtime (a worker that polls is busy, whatever it waits for).
+async fn blocking(q: Result<Query<DigestQuery>, QueryRejection>) -> Result<Json<Value>, ApiError> {
+    let Query(q) = q.map_err(|r| ApiError::new(r.status(), r.body_text()))?;
+    if q.ms > DIGEST_MAX_MS {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            format!("ms must be at most {DIGEST_MAX_MS}"),
+        ));
+    }
+    // Deliberately blocking: this is what the route demonstrates.
+    std::thread::sleep(std::time::Duration::from_millis(q.ms));
+    Ok(Json(serde_json::json!({ "blocked_ms": q.ms })))
 }
 
 /// Mixes a 64-bit state (SplitMix64) until `length` has passed; the rounds and the
@@ -304,6 +323,7 @@ pub fn routes(state: AppState) -> Router {
         .route("/users/{id}", get(get_user))
         .route("/workflows/data_processing", post(data_processing))
         .route("/reports/digest", get(digest))
+        .route("/reports/blocking", get(blocking))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)

@@ -480,7 +480,7 @@ test("with a metrics token the page asks for it, keeps it for the tab only, and 
   await context.close();
 });
 
-test("as admin, Profile records a CPU profile and shows its flame graph; the runtime and the application's metrics have their sections", async () => {
+test("as admin, Profile records a CPU profile and shows its flame graph; the runtime, the long polls and the application's metrics have their sections", async () => {
   const { context, page, problems, requests } = await open(LOCKED, 1280);
   await page.waitForSelector("#auth:not([hidden])", { timeout: WAIT });
   await page.fill("#token", READ_TOKEN);
@@ -508,6 +508,11 @@ test("as admin, Profile records a CPU profile and shows its flame graph; the run
     return img && img.complete && img.naturalWidth > 0;
   }, null, { timeout: WAIT });
   await busy;
+  // Each digest held its worker for 50 ms, over MCP_LONG_POLL_THRESHOLD: the Long polls
+  // table names the route.
+  await page.waitForFunction(() => [...document.querySelectorAll("#long-polls-table tr[data-kind='http'] td")]
+    .some((td) => td.textContent === "GET /reports/digest"), null, { timeout: WAIT });
+  assert.match(await page.textContent("#long-polls-sub"), /longer than 10\u00a0ms/);
   await shot(page, "profile");
   assert.ok(requests.every((u) => !u.includes(READ_TOKEN) && !u.includes(ADMIN_TOKEN)), "a token in a URL");
   assert.deepEqual(problems.filter((p) => !/401/.test(p)), [], "only the refusals before the tokens were given");

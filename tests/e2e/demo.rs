@@ -465,3 +465,121 @@ async fn a_cpu_profile_names_the_hot_function() {
         .unwrap();
     assert_eq!(res.status(), 403);
 }
+
+/// Under a load that keeps a worker blocked from the demo's `GET /reports/blocking`
+/// (a blocking `std::thread::sleep` inside an async handler), the long-poll counter
+/// names that route, on `/metrics` and in the summary, and the runtime's busy time and
+/// busy ratio over the window rise.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_blocking_route_is_named_by_the_long_poll_counter_and_busies_the_runtime() {
+    use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    let s =
+        start(Monitor::builder().configure(|c| c.resource_interval = Duration::from_millis(100)))
+            .await;
+    let runtime = |summary: &Value| summary["runtime"].clone();
+    // The busy ratio needs a first mark of the window (the first resource sample).
+    let before = eventually("a busy ratio over the window", || {
+        let get = s.get_json("/metrics/summary");
+        async move {
+            let rt = runtime(&get.await);
+            rt["window"]["busy_ratio"].as_f64().map(|r| (r, rt))
+        }
+    })
+    .await;
+    let (ratio_before, busy_before) = (before.0, before.1["busy_seconds_total"].as_f64().unwrap());
+    let m = s.metrics().await;
+    assert!(m.has_type("mcp_long_polls_total", "counter"));
+    assert!(
+        m.matching("mcp_long_polls_total", &[]).next().is_none(),
+        "none yet"
+    );
+
+    // Blocking requests, one after another, until stopped.
+    let stop = Arc::new(AtomicBool::new(false));
+    let served = Arc::new(AtomicU64::new(0));
+    let blocked_ms = 50;
+    let load = {
+        let (client, url) = (
+            s.client.clone(),
+            s.url(&format!("/reports/blocking?ms={blocked_ms}")),
+        );
+        let (stop, served) = (stop.clone(), served.clone());
+        tokio::spawn(async move {
+            while !stop.load(Relaxed) {
+                let res = client.get(&url).send().await.unwrap();
+                assert_eq!(res.status(), 200);
+                served.fetch_add(1, Relaxed);
+            }
+        })
+    };
+    let labels = [("kind", "http"), ("name", "GET /reports/blocking")];
+    let counted = eventually("the long-poll counter to name the route", || {
+        let m = s.metrics();
+        async move {
+            let m = m.await;
+            let value = m
+                .matching("mcp_long_polls_total", &labels)
+                .next()
+                .map(|s| s.value);
+            value
+        }
+    })
+    .await;
+    assert!(counted >= 1.0);
+    // The busy ratio over the window rises while a worker is kept blocked.
+    let after = eventually("the busy ratio to rise", || {
+        let get = s.get_json("/metrics/summary");
+        async move {
+            let doc = get.await;
+            let ratio = doc["runtime"]["window"]["busy_ratio"].as_f64()?;
+            (ratio > ratio_before).then_some((ratio, doc))
+        }
+    })
+    .await;
+    stop.store(true, Relaxed);
+    load.await.unwrap();
+    let n = served.load(Relaxed);
+
+    // Every served request blocked its worker for 50 ms, which Tokio counts as busy.
+    let busy_after = eventually("the workers' busy time to be published", || {
+        let get = s.get_json("/metrics/summary");
+        async move {
+            let busy = get.await["runtime"]["busy_seconds_total"].as_f64()?;
+            (busy - busy_before >= n as f64 * blocked_ms as f64 / 1e3).then_some(busy)
+        }
+    })
+    .await;
+    assert!(busy_after > busy_before);
+    assert!(
+        after.0 > ratio_before && after.0 <= 1.0,
+        "{} -> {}",
+        ratio_before,
+        after.0
+    );
+
+    // The summary lists the route with its count and longest poll; nothing else of
+    // the demo blocked.
+    let doc = s.get_json("/metrics/summary").await;
+    let lp = &doc["long_polls"];
+    assert_keys(lp, &["threshold_seconds", "sites"]);
+    assert_eq!(lp["threshold_seconds"], 0.01);
+    let sites = lp["sites"].as_array().unwrap();
+    let site = sites
+        .iter()
+        .find(|p| p["kind"] == "http" && p["name"] == "GET /reports/blocking")
+        .unwrap_or_else(|| panic!("the route in {lp}"));
+    assert_keys(site, &["kind", "name", "count", "longest_seconds"]);
+    assert!(site["count"].as_u64().unwrap() <= n, "{site} of {n}");
+    assert!(site["longest_seconds"].as_f64().unwrap() > 0.01, "{site}");
+    assert!(
+        sites
+            .iter()
+            .all(|p| p["kind"] != "http" || p["name"] == "GET /reports/blocking"),
+        "{lp}"
+    );
+    let report = s.get_json("/api/v1/metrics/report").await;
+    assert_eq!(report["long_polls"], doc["long_polls"]);
+}

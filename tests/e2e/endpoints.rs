@@ -72,6 +72,7 @@ async fn summary_has_every_label_set_with_counts_errors_and_latency() {
             "active_workflows",
             "caches",
             "runtime",
+            "long_polls",
             "metrics",
         ],
     );
@@ -219,6 +220,7 @@ async fn report_has_key_metrics_resources_pools_and_alerts() {
             "alerts",
             "objectives",
             "runtime",
+            "long_polls",
             "metrics",
         ],
     );

@@ -9,6 +9,7 @@ pub(crate) mod error;
 pub(crate) mod exposition;
 pub(crate) mod format;
 pub(crate) mod histogram;
+pub(crate) mod long_poll;
 pub(crate) mod names;
 pub(crate) mod native;
 pub mod trace;

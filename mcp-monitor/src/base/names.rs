@@ -254,3 +254,14 @@ pub(crate) const HTTP_AUTH_FAILURES_TOTAL_HELP: &str =
 /// no bearer token, a malformed header, a wrong token, a valid token without the right.
 pub(crate) const AUTH_FAILURE_REASONS: [&str; 4] =
     ["missing", "malformed", "invalid", "insufficient_scope"];
+
+/// `mcp_long_polls_total{kind, name}`: polls of one monitored call (a macro call, an
+/// HTTP request, a gRPC call) that held their thread longer than
+/// `MCP_LONG_POLL_THRESHOLD`. `kind` is one of [`LONG_POLL_KINDS`]; `name` the call's
+/// labels as a person writes them (`select users`, `GET /users/{id}`).
+pub const LONG_POLLS_TOTAL: &str = "mcp_long_polls_total";
+/// Help of [`LONG_POLLS_TOTAL`].
+pub(crate) const LONG_POLLS_TOTAL_HELP: &str =
+    "Polls of a monitored call that held their thread longer than MCP_LONG_POLL_THRESHOLD (a blocked executor), by kind and call.";
+/// The `kind` label values of [`LONG_POLLS_TOTAL`].
+pub const LONG_POLL_KINDS: [&str; 5] = ["db", "step", "run", "http", "grpc"];

@@ -17,7 +17,8 @@ use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::sync::OnceLock;
 use std::task::{Context, Poll};
 
-use crate::base::clock::Start;
+use crate::base::clock::{coarse_ns, Start};
+use crate::base::long_poll::{self, PollKind, Watch};
 use crate::base::names::OpKind;
 use crate::calls::forward::{forwarding, Forward};
 use crate::calls::outcome::Status;
@@ -51,6 +52,39 @@ impl Site {
     fn series(&self) -> &'static OpSeries {
         self.series
             .get_or_init(|| registry().op_series(self.kind, self.labels))
+    }
+
+    /// The `kind` of this site's long polls.
+    #[inline]
+    fn poll_kind(&self) -> PollKind {
+        match self.kind {
+            OpKind::Db => PollKind::Db,
+            OpKind::Step => PollKind::Step,
+            OpKind::Run => PollKind::Run,
+        }
+    }
+
+    /// The `name` of this site's long polls: its labels as a person writes them
+    /// (`select users`, `data_processing validation`, `data_processing`).
+    #[cold]
+    fn poll_name(&self) -> String {
+        match self.labels {
+            [first, ""] => first.to_owned(),
+            [first, second] => format!("{first} {second}"),
+        }
+    }
+
+    /// Ends a watched poll of one of this site's futures.
+    #[inline]
+    fn end_poll(&self, watch: Watch) {
+        long_poll::global().finish(watch, self.poll_kind(), || self.poll_name());
+    }
+
+    /// Ends a synchronous call, one poll, that started at `start` (coarse clock).
+    #[inline]
+    fn end_sync(&self, start: u64) {
+        let ns = coarse_ns().saturating_sub(start);
+        long_poll::global().check_sync(ns, self.poll_kind(), || self.poll_name());
     }
 
     #[inline]
@@ -177,10 +211,14 @@ impl Guard {
 
     /// Calls `f` (a synchronous body, or the code that makes a returned future) inside
     /// the call's span. The `FnOnce` bound lets the body move out of, and return
-    /// borrows of, its arguments.
+    /// borrows of, its arguments. The call is one poll: a long one counts when it runs
+    /// inside a watched poll (see [`crate::base::long_poll`]).
     #[inline(always)]
     pub fn call<R>(&self, f: impl FnOnce() -> R) -> R {
-        span::in_scope(&self.span, f)
+        let start = coarse_ns();
+        let out = span::in_scope(&self.span, f);
+        self.site.end_sync(start);
+        out
     }
 
     /// Calls `f` inside the call's span, as part of a run of the site's workflow
@@ -188,22 +226,23 @@ impl Guard {
     #[inline]
     pub fn call_in_run<R>(&self, f: impl FnOnce() -> R) -> R {
         let _scope = RunScope::enter(self.workflow());
-        span::in_scope(&self.span, f)
+        self.call(f)
     }
 
-    /// The body of a monitored `async fn`, polled inside the call's span.
+    /// The body of a monitored `async fn`, polled inside the call's span, each poll
+    /// watched for a long one.
     #[cfg(feature = "tracing")]
     #[inline]
-    pub fn instrument<F: Future>(&self, body: F) -> span::InSpan<'_, F> {
-        span::InSpan::new(&self.span, body)
+    pub fn instrument<F: Future>(&self, body: F) -> Watched<span::InSpan<'_, F>> {
+        Watched::new(self.site, span::InSpan::new(&self.span, body))
     }
 
-    /// The body of a monitored `async fn`, as it is (without the `tracing` feature
-    /// there is no span to enter).
+    /// The body of a monitored `async fn`, each poll watched for a long one (without
+    /// the `tracing` feature there is no span to enter).
     #[cfg(not(feature = "tracing"))]
     #[inline(always)]
-    pub fn instrument<F: Future>(&self, body: F) -> F {
-        body
+    pub fn instrument<F: Future>(&self, body: F) -> Watched<F> {
+        Watched::new(self.site, body)
     }
 
     /// Logs, once per call site, that `function` returned a future through a type the
@@ -305,11 +344,17 @@ where
     #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         let this = self.project();
-        if let Some(g) = this.guard.as_mut() {
+        let site = this.guard.as_mut().map(|g| {
             g.started = true;
-        }
+            g.site
+        });
         let entered = span::enter(this.guard.as_ref().map(|g| &g.span));
-        let out = std::task::ready!(this.inner.poll(cx));
+        let watch = Watch::start();
+        let polled = this.inner.poll(cx);
+        if let Some(site) = site {
+            site.end_poll(watch);
+        }
+        let out = std::task::ready!(polled);
         drop(entered);
         if let Some(guard) = this.guard.take() {
             guard.finish((this.classify)(&out));
@@ -370,6 +415,36 @@ impl Guard {
         if self.active.is_some() {
             site.forward.active(site.kind, site.labels, -1.0);
         }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The body of a monitored `async fn`: each of its polls is watched for a long one
+    /// (see [`crate::base::long_poll`]).
+    pub struct Watched<F> {
+        #[pin]
+        inner: F,
+        site: &'static Site,
+    }
+}
+
+impl<F> Watched<F> {
+    #[inline(always)]
+    fn new(site: &'static Site, inner: F) -> Self {
+        Self { inner, site }
+    }
+}
+
+impl<F: Future> Future for Watched<F> {
+    type Output = F::Output;
+
+    #[inline]
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let this = self.project();
+        let watch = Watch::start();
+        let out = this.inner.poll(cx);
+        this.site.end_poll(watch);
+        out
     }
 }
 

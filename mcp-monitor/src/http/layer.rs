@@ -13,6 +13,7 @@ use tower_layer::Layer;
 use tower_service::Service;
 
 use crate::base::clock::Start;
+use crate::base::long_poll::{PollKind, Watch};
 use crate::base::trace::TraceContext;
 use crate::http::mount::MountLabel;
 use crate::http::store::{HttpStore, MethodLabel, UNMATCHED_PATH};
@@ -221,7 +222,20 @@ where
         let this = self.project();
         // Until the guard below is dropped: the request's own record is traced too.
         let _scope = this.trace.map(crate::base::trace::Scope::enter);
-        let out = std::task::ready!(this.inner.poll(cx));
+        let out = match this.guard.as_ref() {
+            // A recorded request: its poll is watched for a long one.
+            Some(guard) => {
+                let watch = Watch::start();
+                let polled = this.inner.poll(cx);
+                let shared = &guard.shared;
+                shared
+                    .store
+                    .long_polls
+                    .finish(watch, PollKind::Http, || guard.name());
+                std::task::ready!(polled)
+            }
+            None => std::task::ready!(this.inner.poll(cx)),
+        };
         if let Some(mut guard) = this.guard.take() {
             guard.status = Some(match &out {
                 Ok(res) => {
@@ -273,6 +287,19 @@ struct RequestGuard {
     path: GuardPath,
     status: Option<u16>,
     start: Start,
+}
+
+impl RequestGuard {
+    /// The request as a person writes it, `GET /users/{id}`: the name of its long polls.
+    #[cold]
+    fn name(&self) -> String {
+        let path = match &self.path {
+            GuardPath::Route(at) => self.shared.routes.get(*at).path(),
+            GuardPath::Other(path) => path.as_str(),
+            GuardPath::Mount(mount) => mount.as_str(),
+        };
+        format!("{} {path}", self.method.as_str())
+    }
 }
 
 impl Drop for RequestGuard {

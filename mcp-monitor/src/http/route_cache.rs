@@ -173,6 +173,13 @@ impl RouteCache {
         }
     }
 
+    /// The route template (`unmatched` for the entry of unmatched requests).
+    pub(crate) fn path(&self) -> &str {
+        self.path
+            .as_ref()
+            .map_or(UNMATCHED_PATH, |(p, _)| p.as_str())
+    }
+
     /// Whether this is the entry of `path`, whose hash is `hash`.
     #[inline]
     fn is_for(&self, path: &MatchedPath, hash: u64) -> bool {

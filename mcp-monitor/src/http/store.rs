@@ -14,6 +14,7 @@ use http::Method;
 
 use crate::base::exposition::label_pairs;
 use crate::base::histogram::{AtomicHistogram, Buckets};
+use crate::base::long_poll::LongPolls;
 
 /// `path` of requests that matched no route.
 pub const UNMATCHED_PATH: &str = "unmatched";
@@ -110,6 +111,8 @@ pub(crate) struct HttpStore {
     pub(crate) watch: crate::http::watch::LayerWatch,
     /// Refused token checks of the monitor's endpoints.
     pub(crate) auth_failures: AuthFailures,
+    /// The monitor's long polls, where the layers count theirs (`kind="http"`).
+    pub(crate) long_polls: Arc<LongPolls>,
 }
 
 impl HttpStore {
@@ -124,7 +127,15 @@ impl HttpStore {
             in_flight: AtomicI64::new(0),
             watch: crate::http::watch::LayerWatch::default(),
             auth_failures: AuthFailures::default(),
+            long_polls: Arc::default(),
         }
+    }
+
+    /// Counts the long polls of the layers' requests in `long_polls` (by default, a
+    /// store that counts none).
+    pub(crate) fn with_long_polls(mut self, long_polls: Arc<LongPolls>) -> Self {
+        self.long_polls = long_polls;
+        self
     }
 
     /// Records one finished request.

@@ -140,7 +140,7 @@ async fn quantiles_people_read_are_within_five_percent() {
         let requests = r.route("GET", &path);
         assert_eq!(calls.total(), 1800);
         assert_eq!(requests.total(), 1800);
-        let doc = summary_document(&r);
+        let doc = summary_document(&r, monitor.settings());
         let classic = r
             .http_since(
                 r.http_series()

@@ -10,6 +10,7 @@ use tokio::time::Instant;
 use crate::alerts::events::SUBSCRIPTION_CAPACITY;
 use crate::alerts::notify::Notifier;
 use crate::base::error::Error;
+use crate::base::long_poll::LongPolls;
 use crate::calls::registry::{registry, OpBuckets};
 use crate::facade::{set_global, FacadeStore, MonitorRecorder};
 use crate::http::store::HttpStore;
@@ -194,10 +195,16 @@ impl MonitorBuilder {
             s.http_buckets.bounds(),
         ));
         let recorder = MonitorRecorder::new(facade.clone());
-        let http = Arc::new(HttpStore::new(
-            s.http_buckets.clone().with_native_schema(schema),
-            s.http_max_series,
-        ));
+        // Macro sites count into the process-wide store, layers into the monitor's.
+        crate::base::long_poll::global().set_threshold(s.long_poll_threshold);
+        let long_polls = Arc::new(LongPolls::new(s.long_poll_threshold));
+        let http = Arc::new(
+            HttpStore::new(
+                s.http_buckets.clone().with_native_schema(schema),
+                s.http_max_series,
+            )
+            .with_long_polls(long_polls.clone()),
+        );
         let caches = CacheSet::default();
         let now = Instant::now();
         let summary = Summary::new(s.metrics_window, Snapshot::take(&http, &caches, now));
@@ -209,6 +216,7 @@ impl MonitorBuilder {
             http,
             caches,
             pools: PoolSet::default(),
+            long_polls,
             facade,
             summary: Mutex::new(summary),
             alerts: Mutex::default(),

@@ -10,6 +10,7 @@ use crate::alerts::engine::{Alert, AlertEngine, Observation};
 use crate::alerts::events::{AlertEvent, AlertSubscription};
 use crate::alerts::levels::AlertType;
 use crate::alerts::notify::Notifier;
+use crate::base::long_poll::LongPolls;
 use crate::facade::FacadeStore;
 use crate::http::layer::HttpMetricsLayer;
 use crate::http::store::HttpStore;
@@ -70,6 +71,9 @@ pub(crate) struct Inner {
     pub(crate) http: Arc<HttpStore>,
     pub(crate) caches: CacheSet,
     pools: PoolSet,
+    /// The long polls of the layers (`http`, `grpc`); the macro sites' are process-wide
+    /// (`base::long_poll::global`).
+    pub(crate) long_polls: Arc<LongPolls>,
     facade: Arc<FacadeStore>,
     summary: Mutex<Summary>,
     alerts: Mutex<AlertEngine>,
@@ -270,6 +274,8 @@ impl Monitor {
             .runtime
             .read(current.at, self.inner.settings.metrics_window);
         let metrics = self.inner.facade.read();
+        let mut long_polls = crate::base::long_poll::global().read();
+        long_polls.extend(self.inner.long_polls.read());
         let slos = self.lock_slos().statuses();
         Reading::take(Sources {
             started: self.inner.started,
@@ -283,6 +289,7 @@ impl Monitor {
             pools,
             runtime,
             metrics,
+            long_polls,
             alerts,
             history,
             tick_interval,

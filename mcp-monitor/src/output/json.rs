@@ -111,6 +111,27 @@ fn runtime_document(r: &Reading) -> serde_json::Value {
     })
 }
 
+/// The calls with a poll longer than `MCP_LONG_POLL_THRESHOLD` (a blocked executor):
+/// each with its count and longest poll, since start.
+fn long_polls_document(r: &Reading, s: &Settings) -> serde_json::Value {
+    let sites: Vec<_> = r
+        .long_polls()
+        .iter()
+        .map(|p| {
+            serde_json::json!({
+                "kind": p.kind,
+                "name": p.name,
+                "count": p.count,
+                "longest_seconds": p.longest.as_secs_f64(),
+            })
+        })
+        .collect();
+    serde_json::json!({
+        "threshold_seconds": s.long_poll_threshold.as_secs_f64(),
+        "sites": sites,
+    })
+}
+
 fn op_entries(r: &Reading, kind: OpKind, keys: &[&str]) -> Vec<OpEntry> {
     r.ops(kind)
         .iter()
@@ -134,7 +155,7 @@ fn op_entries(r: &Reading, kind: OpKind, keys: &[&str]) -> Vec<OpEntry> {
 
 /// `GET /metrics/summary`: every label set with its counts, failures, error rate, and
 /// latency (mean and p95), since the last reset (`total`) and over the window (`window`).
-pub(crate) fn summary_document(r: &Reading) -> serde_json::Value {
+pub(crate) fn summary_document(r: &Reading, s: &Settings) -> serde_json::Value {
     let http: Vec<_> = r
         .http_series()
         .iter()
@@ -195,6 +216,7 @@ pub(crate) fn summary_document(r: &Reading) -> serde_json::Value {
         "active_workflows": active,
         "caches": caches,
         "runtime": runtime_document(r),
+        "long_polls": long_polls_document(r, s),
         "metrics": metrics_document(r),
     });
     crate::base::format::round_json(&mut doc);
@@ -245,6 +267,7 @@ pub(crate) fn report_document(r: &Reading, s: &Settings) -> serde_json::Value {
             "cache_hit_ratio": r.cache_hit_ratio(reset),
         },
         "runtime": runtime_document(r),
+        "long_polls": long_polls_document(r, s),
         "metrics": metrics_document(r),
         "alerts": {
             "active_count": r.alerts.active.len(),

@@ -92,6 +92,7 @@ pub(crate) fn render(r: &Reading, s: &Settings, out: &mut Encoder<'_>) {
     render_ops(r, exemplars, out);
     render_http(r, exemplars, out);
     render_sources(r, out);
+    render_long_polls(r, out);
     render_alerts(r, out);
     render_thresholds(s, out);
     render_slos(r, out);
@@ -425,6 +426,17 @@ fn render_runtime(rt: &RuntimeSample, out: &mut Encoder<'_>) {
     let parks = names::RUNTIME_PARKS_TOTAL;
     out.family(parks, Kind::Counter, names::RUNTIME_PARKS_TOTAL_HELP);
     out.sample(parks, "", rt.parks);
+}
+
+/// `mcp_long_polls_total{kind,name}`: the family always (the watcher is on), its series
+/// once a call had a long poll.
+fn render_long_polls(r: &Reading, out: &mut Encoder<'_>) {
+    let name = names::LONG_POLLS_TOTAL;
+    out.family(name, Kind::Counter, names::LONG_POLLS_TOTAL_HELP);
+    for p in r.long_polls() {
+        let labels = label_pairs(&[("kind", p.kind), ("name", &p.name)]);
+        out.sample(name, &labels, p.count);
+    }
 }
 
 /// `mcp_alerts`: the engine's pending and firing rules.

@@ -608,6 +608,9 @@ mod tests {
         });
         http.record(MethodLabel::Get, "/proto", 200, 3_100_000);
         http.record(MethodLabel::Get, "/proto", 200, 40_000_000);
+        let long = crate::base::long_poll::PollKind::Http;
+        http.long_polls
+            .record(long, "GET /proto".into(), 25_000_000);
         metrics::with_local_recorder(&monitor.recorder(), || {
             metrics::describe_counter!("app_jobs_total", "Jobs done.");
             metrics::counter!("app_jobs_total", "queue" => "a").increment(7);
@@ -621,6 +624,15 @@ mod tests {
         }
         let find = |name: &str| families.iter().find(|f| f.name == name).unwrap();
         assert_eq!(find("mcp_build_info").r#type, MetricType::Gauge as i32);
+        let long_polls = find(crate::base::names::LONG_POLLS_TOTAL);
+        assert_eq!(long_polls.r#type, MetricType::Counter as i32);
+        let labels: Vec<_> = long_polls.metric[0]
+            .label
+            .iter()
+            .map(|l| (l.name.as_str(), l.value.as_str()))
+            .collect();
+        assert_eq!(labels, [("kind", "http"), ("name", "GET /proto")]);
+        assert_eq!(long_polls.metric[0].counter.as_ref().unwrap().value, 1.0);
         let jobs = find("app_jobs_total");
         assert_eq!(jobs.help, "Jobs done.");
         assert_eq!(jobs.metric[0].counter.as_ref().unwrap().value, 7.0);

@@ -254,7 +254,11 @@ async fn summary(State(e): EndpointsState, path: MatchedPath, headers: HeaderMap
     if let Some(r) = e.read_rejection(&path, &headers) {
         return r;
     }
-    Json(crate::output::json::summary_document(&e.source.read(false))).into_response()
+    Json(crate::output::json::summary_document(
+        &e.source.read(false),
+        e.source.settings(),
+    ))
+    .into_response()
 }
 
 async fn report(State(e): EndpointsState, path: MatchedPath, headers: HeaderMap) -> Response {

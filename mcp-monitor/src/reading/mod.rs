@@ -37,6 +37,7 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
+pub use crate::base::long_poll::LongPoll;
 pub use crate::facade::store::{
     HistogramValue, MetricFamily, MetricKind, MetricSeries, MetricValue, OVERFLOW_VALUE,
 };
@@ -83,6 +84,7 @@ pub struct Reading {
     pub(crate) pools: Vec<PoolSample>,
     pub(crate) runtime: Option<RuntimeReading>,
     pub(crate) metrics: Vec<MetricFamily>,
+    pub(crate) long_polls: Vec<LongPoll>,
     pub(crate) alerts: AlertsPart,
     pub(crate) history: (Vec<Point>, Peaks),
     pub(crate) tick_interval: Duration,
@@ -224,6 +226,34 @@ impl Reading {
     /// window; `None` when there is none to watch (absent, not zero).
     pub fn runtime(&self) -> Option<&RuntimeReading> {
         self.runtime.as_ref()
+    }
+
+    /// The monitored calls with a poll that held its thread longer than
+    /// `MCP_LONG_POLL_THRESHOLD` (a blocked executor), by kind (`db`, `step`, `run`,
+    /// then `http`, `grpc`) and name, each with its count and longest poll: the
+    /// values of `mcp_long_polls_total`. They count from the start of the process (the
+    /// macro sites, which are process-wide) or of the monitor (requests), whatever
+    /// [`since`](Self::since) and a reset say.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), mcp_monitor::Error> {
+    /// let monitor = mcp_monitor::Monitor::builder().build()?;
+    /// for poll in monitor.read().long_polls() {
+    ///     println!("{} {}: {} long polls, the longest {:?}", poll.kind, poll.name, poll.count, poll.longest);
+    /// }
+    /// assert!(monitor.read().long_poll("http", "GET /users/{id}").is_none());
+    /// # Ok(()) }
+    /// ```
+    pub fn long_polls(&self) -> &[LongPoll] {
+        &self.long_polls
+    }
+
+    /// The long polls of the call `kind` `name` (`"http"`, `"GET /users/{id}"`), if it
+    /// had any.
+    pub fn long_poll(&self, kind: &str, name: &str) -> Option<&LongPoll> {
+        self.long_polls
+            .iter()
+            .find(|p| p.kind == kind && p.name == name)
     }
 
     /// The application's own series, recorded through the `metrics` facade

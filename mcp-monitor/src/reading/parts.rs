@@ -8,6 +8,7 @@ use tokio::time::Instant;
 use crate::alerts::engine::{Alert, AlertStatus};
 use crate::alerts::notify::NotifierCounts;
 use crate::base::histogram::{Buckets, Exemplar};
+use crate::base::long_poll::LongPoll;
 use crate::base::names::OpKind;
 use crate::calls::registry::{registry, OpSeries};
 use crate::facade::store::MetricFamily;
@@ -72,6 +73,8 @@ pub(crate) struct Sources<'a> {
     pub(crate) runtime: Option<RuntimeReading>,
     /// The application's own `metrics` series.
     pub(crate) metrics: Vec<MetricFamily>,
+    /// The long polls of the macro sites, then of the layers.
+    pub(crate) long_polls: Vec<LongPoll>,
     pub(crate) alerts: AlertsPart,
     pub(crate) history: (Vec<Point>, Peaks),
     pub(crate) tick_interval: Duration,
@@ -136,6 +139,7 @@ pub(crate) fn read(s: Sources<'_>) -> Reading {
         pools: s.pools,
         runtime: s.runtime,
         metrics: s.metrics,
+        long_polls: s.long_polls,
         alerts: s.alerts,
         history: s.history,
         tick_interval: s.tick_interval,

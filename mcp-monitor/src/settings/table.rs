@@ -184,6 +184,8 @@ table! {
         "longest time a connection may wait for its first or next request (keep-alive)";
     SHUTDOWN_TIMEOUT = "MCP_SHUTDOWN_TIMEOUT", Kind::Period { at: at!(shutdown_timeout), floor: MS }, Shown,
         "longest graceful drain after SIGTERM / Ctrl-C; what is still open then is closed";
+    LONG_POLL_THRESHOLD = "MCP_LONG_POLL_THRESHOLD", Kind::Period { at: at!(long_poll_threshold), floor: MS }, Shown,
+        "a poll of a monitored call (macro or request) holding its thread longer than this is counted in `mcp_long_polls_total{kind,name}` (a blocked executor); at least `1ms`";
     ALERTMANAGER_URL = "MCP_ALERTMANAGER_URL", Kind::Urls(at!(alertmanager_urls)), Text("unset: no push"),
         "Alertmanager base URLs, comma-separated";
     ALERT_RESEND_DELAY = "MCP_ALERT_RESEND_DELAY", Kind::Period { at: at!(alert_resend_delay), floor: SECOND }, Shown,

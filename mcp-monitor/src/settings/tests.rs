@@ -605,3 +605,26 @@ fn the_resource_floor_is_the_cpu_interval() {
     assert!(super::table::CPU_FLOOR >= sysinfo::MINIMUM_CPU_UPDATE_INTERVAL);
     assert!(super::table::CPU_FLOOR >= std::time::Duration::from_millis(100));
 }
+
+#[test]
+fn the_long_poll_threshold_is_a_duration_of_at_least_one_millisecond() {
+    assert_eq!(
+        with(&[]).unwrap().long_poll_threshold,
+        Duration::from_millis(10)
+    );
+    for (v, d) in [("25ms", 25), ("1ms", 1), ("0.5", 500), ("2s", 2000)] {
+        assert_eq!(
+            with(&[("MCP_LONG_POLL_THRESHOLD", v)])
+                .unwrap()
+                .long_poll_threshold,
+            Duration::from_millis(d),
+            "{v}"
+        );
+    }
+    for v in ["0", "500us", "fast", "-1ms"] {
+        let e = err(&[("MCP_LONG_POLL_THRESHOLD", v)]);
+        assert!(e.contains("MCP_LONG_POLL_THRESHOLD"), "{v}: {e}");
+    }
+    let e = err(&[("MCP_LONG_POLL_THRESHOLD", "0.0005")]);
+    assert!(e.contains("at least 1ms"), "{e}");
+}

@@ -27,6 +27,13 @@ impl Settings {
         for v in TABLE {
             v.check(self)?;
         }
+        if self.long_poll_threshold < crate::base::clock::MIN_TICK {
+            return Err(invalid(
+                "MCP_LONG_POLL_THRESHOLD",
+                &env_duration(self.long_poll_threshold),
+                "must be at least 1ms, the finest tick of the clock that times polls".into(),
+            ));
+        }
         if self.alert_evaluation_interval > self.metrics_window {
             return Err(invalid(
                 "MCP_ALERT_EVALUATION_INTERVAL",
@@ -214,6 +221,7 @@ mod tests {
             |s| s.instance = " ".into(),
             |s| s.alert_labels = vec![("team".into(), String::new())],
             |s| s.http_idle_timeout = Duration::ZERO,
+            |s| s.long_poll_threshold = Duration::from_micros(500),
         ] {
             let mut settings = Settings::default();
             set(&mut settings);

@@ -93,6 +93,12 @@ pub struct Settings {
     /// `MCP_PROFILE_MAX_SECONDS`: the longest CPU profile `/debug/pprof/*` records, in
     /// seconds (a longer request is cut to it). Default 60.
     pub profile_max_seconds: u64,
+    /// `MCP_LONG_POLL_THRESHOLD`: a poll of a monitored call (a macro call, an HTTP
+    /// request) that holds its thread longer than this is a long poll, counted in
+    /// `mcp_long_polls_total{kind,name}` (a blocked executor). At least 1 ms, the
+    /// finest tick of the clock that times polls. The macro sites are process-wide, so
+    /// they count against the threshold of the monitor built last. Default 10 ms.
+    pub long_poll_threshold: Duration,
     /// `MCP_NATIVE_HISTOGRAM_SCHEMA`: the resolution of the native histograms kept
     /// beside the classic buckets (what quantiles are read from and Prometheus scrapes
     /// over protobuf), 0 to 8: `2^schema` buckets per power of two, a quantile within
@@ -174,6 +180,7 @@ impl Default for Settings {
             http_max_series: 10_000,
             metric_max_series: 1_000,
             profile_max_seconds: 60,
+            long_poll_threshold: Duration::from_millis(10),
             native_histogram_schema: 3,
             alertmanager_urls: Vec::new(),
             alert_resend_delay: Duration::from_secs(60),

@@ -181,6 +181,114 @@ async fn a_blocked_worker_shows_in_the_runtime_busy_time() {
     }
 }
 
+#[monitor_db_operation("select", "long_poll_users")]
+fn blocking_select(blocked: Duration) -> Result<u32, Refused> {
+    std::thread::sleep(blocked);
+    Ok(1)
+}
+
+#[monitor_db_operation("select", "long_poll_pool")]
+fn blocking_select_in_the_pool(blocked: Duration) -> Result<u32, Refused> {
+    std::thread::sleep(blocked);
+    Ok(1)
+}
+
+/// An async step that blocks its thread in a synchronous db call.
+#[monitor_workflow_step("long_poll_flow", "parse")]
+async fn parse_blocking(blocked: Duration) -> Result<u32, Refused> {
+    blocking_select(blocked)
+}
+
+/// A long step whose polls are all short: it waits, it does not block.
+#[monitor_workflow_step("long_poll_flow", "wait")]
+async fn wait_politely(waited: Duration) -> Result<(), Refused> {
+    tokio::time::sleep(waited).await;
+    Ok(())
+}
+
+/// Long polls name the call that blocked its thread: an async step and the synchronous
+/// db call inside it, an HTTP route; not a long call of short polls, nor a synchronous
+/// call on a blocking thread. In the reading and on `/metrics`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn long_polls_name_the_calls_that_block_their_thread() {
+    let monitor = Monitor::builder().build().unwrap();
+    let threshold = monitor.settings().long_poll_threshold;
+    let blocked = threshold * 6;
+    let app = monitor.instrument(Router::new().route(
+        "/block",
+        get(move || async move {
+            std::thread::sleep(blocked);
+            "done"
+        }),
+    ));
+    wait_politely(blocked).await.unwrap();
+    tokio::task::spawn_blocking(move || blocking_select_in_the_pool(blocked))
+        .await
+        .unwrap()
+        .unwrap();
+
+    // Until each is seen (a poll is timed by a clock that ticks on a thread of its own,
+    // which a loaded machine may delay): wait for it, not for a time.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    let mut calls = 0u64;
+    loop {
+        parse_blocking(blocked).await.unwrap();
+        let req = Request::builder()
+            .uri("/block")
+            .body(Body::empty())
+            .unwrap();
+        app.clone().oneshot(req).await.unwrap();
+        calls += 1;
+        let r = monitor.read();
+        if ["step", "db", "http"]
+            .iter()
+            .zip([
+                "long_poll_flow parse",
+                "select long_poll_users",
+                "GET /block",
+            ])
+            .all(|(k, n)| r.long_poll(k, n).is_some())
+        {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{:?}",
+            r.long_polls()
+        );
+    }
+    let r = monitor.read();
+    for (kind, name) in [
+        ("step", "long_poll_flow parse"),
+        ("db", "select long_poll_users"),
+        ("http", "GET /block"),
+    ] {
+        let p = r.long_poll(kind, name).unwrap();
+        assert!((1..=calls).contains(&p.count), "{p:?} of {calls}");
+        assert!(p.longest > threshold, "{p:?}");
+    }
+    assert!(
+        r.long_poll("step", "long_poll_flow wait").is_none(),
+        "{:?}",
+        r.long_polls()
+    );
+    assert!(
+        r.long_poll("db", "select long_poll_pool").is_none(),
+        "{:?}",
+        r.long_polls()
+    );
+    let text = monitor.render();
+    assert!(
+        text.contains("# TYPE mcp_long_polls_total counter"),
+        "{text}"
+    );
+    let line = format!(
+        "mcp_long_polls_total{{kind=\"http\",name=\"GET /block\"}} {}",
+        r.long_poll("http", "GET /block").unwrap().count
+    );
+    assert!(text.contains(&line), "{line} in\n{text}");
+}
+
 /// Built outside any runtime, the monitor reports the runtime as absent, not as zero;
 /// watching one later turns it on.
 #[test]

@@ -45,6 +45,7 @@ pub(crate) const FILES: &[File] = &[
     ("traffic.js", JS, include_str!("traffic.js")),
     ("resources.js", JS, include_str!("resources.js")),
     ("runtime.js", JS, include_str!("runtime.js")),
+    ("long_polls.js", JS, include_str!("long_polls.js")),
     ("app_metrics.js", JS, include_str!("app_metrics.js")),
     ("workflows.js", JS, include_str!("workflows.js")),
     ("profile.js", JS, include_str!("profile.js")),
@@ -118,7 +119,7 @@ pub(crate) async fn file(Path(name): Path<String>, headers: HeaderMap) -> Respon
 /// that no figure on the page disagrees with another.
 pub(crate) fn page_document(r: &Reading, s: &Settings, admin: bool) -> serde_json::Value {
     serde_json::json!({
-        "summary": crate::output::json::summary_document(r),
+        "summary": crate::output::json::summary_document(r, s),
         "report": crate::output::json::report_document(r, s),
         "dashboard": crate::output::json::dashboard_document(r, s),
         "history": history_document(r, s, admin),

@@ -10,6 +10,7 @@ import objectives from "./objectives.js";
 import traffic from "./traffic.js";
 import resources from "./resources.js";
 import runtime from "./runtime.js";
+import longPolls from "./long_polls.js";
 import appMetrics from "./app_metrics.js";
 import workflows from "./workflows.js";
 import profile from "./profile.js";
@@ -19,7 +20,7 @@ import { render as renderReport } from "./report.js";
 // The live view's sections, in order. A section is a module whose `mount()` returns
 // its element (built once) and whose `update(doc)` brings it to a page document;
 // adding one is writing that module and naming it here.
-const SECTIONS = [activeAlerts, objectives, traffic, resources, runtime, appMetrics, workflows, profile, tables, alertHistory];
+const SECTIONS = [activeAlerts, objectives, traffic, resources, runtime, longPolls, appMetrics, workflows, profile, tables, alertHistory];
 
 let data = null; // the page document on screen, with `at` and `seq`
 let view = "live";
