@@ -255,3 +255,10 @@ pub(crate) const HTTP_AUTH_FAILURES_TOTAL_HELP: &str =
 /// no bearer token, a malformed header, a wrong token, a valid token without the right.
 pub(crate) const AUTH_FAILURE_REASONS: [&str; 4] =
     ["missing", "malformed", "invalid", "insufficient_scope"];
+
+/// OTLP exports, by outcome: `sent`, `failed` (every attempt refused or unanswered),
+/// `dropped` (the queue was full).
+pub(crate) const OTLP_EXPORTS_TOTAL: &str = "mcp_otlp_exports_total";
+/// Help of [`OTLP_EXPORTS_TOTAL`].
+pub(crate) const OTLP_EXPORTS_TOTAL_HELP: &str =
+    "OTLP metric exports, by outcome (sent, failed after every retry, dropped from a full queue).";

@@ -1,5 +1,5 @@
-//! The background tasks: summary upkeep, resource sampling, alert evaluation and the
-//! retention reset, each holding the monitor weakly.
+//! The background tasks: summary upkeep, resource sampling, alert evaluation, the
+//! retention reset and the OTLP export, each holding the monitor weakly.
 
 use super::{Inner, Monitor};
 use std::sync::{Arc, Weak};
@@ -30,6 +30,14 @@ impl Monitor {
             .as_ref()
             .and_then(Notifier::tasks)
             .unwrap_or_default();
+        #[cfg(feature = "otlp")]
+        let (otlp, otlp_weak) = (
+            self.inner
+                .otlp
+                .as_ref()
+                .and_then(|e| Some((e.interval(), e.sender()?))),
+            weak.clone(),
+        );
         let tasks = async move {
             let mut jobs = vec![
                 tokio::spawn(ticks(weak.clone(), tick)),
@@ -46,6 +54,16 @@ impl Monitor {
             }
             for task in notifier_tasks {
                 jobs.push(tokio::spawn(task));
+            }
+            #[cfg(feature = "otlp")]
+            if let Some((interval, sender)) = otlp {
+                jobs.push(tokio::spawn(sender));
+                jobs.push(tokio::spawn(every(
+                    otlp_weak,
+                    interval,
+                    true,
+                    Monitor::export_otlp,
+                )));
             }
             for j in jobs {
                 let _ = j.await;
@@ -73,6 +91,17 @@ impl Monitor {
                     tracing::error!(error = %e, "cannot start the monitor's thread");
                 }
             }
+        }
+    }
+}
+
+impl Monitor {
+    /// Takes a reading and queues its OTLP export (the export task does this every
+    /// `OTEL_METRIC_EXPORT_INTERVAL`).
+    #[cfg(feature = "otlp")]
+    pub(crate) fn export_otlp(&self) {
+        if let Some(e) = &self.inner.otlp {
+            e.export(&self.read(), self.settings());
         }
     }
 }

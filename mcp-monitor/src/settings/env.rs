@@ -252,6 +252,7 @@ impl Settings {
         if let Some((n, v)) = get("MCP_SLOS") {
             s.slos = super::slos::parse_objectives(&v).map_err(|r| invalid(n, &v, r))?;
         }
+        s.otlp = super::otlp::parse(lookup)?;
         Ok(s)
     }
 }

@@ -10,9 +10,11 @@
 //! - `validate`: [`Settings::validate`], every range and cross-field check;
 //! - `variables`: the list of variables and the report of unknown ones;
 //! - `tokens`: bearer tokens and their files;
-//! - `slos`: the syntax of `MCP_SLOS`.
+//! - `slos`: the syntax of `MCP_SLOS`;
+//! - `otlp`: the OTLP push's standard `OTEL_*` variables.
 
 mod env;
+mod otlp;
 mod parse;
 mod slos;
 mod tokens;
@@ -20,6 +22,7 @@ mod validate;
 mod values;
 mod variables;
 
+pub use self::otlp::{OtlpSettings, Temporality, OTEL_VARIABLES};
 pub use self::values::Settings;
 pub use self::variables::{UnknownVariable, VARIABLES};
 
