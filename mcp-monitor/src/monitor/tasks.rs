@@ -104,6 +104,33 @@ impl Monitor {
             e.export(&self.read(), self.settings());
         }
     }
+
+    /// The OTLP/HTTP request body the push would send now, with cumulative temporality:
+    /// an `opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceRequest` of every
+    /// series (the application's facade metrics included), as protobuf bytes. For
+    /// an application that sends it itself (`POST` it with
+    /// `Content-Type: application/x-protobuf`); the resource is the one of the OTLP
+    /// settings (`OTEL_SERVICE_NAME`, `OTEL_RESOURCE_ATTRIBUTES`), or the defaults
+    /// when there are none.
+    ///
+    /// ```
+    /// let monitor = mcp_monitor::Monitor::builder().build().unwrap();
+    /// let body = monitor.otlp_request();
+    /// assert!(!body.is_empty());
+    /// ```
+    #[cfg(feature = "otlp")]
+    pub fn otlp_request(&self) -> Vec<u8> {
+        use prost::Message as _;
+        let s = self.settings();
+        let mut otlp = s
+            .otlp
+            .clone()
+            .unwrap_or_else(|| crate::settings::OtlpSettings::new(""));
+        otlp.temporality = crate::settings::Temporality::Cumulative;
+        crate::otlp::encode::RequestEncoder::new(&otlp, &s.instance)
+            .encode(&self.read(), s)
+            .encode_to_vec()
+    }
 }
 
 /// Samples the resources every `period` while the monitor is alive. CPU use is a

@@ -756,6 +756,33 @@ mod tests {
     }
 
     #[test]
+    fn every_family_of_the_monitor_has_its_row() {
+        let s = Settings {
+            otlp: Some(OtlpSettings::new("http://127.0.0.1:9/v1/metrics")),
+            ..Settings::default()
+        };
+        let m = crate::Monitor::builder().with_settings(s).build().unwrap();
+        m.cache("rows").hit();
+        let text = m.render();
+        let families: Vec<&str> = text
+            .lines()
+            .filter_map(|l| l.strip_prefix("# TYPE "))
+            .filter_map(|l| l.split(' ').next())
+            .collect();
+        assert!(families.contains(&names::OTLP_EXPORTS_TOTAL), "{text}");
+        for f in families {
+            assert!(
+                ROWS.iter().any(|r| r.prometheus == f),
+                "{f} has no row in ROWS"
+            );
+        }
+        let mut otlp: Vec<&str> = ROWS.iter().map(|r| r.otlp).collect();
+        otlp.sort_unstable();
+        otlp.dedup();
+        assert_eq!(otlp.len(), ROWS.len(), "two families under one OTLP name");
+    }
+
+    #[test]
     fn a_difference_is_taken_at_the_lower_scale() {
         let then = Exponential {
             scale: 3,
