@@ -3,7 +3,9 @@
 //! The families are those of the Prometheus exposition, read back into messages with
 //! the latency histograms' native buckets (`output::protobuf::families`), so that every
 //! series `/metrics` shows is pushed, the application's own `metrics` series included,
-//! and a new family reaches OTLP without code here. Each family is then renamed by
+//! and a new family reaches OTLP without code here; the two HTTP families, one series
+//! per label set (up to `MCP_HTTP_MAX_SERIES`), are built as the same messages straight
+//! from the reading, which costs a fraction of reading their text back. Each family is then renamed by
 //! [`ROWS`] (one row per family: OTLP name, unit, attribute names, whether it is read
 //! from a source), or by the default rule for a family without a row: `mcp_x_total` →
 //! `mcp.x`, a `_seconds` or `_bytes` suffix becoming the unit; the application's
@@ -17,6 +19,7 @@
 //! here for the series of that export only.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use super::proto::{
     AggregationTemporality, Buckets, ExponentialHistogram, ExponentialHistogramDataPoint,
@@ -25,9 +28,11 @@ use super::proto::{
 };
 use crate::base::exposition::Format;
 use crate::base::names;
+use crate::base::native::{NativeSet, MAX_BUCKETS};
 use crate::output::protobuf::{self as prom, MetricType};
 use crate::reading::{MetricKind, Reading};
 use crate::settings::{OtlpSettings, Settings, Temporality};
+use crate::summary::snapshot::{HttpCounts, Snapshot};
 
 /// How one Prometheus family is pushed.
 #[derive(Debug, Clone, Copy)]
@@ -390,7 +395,10 @@ impl RequestEncoder {
 
     /// The request of every series of `r`.
     pub(crate) fn encode(&mut self, r: &Reading, s: &Settings) -> ExportMetricsServiceRequest {
-        let (families, _) = prom::families(r, s, Format::Text);
+        // The HTTP families (one series per label set, the bulk at scale) straight from
+        // the reading; the others read back from the text of a reading without them.
+        let mut families = http_families(r);
+        families.extend(prom::families(&without_http(r), s, Format::Text).0);
         let now = nanos(r.unix_ms);
         let process_start = now.saturating_sub(r.uptime.as_nanos() as u64);
         let delta_start = self.previous_at.unwrap_or(process_start);
@@ -476,6 +484,104 @@ impl RequestEncoder {
             }],
         }
     }
+}
+
+/// `r` without its HTTP series (the families of [`http_families`]), the rest shared.
+fn without_http(r: &Reading) -> Reading {
+    let c = &r.current;
+    let current = Snapshot {
+        at: c.at,
+        http_series: Arc::from(Vec::new()),
+        http: HttpCounts {
+            width: c.http.width,
+            counts: Vec::new(),
+            sums: Vec::new(),
+            native: NativeSet::default(),
+        },
+        ops: c.ops.clone(),
+        caches: c.caches.clone(),
+    };
+    Reading {
+        current: Arc::new(current),
+        ..r.clone()
+    }
+}
+
+/// `mcp_http_requests_total` and `mcp_http_request_duration_seconds` of `r` as the
+/// protobuf exposition has them (classic and native buckets), without the text.
+fn http_families(r: &Reading) -> Vec<prom::MetricFamily> {
+    let series = r.http_series();
+    if series.is_empty() {
+        return Vec::new();
+    }
+    let http = &r.current.http;
+    let bounds = r.http.buckets.bounds();
+    let family = |name: &str, help: &str, t: MetricType| prom::MetricFamily {
+        name: name.to_owned(),
+        help: help.to_owned(),
+        r#type: t as i32,
+        metric: Vec::with_capacity(series.len()),
+    };
+    let mut requests = family(
+        names::HTTP_REQUESTS_TOTAL,
+        names::HTTP_REQUESTS_TOTAL_HELP,
+        MetricType::Counter,
+    );
+    let mut durations = family(
+        names::HTTP_REQUEST_DURATION,
+        names::HTTP_REQUEST_DURATION_HELP,
+        MetricType::Histogram,
+    );
+    for s in series {
+        let pair = |name: &str, value: String| prom::LabelPair {
+            name: name.to_owned(),
+            value,
+        };
+        let label = vec![
+            pair("method", s.method.as_str().to_owned()),
+            pair("path", s.path.to_string()),
+            pair("status", s.status.to_string()),
+        ];
+        let counts = http.counts(s.index);
+        let n: u64 = counts.map_or(0, |c| c.iter().sum());
+        requests.metric.push(prom::Metric {
+            label: label.clone(),
+            counter: Some(prom::Counter {
+                value: n as f64,
+                exemplar: None,
+            }),
+            ..prom::Metric::default()
+        });
+        let Some(counts) = counts else { continue };
+        let mut cumulative = 0;
+        let mut h = prom::Histogram {
+            sample_count: n,
+            sample_sum: http.sums.get(s.index).map_or(0.0, |&ns| ns as f64 / 1e9),
+            bucket: bounds
+                .iter()
+                .zip(counts)
+                .map(|(&upper_bound, &c)| {
+                    cumulative += c;
+                    prom::Bucket {
+                        cumulative_count: cumulative,
+                        upper_bound,
+                        exemplar: None,
+                    }
+                })
+                .collect(),
+            ..prom::Histogram::default()
+        };
+        if let Some(mut native) = http.native.get(s.index) {
+            native.reduce(MAX_BUCKETS);
+            prom::set_native(&mut h, &native);
+        }
+        durations.metric.push(prom::Metric {
+            label,
+            histogram: Some(h),
+            ..prom::Metric::default()
+        });
+    }
+    vec![durations, requests]
 }
 
 /// Milliseconds since the epoch in nanoseconds.
@@ -780,6 +886,40 @@ mod tests {
         otlp.sort_unstable();
         otlp.dedup();
         assert_eq!(otlp.len(), ROWS.len(), "two families under one OTLP name");
+    }
+
+    #[tokio::test]
+    async fn the_http_families_built_from_the_reading_are_those_read_back_from_the_text() {
+        use axum::{body::Body, http::Request, routing::get, Router};
+        use tower::ServiceExt as _;
+        let m = crate::Monitor::builder().build().unwrap();
+        let app = m.instrument(
+            Router::new()
+                .route("/users/{id}", get(|| async { "a user" }))
+                .route("/slow", get(|| async { "later" })),
+        );
+        for uri in ["/users/1", "/users/2", "/slow", "/nowhere"] {
+            let res = app
+                .clone()
+                .oneshot(Request::get(uri).body(Body::empty()).unwrap())
+                .await
+                .unwrap();
+            drop(res);
+        }
+        let r = m.read();
+        let (text, _) = prom::families(&r, m.settings(), Format::Text);
+        let direct = http_families(&r);
+        assert_eq!(direct.len(), 2);
+        for f in direct {
+            let read_back = text.iter().find(|t| t.name == f.name).unwrap();
+            assert!(!f.metric.is_empty());
+            assert_eq!(&f, read_back, "{}", f.name);
+        }
+        let rest = prom::families(&without_http(&r), m.settings(), Format::Text).0;
+        for name in [names::HTTP_REQUESTS_TOTAL, names::HTTP_REQUEST_DURATION] {
+            assert!(rest.iter().all(|f| f.name != name), "{name} twice");
+        }
+        assert!(rest.iter().any(|f| f.name == names::HTTP_IN_FLIGHT));
     }
 
     #[test]
