@@ -359,6 +359,9 @@ impl Exponential {
 pub(crate) struct RequestEncoder {
     resource: Resource,
     temporality: Temporality,
+    /// Where cumulative points start: the monitor's start, fixed at the first export
+    /// (computed again, it would move by the rounding of the clock).
+    start: Option<u64>,
     /// The previous export's time and cumulative values (delta temporality only).
     previous_at: Option<u64>,
     previous: HashMap<Key, Previous>,
@@ -388,6 +391,7 @@ impl RequestEncoder {
         Self {
             resource: Resource { attributes },
             temporality: otlp.temporality,
+            start: None,
             previous_at: None,
             previous: HashMap::new(),
         }
@@ -400,7 +404,9 @@ impl RequestEncoder {
         let mut families = http_families(r);
         families.extend(prom::families(&without_http(r), s, Format::Text).0);
         let now = nanos(r.unix_ms);
-        let process_start = now.saturating_sub(r.uptime.as_nanos() as u64);
+        let process_start = *self
+            .start
+            .get_or_insert_with(|| now.saturating_sub(r.uptime.as_nanos() as u64));
         let delta_start = self.previous_at.unwrap_or(process_start);
         let app_names: HashMap<String, String> = r
             .metrics
@@ -920,6 +926,56 @@ mod tests {
             assert!(rest.iter().all(|f| f.name != name), "{name} twice");
         }
         assert!(rest.iter().any(|f| f.name == names::HTTP_IN_FLIGHT));
+    }
+
+    #[tokio::test]
+    async fn lowmemory_keeps_the_counters_read_from_a_source_cumulative() {
+        let m = crate::Monitor::builder().build().unwrap();
+        let cache = m.cache("lowmemory");
+        let sum_of = |req: &ExportMetricsServiceRequest, name: &str| {
+            let metric = req.resource_metrics[0].scope_metrics[0]
+                .metrics
+                .iter()
+                .find(|x| x.name == name)
+                .unwrap_or_else(|| panic!("no {name}"));
+            metric.sum.clone().unwrap()
+        };
+        for (temporality, busy) in [
+            (Temporality::LowMemory, AggregationTemporality::Cumulative),
+            (Temporality::Delta, AggregationTemporality::Delta),
+            (Temporality::Cumulative, AggregationTemporality::Cumulative),
+        ] {
+            let mut otlp = OtlpSettings::new("http://127.0.0.1:9/v1/metrics");
+            otlp.temporality = temporality;
+            let mut encoder = RequestEncoder::new(&otlp, "test");
+            cache.hit();
+            let first = encoder.encode(&m.read(), m.settings());
+            cache.hit();
+            cache.hit();
+            let second = encoder.encode(&m.read(), m.settings());
+            let hits = sum_of(&second, "mcp.cache.hits");
+            let point = &hits.data_points[0];
+            let first_point = &sum_of(&first, "mcp.cache.hits").data_points[0];
+            if temporality == Temporality::Cumulative {
+                assert_eq!(
+                    hits.aggregation_temporality,
+                    AggregationTemporality::Cumulative as i32
+                );
+                assert_eq!(point.start_time_unix_nano, first_point.start_time_unix_nano);
+            } else {
+                assert_eq!(
+                    hits.aggregation_temporality,
+                    AggregationTemporality::Delta as i32
+                );
+                assert_eq!(point.as_double, Some(2.0), "{temporality:?}");
+                assert_eq!(point.start_time_unix_nano, first_point.time_unix_nano);
+            }
+            let runtime = sum_of(&second, "mcp.runtime.busy");
+            assert_eq!(
+                runtime.aggregation_temporality, busy as i32,
+                "{temporality:?}"
+            );
+        }
     }
 
     #[test]
