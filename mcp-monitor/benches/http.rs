@@ -19,6 +19,9 @@
 //!   other peers, as many histograms with the same buckets and labels.
 //! * `http/gzip/{1k,10k,100k}`: compressing our text as `/metrics` does for
 //!   `Accept-Encoding: gzip`.
+//! * `http/otlp/{render_text,render_protobuf,encode,encode_gzip}/{1k,10k}`: one OTLP
+//!   export's request (`Monitor::otlp_request`), plain and gzipped, beside the text
+//!   render and the protobuf exposition of the same monitor.
 //!
 //! Each scale also prints the bytes per label set of our text, of its gzip, of our
 //! OpenMetrics, and of `prometheus-client`'s protobuf.
@@ -544,6 +547,41 @@ fn bench_scale(c: &mut Criterion, rt: &tokio::runtime::Runtime) {
     }
 }
 
+/// One OTLP export at 1k and 10k label sets: the request encoded (what the export task
+/// does every `OTEL_METRIC_EXPORT_INTERVAL`), and gzipped; against the text render and
+/// the protobuf exposition (the same read-back of the text) of the same monitor, in the
+/// same run.
+fn bench_otlp(c: &mut Criterion, rt: &tokio::runtime::Runtime) {
+    for (label, n) in &SCALES[..2] {
+        let (monitor, app) = scale_router(*n);
+        drive_all(rt, &app, *n);
+        drop(app);
+        assert_eq!(label_sets_of(rt, &monitor), *n as u64);
+        let body = monitor.otlp_request();
+        println!(
+            "{label}: OTLP request {:.1} MiB ({:.0} bytes per label set), gzipped {:.2} MiB",
+            mib(body.len()),
+            body.len() as f64 / *n as f64,
+            mib(gzip(&body).len())
+        );
+        let mut g = c.benchmark_group("http/otlp");
+        g.sample_size(10).warm_up_time(Duration::from_secs(1));
+        g.bench_function(BenchmarkId::new("render_text", label), |b| {
+            b.iter(|| black_box(monitor.render()).len())
+        });
+        g.bench_function(BenchmarkId::new("render_protobuf", label), |b| {
+            b.iter(|| black_box(monitor.render_protobuf()).len())
+        });
+        g.bench_function(BenchmarkId::new("encode", label), |b| {
+            b.iter(|| black_box(monitor.otlp_request()).len())
+        });
+        g.bench_function(BenchmarkId::new("encode_gzip", label), |b| {
+            b.iter(|| gzip(&black_box(monitor.otlp_request())).len())
+        });
+        g.finish();
+    }
+}
+
 /// The benchmark filter given on the command line, if any (criterion's positional
 /// argument), so that the costly set-up of the parts it excludes can be skipped.
 fn filter() -> Option<String> {
@@ -612,6 +650,9 @@ fn main() {
     .any(|id| selected(id))
     {
         bench_scale(&mut c, &rt);
+    }
+    if selected("http/otlp/") {
+        bench_otlp(&mut c, &rt);
     }
     c.final_summary();
 }

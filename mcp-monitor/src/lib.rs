@@ -162,6 +162,8 @@ mod facade;
 pub mod fleet;
 pub mod http;
 mod monitor;
+#[cfg(feature = "otlp")]
+mod otlp;
 mod output;
 pub mod reading;
 mod server;

@@ -12,7 +12,8 @@
 //!
 //! A module that needs a process of its own gets a root in `tests/e2e/alone/` and a
 //! `[[test]]` entry in `Cargo.toml`: `alertmanager` and `fleet`, whose alert engines and
-//! Prometheus rules would see the other modules' failing calls as error-rate alerts.
+//! Prometheus rules would see the other modules' failing calls as error-rate alerts, and
+//! `otlp`, which compares what it pushes with its monitor's reading.
 
 mod common;
 

@@ -265,3 +265,9 @@ pub(crate) const LONG_POLLS_TOTAL_HELP: &str =
     "Polls of a monitored call that held their thread longer than MCP_LONG_POLL_THRESHOLD (a blocked executor), by kind and call.";
 /// The `kind` label values of [`LONG_POLLS_TOTAL`].
 pub const LONG_POLL_KINDS: [&str; 5] = ["db", "step", "run", "http", "grpc"];
+/// OTLP exports, by outcome: `sent`, `failed` (every attempt refused or unanswered),
+/// `dropped` (the queue was full).
+pub(crate) const OTLP_EXPORTS_TOTAL: &str = "mcp_otlp_exports_total";
+/// Help of [`OTLP_EXPORTS_TOTAL`].
+pub(crate) const OTLP_EXPORTS_TOTAL_HELP: &str =
+    "OTLP metric exports, by outcome (sent, failed after every retry, dropped from a full queue).";

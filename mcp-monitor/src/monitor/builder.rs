@@ -209,6 +209,17 @@ impl MonitorBuilder {
         let now = Instant::now();
         let summary = Summary::new(s.metrics_window, Snapshot::take(&http, &caches, now));
         let notifier = Notifier::new(&s)?;
+        #[cfg(feature = "otlp")]
+        let otlp = match &s.otlp {
+            Some(o) => Some(crate::otlp::Exporter::new(o, &s.instance)?),
+            None => None,
+        };
+        #[cfg(not(feature = "otlp"))]
+        if let Some(o) = &s.otlp {
+            let endpoint = o.endpoint.as_str();
+            crate::base::diagnostic::diagnostic!(endpoint = endpoint;
+                "mcp-monitor is built without its feature `otlp`: no OTLP push to {endpoint}");
+        }
         let inner = Inner {
             events: tokio::sync::broadcast::channel(SUBSCRIPTION_CAPACITY).0,
             notifier,
@@ -228,6 +239,8 @@ impl MonitorBuilder {
                 .map(|p| (*p).to_owned())
                 .collect(),
             slos: Mutex::new(Tracker::new(&s.slos, now)),
+            #[cfg(feature = "otlp")]
+            otlp,
             settings: s,
         };
         inner.runtime.watch_current();

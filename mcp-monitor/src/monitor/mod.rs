@@ -85,6 +85,9 @@ pub(crate) struct Inner {
     notifier: Option<Notifier>,
     /// The objectives' burn-rate rings (`slo::burn`).
     slos: Mutex<Tracker>,
+    /// The OTLP push, when `OTEL_EXPORTER_OTLP_(METRICS_)ENDPOINT` is set.
+    #[cfg(feature = "otlp")]
+    otlp: Option<Arc<crate::otlp::Exporter>>,
 }
 
 impl Monitor {
@@ -294,6 +297,10 @@ impl Monitor {
             history,
             tick_interval,
             slos,
+            #[cfg(feature = "otlp")]
+            otlp: self.inner.otlp.as_ref().map(|e| e.counts()),
+            #[cfg(not(feature = "otlp"))]
+            otlp: None,
         })
     }
 

@@ -1,5 +1,5 @@
-//! The background tasks: summary upkeep, resource sampling, alert evaluation and the
-//! retention reset, each holding the monitor weakly.
+//! The background tasks: summary upkeep, resource sampling, alert evaluation, the
+//! retention reset and the OTLP export, each holding the monitor weakly.
 
 use super::{Inner, Monitor};
 use std::sync::{Arc, Weak};
@@ -30,6 +30,14 @@ impl Monitor {
             .as_ref()
             .and_then(Notifier::tasks)
             .unwrap_or_default();
+        #[cfg(feature = "otlp")]
+        let (otlp, otlp_weak) = (
+            self.inner
+                .otlp
+                .as_ref()
+                .and_then(|e| Some((e.interval(), e.sender()?))),
+            weak.clone(),
+        );
         let tasks = async move {
             let mut jobs = vec![
                 tokio::spawn(ticks(weak.clone(), tick)),
@@ -46,6 +54,16 @@ impl Monitor {
             }
             for task in notifier_tasks {
                 jobs.push(tokio::spawn(task));
+            }
+            #[cfg(feature = "otlp")]
+            if let Some((interval, sender)) = otlp {
+                jobs.push(tokio::spawn(sender));
+                jobs.push(tokio::spawn(every(
+                    otlp_weak,
+                    interval,
+                    true,
+                    Monitor::export_otlp,
+                )));
             }
             for j in jobs {
                 let _ = j.await;
@@ -74,6 +92,44 @@ impl Monitor {
                 }
             }
         }
+    }
+}
+
+impl Monitor {
+    /// Takes a reading and queues its OTLP export (the export task does this every
+    /// `OTEL_METRIC_EXPORT_INTERVAL`).
+    #[cfg(feature = "otlp")]
+    pub(crate) fn export_otlp(&self) {
+        if let Some(e) = &self.inner.otlp {
+            e.export(&self.read(), self.settings());
+        }
+    }
+
+    /// The OTLP/HTTP request body the push would send now, with cumulative temporality:
+    /// an `opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceRequest` of every
+    /// series (the application's facade metrics included), as protobuf bytes. For
+    /// an application that sends it itself (`POST` it with
+    /// `Content-Type: application/x-protobuf`); the resource is the one of the OTLP
+    /// settings (`OTEL_SERVICE_NAME`, `OTEL_RESOURCE_ATTRIBUTES`), or the defaults
+    /// when there are none.
+    ///
+    /// ```
+    /// let monitor = mcp_monitor::Monitor::builder().build().unwrap();
+    /// let body = monitor.otlp_request();
+    /// assert!(!body.is_empty());
+    /// ```
+    #[cfg(feature = "otlp")]
+    pub fn otlp_request(&self) -> Vec<u8> {
+        use prost::Message as _;
+        let s = self.settings();
+        let mut otlp = s
+            .otlp
+            .clone()
+            .unwrap_or_else(|| crate::settings::OtlpSettings::new(""));
+        otlp.temporality = crate::settings::Temporality::Cumulative;
+        crate::otlp::encode::RequestEncoder::new(&otlp, &s.instance)
+            .encode(&self.read(), s)
+            .encode_to_vec()
     }
 }
 

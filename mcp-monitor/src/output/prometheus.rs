@@ -99,7 +99,23 @@ pub(crate) fn render(r: &Reading, s: &Settings, out: &mut Encoder<'_>) {
     if let Some(n) = &r.alerts.notifier {
         render_notifier(n, out);
     }
+    if let Some(counts) = &r.otlp {
+        render_otlp(counts, out);
+    }
     render_app_metrics(&r.metrics, out);
+}
+
+/// `mcp_otlp_exports_total{outcome}`: sent, failed and dropped OTLP exports.
+fn render_otlp(counts: &[u64; 3], out: &mut Encoder<'_>) {
+    out.family(
+        names::OTLP_EXPORTS_TOTAL,
+        Kind::Counter,
+        names::OTLP_EXPORTS_TOTAL_HELP,
+    );
+    for (outcome, n) in ["sent", "failed", "dropped"].into_iter().zip(counts) {
+        let labels = label_pairs(&[("outcome", outcome)]);
+        out.sample(names::OTLP_EXPORTS_TOTAL, &labels, *n);
+    }
 }
 
 /// A metric or label name with every character the text format does not allow

@@ -182,18 +182,26 @@ pub(crate) struct MetricFamily {
 
 /// The protobuf exposition of `r`, delimited.
 pub(crate) fn encode(r: &Reading, s: &Settings) -> Vec<u8> {
-    let mut text = String::new();
-    let mut enc = Encoder::new(&mut text, Format::OpenMetrics);
-    render(r, s, &mut enc);
-    enc.finish();
-    let mut families = from_text(&text);
-    add_natives(r, &mut families);
-    let mut out = Vec::with_capacity(text.len() / 2);
+    let (families, text_len) = families(r, s, Format::OpenMetrics);
+    let mut out = Vec::with_capacity(text_len / 2);
     for f in &families {
         f.encode_length_delimited(&mut out)
             .expect("a Vec grows as needed");
     }
     out
+}
+
+/// Every family of `r` as the exposition in `format` writes it, read back into
+/// messages, with the native buckets of the latency histograms; and the length of the
+/// text. The OTLP push converts the same families.
+pub(crate) fn families(r: &Reading, s: &Settings, format: Format) -> (Vec<MetricFamily>, usize) {
+    let mut text = String::new();
+    let mut enc = Encoder::new(&mut text, format);
+    render(r, s, &mut enc);
+    enc.finish();
+    let mut families = from_text(&text);
+    add_natives(r, &mut families);
+    (families, text.len())
 }
 
 /// A family name and a label set.
@@ -255,7 +263,7 @@ fn add_natives(r: &Reading, families: &mut [MetricFamily]) {
 }
 
 /// Writes `n` into `h` as schema, zero bucket, spans and deltas.
-fn set_native(h: &mut Histogram, n: &Native) {
+pub(crate) fn set_native(h: &mut Histogram, n: &Native) {
     // Read a moment apart from the classic buckets: never fewer samples than buckets.
     h.sample_count = h.sample_count.max(n.count());
     h.schema = Some(i32::from(n.schema()));

@@ -90,6 +90,8 @@ pub struct Reading {
     pub(crate) tick_interval: Duration,
     /// Every objective's budget and burn rates at the last evaluation.
     pub(crate) slos: Vec<crate::slo::burn::SloStatus>,
+    /// The OTLP exports `[sent, failed, dropped]`, when the push runs.
+    pub(crate) otlp: Option<[u64; 3]>,
 }
 
 impl Reading {

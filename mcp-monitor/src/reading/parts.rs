@@ -79,6 +79,8 @@ pub(crate) struct Sources<'a> {
     pub(crate) history: (Vec<Point>, Peaks),
     pub(crate) tick_interval: Duration,
     pub(crate) slos: Vec<crate::slo::burn::SloStatus>,
+    /// The OTLP exports `[sent, failed, dropped]`, when the push runs.
+    pub(crate) otlp: Option<[u64; 3]>,
 }
 
 /// Takes a reading from `s`.
@@ -144,5 +146,6 @@ pub(crate) fn read(s: Sources<'_>) -> Reading {
         history: s.history,
         tick_interval: s.tick_interval,
         slos: s.slos,
+        otlp: s.otlp,
     }
 }

@@ -108,6 +108,7 @@ impl Settings {
         for v in TABLE {
             v.parse(&mut s, lookup)?;
         }
+        s.otlp = super::otlp::parse(lookup)?;
         Ok(s)
     }
 }

@@ -13,10 +13,12 @@
 //!   the parsing, the per-variable checks, [`VARIABLES`] and the docs' table come;
 //! - `variables`: the report of unknown variables;
 //! - `tokens`: bearer tokens and their files;
-//! - `slos`: the syntax of `MCP_SLOS`.
+//! - `slos`: the syntax of `MCP_SLOS`;
+//! - `otlp`: the OTLP push's standard `OTEL_*` variables.
 
 mod bounds;
 mod env;
+mod otlp;
 mod parse;
 mod slos;
 mod table;
@@ -27,6 +29,7 @@ mod variables;
 
 pub(crate) use self::table::var;
 pub use self::table::{markdown_table, VARIABLES};
+pub use self::otlp::{OtlpSettings, Temporality, OTEL_VARIABLES};
 pub use self::values::Settings;
 pub use self::variables::UnknownVariable;
 

@@ -152,6 +152,10 @@ pub struct Settings {
     /// gauges. Default none. Add one in code with
     /// [`MonitorBuilder::with_objective`](crate::MonitorBuilder::with_objective).
     pub slos: Vec<Objective>,
+    /// The OTLP push (`OTEL_EXPORTER_OTLP_ENDPOINT` and the other standard `OTEL_*`
+    /// variables, see [`OtlpSettings`](super::OtlpSettings)): every series over
+    /// OTLP/HTTP protobuf. Default none (no push). Needs the feature `otlp`.
+    pub otlp: Option<super::OtlpSettings>,
 }
 
 impl Default for Settings {
@@ -196,6 +200,7 @@ impl Default for Settings {
             alertmanager_key_file: None,
             alertmanager_bearer_token_file: None,
             slos: Vec::new(),
+            otlp: None,
         }
     }
 }

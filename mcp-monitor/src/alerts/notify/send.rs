@@ -24,6 +24,9 @@ const QUEUE_CAPACITY: usize = 10_000;
 const ATTEMPTS: u32 = 3;
 #[cfg(feature = "alertmanager")]
 const FIRST_BACKOFF: Duration = Duration::from_millis(200);
+/// The longest wait between two attempts, an Alertmanager's `Retry-After` included.
+#[cfg(feature = "alertmanager")]
+const MAX_BACKOFF: Duration = Duration::from_secs(10);
 
 /// Queues `alerts` for `t`, dropping the oldest past the capacity.
 pub(super) fn enqueue(t: &TargetStats, alerts: &[Value]) {
@@ -99,8 +102,9 @@ pub(super) async fn run(
     }
 }
 
-/// One batch, with retries and back-off; the error of the last attempt. The URL has
-/// no user information: basic auth and the bearer token go in the header only.
+/// One batch, with retries and back-off (`Retry-After` honoured on 429 and 503); the
+/// error of the last attempt. The URL has no user information: basic auth and the
+/// bearer token go in the header only.
 #[cfg(feature = "alertmanager")]
 async fn post(
     client: &reqwest::Client,
@@ -108,9 +112,13 @@ async fn post(
     token: Option<&str>,
     batch: &[Value],
 ) -> Result<(), String> {
-    let mut backoff = FIRST_BACKOFF;
-    let mut last = String::new();
-    for attempt in 1..=ATTEMPTS {
+    use crate::base::retry::{chain, retry_after, with_retries, Attempt, Backoff};
+    let policy = Backoff {
+        attempts: ATTEMPTS,
+        first: FIRST_BACKOFF,
+        max: MAX_BACKOFF,
+    };
+    with_retries(policy, || async {
         let mut req = client.post(&t.url).json(batch);
         if let Some((user, password)) = &t.basic {
             req = req.basic_auth(user, password.as_ref());
@@ -119,38 +127,26 @@ async fn post(
             req = req.bearer_auth(token);
         }
         match req.send().await {
-            Ok(res) if res.status().is_success() => return Ok(()),
+            Ok(res) if res.status().is_success() => Attempt::Done,
             Ok(res) => {
                 let status = res.status();
+                let after = matches!(status.as_u16(), 429 | 503)
+                    .then(|| retry_after(res.headers()))
+                    .flatten();
                 let body = res.text().await.unwrap_or_default();
-                last = format!("{status}: {}", body.trim());
+                let error = format!("{status}: {}", body.trim());
                 // A 4xx means Alertmanager refused these alerts; retrying will not help.
-                if status.is_client_error() {
-                    break;
+                if status.is_client_error() && status.as_u16() != 429 {
+                    Attempt::Fail(error)
+                } else {
+                    Attempt::Retry { after, error }
                 }
             }
-            Err(e) => last = chain(&e.without_url()),
+            Err(e) => Attempt::Retry {
+                after: None,
+                error: chain(&e.without_url()),
+            },
         }
-        if attempt < ATTEMPTS {
-            tokio::time::sleep(backoff).await;
-            backoff *= 2;
-        }
-    }
-    Err(last)
-}
-
-/// An error and its causes, `: `-separated (a TLS failure is in a cause).
-#[cfg(feature = "alertmanager")]
-fn chain(e: &dyn std::error::Error) -> String {
-    let mut s = e.to_string();
-    let mut cause = e.source();
-    while let Some(c) = cause {
-        let text = c.to_string();
-        if !s.contains(&text) {
-            s.push_str(": ");
-            s.push_str(&text);
-        }
-        cause = c.source();
-    }
-    s
+    })
+    .await
 }
