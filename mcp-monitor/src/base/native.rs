@@ -70,6 +70,83 @@ static THRESHOLDS: LazyLock<[Box<[u64]>; MAX_SCHEMA as usize + 1]> = LazyLock::n
 
 const MANTISSA: u64 = (1 << 52) - 1;
 
+/// The highest schema with an integer bucket table ([`STEPS`]): its buckets are wide
+/// enough (at least 9%) that a sixteenth of a power of two of nanoseconds never holds
+/// two bucket bounds.
+const TABLE_MAX_SCHEMA: u8 = 3;
+
+/// One entry of a bucket table: the samples of its range up to `bound` nanoseconds
+/// are in bucket `index` (octave × 2^schema + bucket in it), those above in the next.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Step {
+    bound: u64,
+    index: u32,
+}
+
+/// Per schema up to [`TABLE_MAX_SCHEMA`], the bucket of every duration in whole
+/// nanoseconds without floating point: entry `ns` for 1 to 63 ns, then for each power
+/// of two `2^j` (`j` ≥ 6) sixteen entries, one per sixteenth of `[2^j, 2^(j+1))`
+/// (the four bits after the leading one). Built from [`locate`] (the `f64` seconds
+/// as Prometheus' clients compute the bucket), so both agree on every duration; a
+/// range spans at most one bucket bound, which `bound` places to the nanosecond. 992
+/// entries, 16 KB per schema.
+static STEPS: LazyLock<[Box<[Step]>; TABLE_MAX_SCHEMA as usize + 1]> =
+    LazyLock::new(|| std::array::from_fn(|s| steps(s as u8)));
+
+/// The bucket index (octave × 2^schema + bucket in it) of `ns` (not 0) at the schema
+/// of `steps`.
+#[inline(always)]
+fn lookup(steps: &[Step], ns: u64) -> usize {
+    let i = if ns < 64 {
+        ns as usize
+    } else {
+        let j = ns.ilog2();
+        64 + ((j as usize - 6) << 4) + ((ns >> (j - 4)) & 15) as usize
+    };
+    let step = steps[i];
+    step.index as usize + usize::from(ns > step.bound)
+}
+
+/// Builds the bucket table of `schema` (see [`STEPS`]).
+fn steps(schema: u8) -> Box<[Step]> {
+    let thresholds = &THRESHOLDS[schema as usize];
+    let index = |ns: u64| {
+        let (o, w) = locate(schema, thresholds, ns).unwrap_or((0, 0));
+        ((o << schema) + w) as u32
+    };
+    let mut out: Vec<Step> = (0..64u64)
+        .map(|ns| Step {
+            bound: u64::MAX,
+            index: index(ns.max(1)),
+        })
+        .collect();
+    for j in 6..64u32 {
+        for t in 0..16u64 {
+            let first = (1u64 << j) + (t << (j - 4));
+            let last = first + ((1u64 << (j - 4)) - 1);
+            let (low, high) = (index(first), index(last));
+            let bound = if low == high {
+                u64::MAX
+            } else {
+                assert_eq!(high, low + 1, "a range holds two bucket bounds");
+                // The last duration in bucket `low`: bisect (`index` never decreases).
+                let (mut lo, mut hi) = (first, last);
+                while hi - lo > 1 {
+                    let mid = lo + (hi - lo) / 2;
+                    if index(mid) == low {
+                        lo = mid;
+                    } else {
+                        hi = mid;
+                    }
+                }
+                lo
+            };
+            out.push(Step { bound, index: low });
+        }
+    }
+    out.into()
+}
+
 /// Serialises the allocation of chunks (rare: at most once per octave per histogram).
 static GROW: Mutex<()> = Mutex::new(());
 
@@ -78,11 +155,22 @@ static GROW: Mutex<()> = Mutex::new(());
 #[derive(Debug, Default)]
 struct Line([AtomicU64; 8]);
 
-/// The counters of one native histogram; see the module docs.
+/// Counters kept inside a [`NativeCells`] itself: the chunks of the first octaves used
+/// (two at schema 3, none above schema 4).
+const INLINE_COUNTERS: usize = 16;
+
+/// The counters of one native histogram; see the module docs. Aligned to two cache
+/// lines, so that the inline counters of two stripes never share one (nor a pair the
+/// adjacent-line prefetcher fetches together).
 #[derive(Debug)]
+#[repr(align(128))]
 pub(crate) struct NativeCells {
     schema: u8,
+    /// Chunks held inline: `INLINE_COUNTERS >> schema`.
+    inline_slots: u8,
     thresholds: &'static [u64],
+    /// The integer bucket table of the schema (schemas up to [`TABLE_MAX_SCHEMA`]).
+    steps: Option<&'static [Step]>,
     /// Per octave, 1 + the number of its chunk, or 0.
     slot_of: [AtomicU8; OCTAVES],
     /// Chunks handed out.
@@ -90,6 +178,10 @@ pub(crate) struct NativeCells {
     /// Bit `o` set: octave `o` has a chunk (so that a copy visits only those).
     octaves: [AtomicU64; 2],
     zero: AtomicU64,
+    /// The first chunks, inline: a sample in one of the first octaves used (most of a
+    /// label set's samples) finds its counter without following a pointer.
+    inline: [Line; INLINE_COUNTERS / 8],
+    /// The chunks after the inline ones.
     segments: [OnceLock<Box<[Line]>>; SEGMENTS],
 }
 
@@ -99,24 +191,48 @@ impl NativeCells {
         let schema = schema.min(MAX_SCHEMA);
         Self {
             schema,
+            inline_slots: (INLINE_COUNTERS >> schema) as u8,
             thresholds: &THRESHOLDS[schema as usize],
+            steps: STEPS.get(usize::from(schema)).map(|s| &**s),
             slot_of: std::array::from_fn(|_| AtomicU8::new(0)),
             used: AtomicU8::new(0),
             octaves: [AtomicU64::new(0), AtomicU64::new(0)],
             zero: AtomicU64::new(0),
+            inline: Default::default(),
             segments: Default::default(),
         }
     }
 
     /// The octave (from 0) and bucket within it of `ns` nanoseconds; `None` for 0.
-    #[inline]
+    #[inline(always)]
     fn locate(&self, ns: u64) -> Option<(usize, usize)> {
+        if ns == 0 {
+            return None;
+        }
+        match self.steps {
+            Some(steps) => {
+                let i = lookup(steps, ns);
+                Some((i >> self.schema, i & ((1 << self.schema) - 1)))
+            }
+            None => self.locate_float(ns),
+        }
+    }
+
+    /// [`locate`] for the schemas without a table, out of the recording's line.
+    #[inline(never)]
+    fn locate_float(&self, ns: u64) -> Option<(usize, usize)> {
         locate(self.schema, self.thresholds, ns)
     }
 
     /// The counter of bucket `within` of chunk `slot`, which exists.
-    #[inline]
+    #[inline(always)]
     fn counter(&self, slot: usize, within: usize) -> &AtomicU64 {
+        let inline = usize::from(self.inline_slots);
+        if slot < inline {
+            let i = (slot << self.schema) + within;
+            return &self.inline[i / 8].0[i % 8];
+        }
+        let slot = slot - inline;
         let segment = (slot + 1).ilog2() as usize;
         let first = (1usize << segment) - 1;
         let i = ((slot - first) << self.schema) + within;
@@ -135,6 +251,11 @@ impl NativeCells {
             return None;
         };
         let slot = self.slot_of[octave].load(Ordering::Acquire);
+        if slot == 1 && self.inline_slots > 0 {
+            // The first octave used: the chunk at the start of the inline lines.
+            self.inline[within / 8].0[within % 8].fetch_add(1, Ordering::Relaxed);
+            return Some((octave, within));
+        }
         let slot = if slot == 0 {
             self.add_chunk(octave)
         } else {
@@ -160,11 +281,13 @@ impl NativeCells {
             return usize::from(existing - 1);
         }
         let slot = self.used.load(Ordering::Relaxed);
-        let segment = (usize::from(slot) + 1).ilog2() as usize;
-        self.segments[segment].get_or_init(|| {
-            let counters = (1usize << segment) << self.schema;
-            (0..counters.div_ceil(8)).map(|_| Line::default()).collect()
-        });
+        if slot >= self.inline_slots {
+            let segment = (usize::from(slot - self.inline_slots) + 1).ilog2() as usize;
+            self.segments[segment].get_or_init(|| {
+                let counters = (1usize << segment) << self.schema;
+                (0..counters.div_ceil(8)).map(|_| Line::default()).collect()
+            });
+        }
         self.used.store(slot + 1, Ordering::Relaxed);
         self.slot_of[octave].store(slot + 1, Ordering::Release);
         self.octaves[octave / 64].fetch_or(1 << (octave % 64), Ordering::Release);
@@ -610,6 +733,40 @@ mod tests {
     }
 
     #[test]
+    fn the_integer_table_agrees_with_the_float_bucket() {
+        for schema in 0..=TABLE_MAX_SCHEMA {
+            let steps = &STEPS[schema as usize];
+            let thresholds = &THRESHOLDS[schema as usize];
+            let float = |ns: u64| {
+                let (o, w) = locate(schema, thresholds, ns).unwrap_or_default();
+                (o << schema) + w
+            };
+            // Every bound the table holds, to the nanosecond, and every range's ends.
+            let mut xs: Vec<u64> = (1..4096).collect();
+            for st in steps.iter().filter(|st| st.bound != u64::MAX) {
+                xs.extend([st.bound - 1, st.bound, st.bound + 1]);
+            }
+            for j in 6..64 {
+                for t in 0..16u64 {
+                    let first = (1u64 << j) + (t << (j - 4));
+                    xs.extend([first - 1, first, first + 1]);
+                }
+            }
+            let mut x = 0x2545_F491_4F6C_DD1Du64;
+            for _ in 0..200_000 {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                xs.push(x >> (x % 64));
+            }
+            xs.push(u64::MAX);
+            for ns in xs.into_iter().filter(|&ns| ns > 0) {
+                assert_eq!(lookup(steps, ns), float(ns), "schema {schema}, {ns} ns");
+            }
+        }
+    }
+
+    #[test]
     fn exact_powers_of_two_are_upper_bounds() {
         // 2^-20 s is not a whole number of ns; 1.048576 ms = 2^20 ns is 2^20 × 1e-9 s.
         let cells = NativeCells::new(3);
@@ -671,10 +828,14 @@ mod tests {
     fn chunks_are_allocated_per_octave() {
         let c = NativeCells::new(3);
         assert_eq!(c.heap_bytes(), 0);
+        // The first two octaves are inline.
         let _ = c.record_ns(3_000_000);
         let _ = c.record_ns(3_100_000);
-        assert_eq!(c.heap_bytes(), 64);
         let _ = c.record_ns(30_000_000);
+        assert_eq!(c.heap_bytes(), 0);
+        let _ = c.record_ns(300_000_000);
+        assert_eq!(c.heap_bytes(), 64);
+        let _ = c.record_ns(3_000);
         assert_eq!(c.heap_bytes(), 64 + 128);
         // Every octave: 65 chunks in segments of 1..64 chunks.
         for k in 0..64 {
@@ -682,7 +843,18 @@ mod tests {
         }
         let _ = c.record_ns(u64::MAX);
         assert_eq!(c.used.load(Ordering::Relaxed) as usize, OCTAVES);
-        assert_eq!(c.read().count(), 3 + 64 + 1);
+        assert_eq!(c.read().count(), 5 + 64 + 1);
+        // Every schema: the inline chunks, then the segments, each counter once.
+        for schema in 0..=MAX_SCHEMA {
+            let c = NativeCells::new(schema);
+            for k in 0..64 {
+                let _ = c.record_ns(1 << k);
+                let _ = c.record_ns((1 << k) + (1 << k) / 3);
+            }
+            let n = c.read();
+            assert_eq!(n.count(), 128, "schema {schema}");
+            assert!(n.buckets.iter().all(|&(_, c)| c <= 2), "schema {schema}");
+        }
     }
 
     #[test]
@@ -695,10 +867,10 @@ mod tests {
         let n = c.read();
         assert_eq!(c.used.load(Ordering::Relaxed), 20);
         assert!(n.buckets.len() <= MAX_BUCKETS, "{}", n.buckets.len());
-        // Segments of 1, 2, 4, 8 and 16 chunks of 64 bytes.
+        // Two chunks inline, 18 in segments of 1, 2, 4, 8 and 16 chunks of 64 bytes.
         assert_eq!(c.heap_bytes(), 31 * 64);
         assert!(
-            size_of::<NativeCells>() <= 320,
+            size_of::<NativeCells>() <= 512,
             "{}",
             size_of::<NativeCells>()
         );
