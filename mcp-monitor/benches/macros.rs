@@ -13,7 +13,11 @@
 //!   barrier; the time reported is wall time divided by the calls each thread made, i.e.
 //!   nanoseconds per call per thread, comparable with the single-thread figure.
 //!
-//! * After criterion, interleaved ratios to the floor: the targets above, then our macro
+//! * After criterion, interleaved ratios to the floor: the targets above; what native
+//!   histograms cost a monitored call against the recording the crate had before them
+//!   (`floor_native` and `floor_classic`: the floor's clock reads, then a call site's
+//!   histogram recorded with native buckets, or as before native histograms, both in
+//!   the same run, one and two threads); then our macro
 //!   with a trace context current (`mcp_monitor::trace::in_context`, so every call
 //!   also stores an exemplar), and, built with `--features tracing`, with a subscriber
 //!   that records the call's span (`tracing_subscriber::registry()`); with

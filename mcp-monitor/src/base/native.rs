@@ -15,14 +15,21 @@
 //!
 //! **Storage.** A duration of 1 ns to `u64::MAX` ns falls in one of 65 octaves
 //! (2^-30 s to 2^35 s). A histogram keeps one byte per octave (which chunk of counters
-//! holds it, 0 for none) and allocates a chunk of `2^s` counters (one cache line at
-//! schema 3) the first time a sample falls in its octave, so a label set whose
-//! latencies stay within a few octaves costs a few chunks. Chunks live in up to seven
-//! segments of 1, 2, 4, ... 64 chunks, allocated on demand; recording is a float
-//! conversion, a few compares and one relaxed atomic add, and takes a lock only the
-//! first time an octave is seen. Memory is bounded by the 65 octaves (at schema 3, 8
-//! KiB for a label set whose latencies cover all of them; see `docs/benchmarks.md` for
-//! six decades).
+//! holds it, 0 for none) and gives an octave a chunk of `2^s` counters (one cache line
+//! at schema 3) the first time a sample falls in it, so a label set whose latencies
+//! stay within a few octaves costs a few chunks. The first chunks (two at schema 3)
+//! live inside the histogram itself, the next ones in up to seven segments of 1, 2, 4,
+//! ... 64 chunks, allocated on demand. Memory is bounded by the 65 octaves (at schema
+//! 3, 4.5 KB for a label set whose latencies cover all of them; six decades cost 2.5
+//! KB, see `tests::memory_of_a_label_set_over_six_decades`).
+//!
+//! **Recording** is one table load and compare, one byte load and one relaxed atomic
+//! add, with no floating point: up to schema 3 the bucket comes from a table built
+//! once per schema ([`STEPS`]) from the `f64` seconds as Prometheus' clients compute
+//! it, indexed by the duration's leading bit and the four bits after it, so both
+//! agree on every duration. A sample in the first octave used finds its counter
+//! inline, without following a pointer. The lock is taken only the first time an
+//! octave is seen. Above schema 3 the bucket is computed from the `f64` bits.
 //!
 //! **Resolution.** What is copied out of the counters ([`Native`]) keeps at most
 //! [`MAX_BUCKETS`] buckets per label set: beyond that it halves its resolution (schema
@@ -90,8 +97,15 @@ pub(crate) struct Step {
 /// as Prometheus' clients compute the bucket), so both agree on every duration; a
 /// range spans at most one bucket bound, which `bound` places to the nanosecond. 992
 /// entries, 16 KB per schema.
-static STEPS: LazyLock<[Box<[Step]>; TABLE_MAX_SCHEMA as usize + 1]> =
-    LazyLock::new(|| std::array::from_fn(|s| steps(s as u8)));
+static STEPS: [OnceLock<Box<[Step]>>; TABLE_MAX_SCHEMA as usize + 1] =
+    [const { OnceLock::new() }; TABLE_MAX_SCHEMA as usize + 1];
+
+/// The bucket table of `schema`, built the first time it is asked for; `None` above
+/// [`TABLE_MAX_SCHEMA`].
+fn steps_of(schema: u8) -> Option<&'static [Step]> {
+    let cell = STEPS.get(usize::from(schema))?;
+    Some(cell.get_or_init(|| steps(schema)))
+}
 
 /// The bucket index (octave × 2^schema + bucket in it) of `ns` (not 0) at the schema
 /// of `steps`.
@@ -129,17 +143,19 @@ fn steps(schema: u8) -> Box<[Step]> {
                 u64::MAX
             } else {
                 assert_eq!(high, low + 1, "a range holds two bucket bounds");
-                // The last duration in bucket `low`: bisect (`index` never decreases).
-                let (mut lo, mut hi) = (first, last);
-                while hi - lo > 1 {
-                    let mid = lo + (hi - lo) / 2;
-                    if index(mid) == low {
-                        lo = mid;
-                    } else {
-                        hi = mid;
-                    }
+                // The last duration in bucket `low`: about its upper bound, 2^(key/n)
+                // seconds, then moved to the exact nanosecond (`index` never
+                // decreases, and the estimate is within a few nanoseconds).
+                let key = f64::from(low) + f64::from(MIN_OCTAVE << schema) + 1.0;
+                let seconds = (key / f64::from(1u32 << schema)).exp2();
+                let mut ns = ((seconds * 1e9) as u64).clamp(first, last - 1);
+                while ns > first && index(ns) != low {
+                    ns -= 1;
                 }
-                lo
+                while ns < last && index(ns + 1) == low {
+                    ns += 1;
+                }
+                ns
             };
             out.push(Step { bound, index: low });
         }
@@ -193,7 +209,7 @@ impl NativeCells {
             schema,
             inline_slots: (INLINE_COUNTERS >> schema) as u8,
             thresholds: &THRESHOLDS[schema as usize],
-            steps: STEPS.get(usize::from(schema)).map(|s| &**s),
+            steps: steps_of(schema),
             slot_of: std::array::from_fn(|_| AtomicU8::new(0)),
             used: AtomicU8::new(0),
             octaves: [AtomicU64::new(0), AtomicU64::new(0)],
@@ -660,6 +676,23 @@ impl NativeSet {
         })
     }
 
+    /// Label set `i`'s histogram into `out` (its buffer reused); `false` past the end.
+    pub(crate) fn get_into(&self, i: usize, out: &mut Native) -> bool {
+        let Some(&schema) = self.schemas.get(i) else {
+            return false;
+        };
+        let (a, b) = (self.start[i] as usize, self.start[i + 1] as usize);
+        out.schema = schema;
+        out.buckets.clear();
+        out.buckets.extend(
+            self.keys[a..b]
+                .iter()
+                .copied()
+                .zip(self.counts[a..b].iter().copied()),
+        );
+        true
+    }
+
     /// The same set, each histogram reduced to at most `max` buckets.
     pub(crate) fn reduced(&self, max: usize) -> NativeSet {
         let mut out = NativeSet::with_capacity(self.len());
@@ -669,6 +702,15 @@ impl NativeSet {
             out.push(&n);
         }
         out
+    }
+
+    /// Heap bytes held by the set (for the memory figures).
+    #[cfg(test)]
+    pub(crate) fn heap_bytes(&self) -> usize {
+        self.schemas.capacity()
+            + self.start.capacity() * size_of::<u32>()
+            + self.keys.capacity() * size_of::<i16>()
+            + self.counts.capacity() * size_of::<u64>()
     }
 
     /// Releases unused capacity (the set is kept for a while).
@@ -735,7 +777,7 @@ mod tests {
     #[test]
     fn the_integer_table_agrees_with_the_float_bucket() {
         for schema in 0..=TABLE_MAX_SCHEMA {
-            let steps = &STEPS[schema as usize];
+            let steps = steps_of(schema).unwrap();
             let thresholds = &THRESHOLDS[schema as usize];
             let float = |ns: u64| {
                 let (o, w) = locate(schema, thresholds, ns).unwrap_or_default();
@@ -844,6 +886,8 @@ mod tests {
         let _ = c.record_ns(u64::MAX);
         assert_eq!(c.used.load(Ordering::Relaxed) as usize, OCTAVES);
         assert_eq!(c.read().count(), 5 + 64 + 1);
+        // The most a histogram holds: two chunks inline, 63 in segments of 1 to 32.
+        assert_eq!(c.heap_bytes(), 63 * 64);
         // Every schema: the inline chunks, then the segments, each counter once.
         for schema in 0..=MAX_SCHEMA {
             let c = NativeCells::new(schema);
@@ -874,6 +918,41 @@ mod tests {
             "{}",
             size_of::<NativeCells>()
         );
+    }
+
+    /// The worst case the docs state: one HTTP label set whose latencies span six
+    /// decades (1 µs to 1 s), its counters as the store keeps them and its copy in
+    /// each of the summary ring's 12 frames and in its baseline, built as
+    /// `summary::snapshot::Frame::new` builds them (reduced to [`MAX_BUCKETS`],
+    /// shrunk), each frame with the label set's 8-byte sum, the baseline with its 13
+    /// classic counts too. Run with `--nocapture` for the figures.
+    #[test]
+    fn memory_of_a_label_set_over_six_decades() {
+        let c = NativeCells::new(DEFAULT_SCHEMA);
+        for i in 0..=6000 {
+            let _ = c.record_ns((1e3 * 10f64.powf(f64::from(i) / 1000.0)) as u64);
+        }
+        let counters = size_of::<NativeCells>() + c.heap_bytes();
+        let copy = || {
+            let mut set = NativeSet::with_capacity(1);
+            set.push_cells(Some(&c));
+            if set.any_above(MAX_BUCKETS) {
+                set = set.reduced(MAX_BUCKETS);
+            }
+            set.shrink();
+            // Less the leading 0 of `start`, which the set has once for all label sets.
+            set.heap_bytes() - size_of::<u32>()
+        };
+        let frame = copy() + size_of::<u64>();
+        let baseline = frame + 13 * size_of::<u64>();
+        let total = counters + 12 * frame + baseline;
+        eprintln!(
+            "six decades: {} buckets; counters {counters} B, a frame {frame} B, \
+             the baseline {baseline} B; in all {total} B",
+            c.read().buckets.len()
+        );
+        assert_eq!(c.read().buckets.len(), MAX_BUCKETS);
+        assert!(total < 24 * 1024, "{total}");
     }
 
     #[test]
