@@ -13,6 +13,8 @@
 //!   rendering as many bucketed histograms (same buckets, same three labels).
 //! * `http/render_openmetrics/{1k,10k,100k}`: `Monitor::render_openmetrics()`, the same
 //!   series as OpenMetrics text (the reading then also gathers the exemplars).
+//! * `http/render_protobuf/{1k,10k,100k}`: `Monitor::render_protobuf()`, the same
+//!   series as delimited `MetricFamily` protobuf with native and classic buckets.
 //! * `http/render_prometheus_client/{..}` (its Prometheus text 0.0.4 encoder),
 //!   `http/render_prometheus_client_protobuf/{..}` (its delimited `MetricFamily`
 //!   protobuf encoder) and `http/render_fastmetrics/{..}` (its text 0.0.4 profile): the
@@ -24,7 +26,7 @@
 //!   render and the protobuf exposition of the same monitor.
 //!
 //! Each scale also prints the bytes per label set of our text, of its gzip, of our
-//! OpenMetrics, and of `prometheus-client`'s protobuf.
+//! OpenMetrics, of our protobuf (and its gzip), and of `prometheus-client`'s protobuf.
 //!
 //! Before the benchmarks it prints the memory per label set, each part in a fresh
 //! child process: ours (the slope of resident memory over five checkpoints while
@@ -482,6 +484,15 @@ fn bench_scale(c: &mut Criterion, rt: &tokio::runtime::Runtime) {
             b.iter(|| black_box(monitor.render_openmetrics()).len())
         });
         g.finish();
+        // Our protobuf (delimited `MetricFamily`, classic and native buckets), as
+        // `/metrics` answers Prometheus' proto-first `Accept`.
+        let proto = monitor.render_protobuf();
+        let mut g = c.benchmark_group("http/render_protobuf");
+        g.sample_size(10).warm_up_time(Duration::from_secs(1));
+        g.bench_function(BenchmarkId::from_parameter(label), |b| {
+            b.iter(|| black_box(monitor.render_protobuf()).len())
+        });
+        g.finish();
         let text = monitor.render();
         let zipped = gzip(text.as_bytes());
         let mut g = c.benchmark_group("http/gzip");
@@ -532,12 +543,15 @@ fn bench_scale(c: &mut Criterion, rt: &tokio::runtime::Runtime) {
 
         let per = |bytes: usize| bytes as f64 / n as f64;
         println!(
-            "{label} bytes per label set: ours text {:.0} (gzip {:.0}, {:.1}x), ours OpenMetrics {:.0}; \
+            "{label} bytes per label set: ours text {:.0} (gzip {:.0}, {:.1}x), ours OpenMetrics {:.0}, \
+             ours protobuf {:.0} (gzip {:.0}); \
              prometheus-client text {:.0} (gzip {:.0}), protobuf {:.0} (gzip {:.0}); fastmetrics text {:.0}",
             per(text.len()),
             per(zipped.len()),
             text.len() as f64 / zipped.len() as f64,
             per(om_len),
+            per(proto.len()),
+            per(gzip(&proto).len()),
             per(pc_text.len()),
             per(gzip(pc_text.as_bytes()).len()),
             per(pc_proto.len()),
@@ -641,6 +655,7 @@ fn main() {
         "http/summary/",
         "http/render_exporter/",
         "http/render_openmetrics/",
+        "http/render_protobuf/",
         "http/render_prometheus_client/",
         "http/render_prometheus_client_protobuf/",
         "http/render_fastmetrics/",

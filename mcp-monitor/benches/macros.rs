@@ -13,7 +13,11 @@
 //!   barrier; the time reported is wall time divided by the calls each thread made, i.e.
 //!   nanoseconds per call per thread, comparable with the single-thread figure.
 //!
-//! * After criterion, interleaved ratios to the floor: the targets above, then our macro
+//! * After criterion, interleaved ratios to the floor: the targets above; what native
+//!   histograms cost a monitored call against the recording the crate had before them
+//!   (`floor_native` and `floor_classic`: the floor's clock reads, then a call site's
+//!   histogram recorded with native buckets, or as before native histograms, both in
+//!   the same run, one and two threads); then our macro
 //!   with a trace context current (`mcp_monitor::trace::in_context`, so every call
 //!   also stores an exemplar), and, built with `--features tracing`, with a subscriber
 //!   that records the call's span (`tracing_subscriber::registry()`); with
@@ -28,13 +32,14 @@ use std::future::Future;
 use std::hint::black_box;
 use std::pin::{pin, Pin};
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
-use std::sync::{Barrier, OnceLock};
+use std::sync::{Barrier, LazyLock, OnceLock};
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
 use autometrics::autometrics;
 use criterion::Criterion;
-use mcp_monitor::{monitor_db_operation, Monitor};
+use mcp_monitor::__private::{BenchClassicHistogram, BenchHistogram};
+use mcp_monitor::{monitor_db_operation, Buckets, Monitor};
 use metrics::{counter, histogram, Counter, Histogram};
 
 /// The error type of every variant (never returned).
@@ -81,6 +86,34 @@ async fn floor(x: u64) -> BenchResult {
     let start = Instant::now();
     let out = Ok(black_box(x));
     FLOOR.fetch_add(start.elapsed().as_nanos() as u64, Relaxed);
+    out
+}
+
+/// The histogram a `#[monitor_db_operation]` call site keeps (native and classic
+/// buckets, striped, three outcomes), recorded by hand after the floor's clock reads.
+static NATIVE: LazyLock<BenchHistogram> =
+    LazyLock::new(|| BenchHistogram::new(Buckets::db_default()));
+
+/// The same buckets recorded as the crate did before native histograms (classic
+/// bucket counters only; a copy of that code kept in the crate for this baseline).
+static CLASSIC: LazyLock<BenchClassicHistogram> =
+    LazyLock::new(|| BenchClassicHistogram::new(&Buckets::db_default()));
+
+/// The floor's clock reads, then a macro's histogram recording with native buckets.
+#[inline(never)]
+async fn floor_native(x: u64) -> BenchResult {
+    let start = Instant::now();
+    let out = Ok(black_box(x));
+    NATIVE.record_ns(start.elapsed().as_nanos() as u64);
+    out
+}
+
+/// The floor's clock reads, then the pre-native recording (classic buckets only).
+#[inline(never)]
+async fn floor_classic(x: u64) -> BenchResult {
+    let start = Instant::now();
+    let out = Ok(black_box(x));
+    CLASSIC.record_ns(start.elapsed().as_nanos() as u64);
     out
 }
 
@@ -323,6 +356,50 @@ fn interleaved() {
     );
 }
 
+/// What native histograms cost a monitored call, against the recording the crate had
+/// before them, in the same run: each round times our macro, the floor's clock reads
+/// followed by the histogram recording with native buckets (`floor_native`) and by the
+/// pre-native recording (`floor_classic`), on one thread and on two. The monitored
+/// call as it was before native histograms costs `ours - floor_native + floor_classic`
+/// (the same call with the older recording); prints the median ratio of ours to that.
+fn native_against_classic() {
+    const CALLS: u64 = 20_000;
+    const ROUNDS: usize = 41;
+    let (mut one, mut two, mut rec1, mut rec2) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut ours_ns, mut native_ns, mut classic_ns) = (Vec::new(), Vec::new(), Vec::new());
+    let per = |d: Duration| d.as_secs_f64() * 1e9 / CALLS as f64;
+    for _ in 0..ROUNDS {
+        let classic1 = per(one_thread(CALLS, floor_classic));
+        let ours1 = per(one_thread(CALLS, mcp_monitor));
+        let native1 = per(one_thread(CALLS, floor_native));
+        let classic2 = per(two_threads(CALLS, floor_classic));
+        let ours2 = per(two_threads(CALLS, mcp_monitor));
+        let native2 = per(two_threads(CALLS, floor_native));
+        one.push(ours1 / (ours1 - native1 + classic1));
+        two.push(ours2 / (ours2 - native2 + classic2));
+        rec1.push(native1 / classic1);
+        rec2.push(native2 / classic2);
+        ours_ns.push(ours1);
+        native_ns.push(native1);
+        classic_ns.push(classic1);
+    }
+    println!(
+        "interleaved, median of {ROUNDS} rounds of {CALLS} calls: native histograms: \
+         monitored call / the same call with the pre-native recording = {:.2} (one thread), \
+         {:.2} (two threads); floor + native recording / floor + pre-native recording = \
+         {:.2} (one thread), {:.2} (two threads); ns/call: ours {:.1}, floor + native {:.1}, \
+         floor + pre-native {:.1}",
+        median(one),
+        median(two),
+        median(rec1),
+        median(rec2),
+        median(ours_ns),
+        median(native_ns),
+        median(classic_ns),
+    );
+    assert_eq!(NATIVE.count(), CLASSIC.count());
+}
+
 /// Our macro against the floor, interleaved as in [`interleaved`]: `ours` times
 /// `CALLS` calls of our macro in whatever setting it makes. Prints the medians of the
 /// floor's and our ns per call and of the ratio.
@@ -396,6 +473,7 @@ fn main() {
     contended(&mut c);
     c.final_summary();
     interleaved();
+    native_against_classic();
     against_floor("mcp_monitor, no trace context", |n| {
         one_thread(n, mcp_monitor)
     });

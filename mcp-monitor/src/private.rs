@@ -5,6 +5,8 @@
 /// "workflow" "step")`, `call_span!(run "workflow")`. A `tracing::span!` with the
 /// `tracing` feature, a zero-sized [`CallSpan`] without it.
 pub use crate::__mcp_monitor_call_span as call_span;
+/// For the recording benchmark only.
+pub use crate::base::histogram::{BenchClassicHistogram, BenchHistogram};
 pub use crate::calls::outcome::{OutcomeOfAny, OutcomeOfClassified, OutcomeOfResult, Probe};
 pub use crate::calls::site::{
     CheckHiddenFuture, CheckNoFuture, DbSite, FutureProbe, Guard, InRun, Monitored, RunSite,

@@ -14,14 +14,14 @@
 use std::collections::BTreeMap;
 use std::sync::mpsc;
 
+use crate::common::{eventually, external_tool, DEADLINE};
 use axum::body::Body;
 use axum::http::Request;
 use axum::routing::get;
 use axum::Router;
-use crate::common::{eventually, external_tool, DEADLINE};
+use mcp_monitor::{monitor_db_operation, monitor_workflow_step, Monitor, Settings, Status};
 use mcp_monitor_test_kit::process::{lines, Guard};
 use mcp_monitor_test_kit::under_ci;
-use mcp_monitor::{monitor_db_operation, monitor_workflow_step, Monitor, Settings, Status};
 use serde_json::Value;
 use tower::ServiceExt;
 

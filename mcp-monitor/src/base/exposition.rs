@@ -16,6 +16,7 @@
 
 use crate::base::format::{format_float, write_float};
 use crate::base::histogram::Exemplar;
+use crate::base::native::Native;
 
 /// The text exposition formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -99,11 +100,16 @@ pub(crate) fn le_pairs(bounds: &[f64]) -> Vec<String> {
 pub(crate) trait Value: Copy {
     /// Appends the value.
     fn write(self, out: &mut String);
+    /// The value as a float (what the protobuf exposition carries).
+    fn as_f64(self) -> f64;
 }
 
 impl Value for u64 {
     fn write(self, out: &mut String) {
         out.push_str(itoa::Buffer::new().format(self));
+    }
+    fn as_f64(self) -> f64 {
+        self as f64
     }
 }
 
@@ -111,11 +117,102 @@ impl Value for i64 {
     fn write(self, out: &mut String) {
         out.push_str(itoa::Buffer::new().format(self));
     }
+    fn as_f64(self) -> f64 {
+        self as f64
+    }
 }
 
 impl Value for f64 {
     fn write(self, out: &mut String) {
         write_float(out, self);
+    }
+    fn as_f64(self) -> f64 {
+        self
+    }
+}
+
+/// What the renderer (`output/prometheus.rs`) writes an exposition into: the text
+/// [`Encoder`], or the protobuf one (`output/protobuf.rs`), so that both formats come
+/// from the same walk over a reading. Label pairs arrive pre-escaped, as
+/// [`label_pairs`] writes them.
+pub(crate) trait Sink {
+    /// Whether the format carries exemplars.
+    fn exemplars(&self) -> bool;
+
+    /// Starts a family. `name` is the name of its samples: a counter's ends in `_total`.
+    fn family(&mut self, name: &str, kind: Kind, help: &str);
+
+    /// One sample of a family member: `name_suffix{labels,extra} value` (see
+    /// [`Encoder::sample_with`]), with its exemplar and the exemplar's value.
+    fn sample_with(
+        &mut self,
+        name: &str,
+        suffix: &str,
+        labels: &str,
+        extra: &str,
+        value: impl Value,
+        exemplar: Option<(&Exemplar, f64)>,
+    );
+
+    /// One sample without a suffix, an extra label or an exemplar.
+    fn sample(&mut self, name: &str, labels: &str, value: impl Value) {
+        self.sample_with(name, "", labels, "", value, None);
+    }
+
+    /// One histogram (see [`Encoder::histogram`]).
+    fn histogram<'e>(
+        &mut self,
+        name: &str,
+        labels: &str,
+        le: &[String],
+        counts: &[u64],
+        sum: f64,
+        exemplar: impl Fn(usize) -> Option<&'e Exemplar>,
+    );
+
+    /// The native histogram of the next [`Sink::histogram`], for the formats that
+    /// carry one: `native` is called only then, fills the buffer it is given and says
+    /// whether there is one.
+    fn native(&mut self, native: impl FnOnce(&mut Native) -> bool) {
+        let _ = native;
+    }
+}
+
+impl Sink for Encoder<'_> {
+    fn exemplars(&self) -> bool {
+        Encoder::exemplars(self)
+    }
+
+    fn family(&mut self, name: &str, kind: Kind, help: &str) {
+        Encoder::family(self, name, kind, help);
+    }
+
+    fn sample_with(
+        &mut self,
+        name: &str,
+        suffix: &str,
+        labels: &str,
+        extra: &str,
+        value: impl Value,
+        exemplar: Option<(&Exemplar, f64)>,
+    ) {
+        Encoder::sample_with(self, name, suffix, labels, extra, value, exemplar);
+    }
+
+    fn sample(&mut self, name: &str, labels: &str, value: impl Value) {
+        Encoder::sample(self, name, labels, value);
+    }
+
+    fn histogram<'e>(
+        &mut self,
+        name: &str,
+        labels: &str,
+        le: &[String],
+        counts: &[u64],
+        sum: f64,
+        exemplar: impl Fn(usize) -> Option<&'e Exemplar>,
+    ) {
+        Encoder::histogram(self, name, labels, le, counts, sum, exemplar);
     }
 }
 

@@ -15,14 +15,21 @@
 //!
 //! **Storage.** A duration of 1 ns to `u64::MAX` ns falls in one of 65 octaves
 //! (2^-30 s to 2^35 s). A histogram keeps one byte per octave (which chunk of counters
-//! holds it, 0 for none) and allocates a chunk of `2^s` counters (one cache line at
-//! schema 3) the first time a sample falls in its octave, so a label set whose
-//! latencies stay within a few octaves costs a few chunks. Chunks live in up to seven
-//! segments of 1, 2, 4, ... 64 chunks, allocated on demand; recording is a float
-//! conversion, a few compares and one relaxed atomic add, and takes a lock only the
-//! first time an octave is seen. Memory is bounded by the 65 octaves (at schema 3, 8
-//! KiB for a label set whose latencies cover all of them; see `docs/benchmarks.md` for
-//! six decades).
+//! holds it, 0 for none) and gives an octave a chunk of `2^s` counters (one cache line
+//! at schema 3) the first time a sample falls in it, so a label set whose latencies
+//! stay within a few octaves costs a few chunks. The first chunks (two at schema 3)
+//! live inside the histogram itself, the next ones in up to seven segments of 1, 2, 4,
+//! ... 64 chunks, allocated on demand. Memory is bounded by the 65 octaves (at schema
+//! 3, 4.5 KB for a label set whose latencies cover all of them; six decades cost 2.5
+//! KB, see `tests::memory_of_a_label_set_over_six_decades`).
+//!
+//! **Recording** is one table load and compare, one byte load and one relaxed atomic
+//! add, with no floating point: up to schema 3 the bucket comes from a table built
+//! once per schema ([`STEPS`]) from the `f64` seconds as Prometheus' clients compute
+//! it, indexed by the duration's leading bit and the four bits after it, so both
+//! agree on every duration. A sample in the first octave used finds its counter
+//! inline, without following a pointer. The lock is taken only the first time an
+//! octave is seen. Above schema 3 the bucket is computed from the `f64` bits.
 //!
 //! **Resolution.** What is copied out of the counters ([`Native`]) keeps at most
 //! [`MAX_BUCKETS`] buckets per label set: beyond that it halves its resolution (schema
@@ -70,6 +77,92 @@ static THRESHOLDS: LazyLock<[Box<[u64]>; MAX_SCHEMA as usize + 1]> = LazyLock::n
 
 const MANTISSA: u64 = (1 << 52) - 1;
 
+/// The highest schema with an integer bucket table ([`STEPS`]): its buckets are wide
+/// enough (at least 9%) that a sixteenth of a power of two of nanoseconds never holds
+/// two bucket bounds.
+const TABLE_MAX_SCHEMA: u8 = 3;
+
+/// One entry of a bucket table: the samples of its range up to `bound` nanoseconds
+/// are in bucket `index` (octave × 2^schema + bucket in it), those above in the next.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Step {
+    bound: u64,
+    index: u32,
+}
+
+/// Per schema up to [`TABLE_MAX_SCHEMA`], the bucket of every duration in whole
+/// nanoseconds without floating point: entry `ns` for 1 to 63 ns, then for each power
+/// of two `2^j` (`j` ≥ 6) sixteen entries, one per sixteenth of `[2^j, 2^(j+1))`
+/// (the four bits after the leading one). Built from [`locate`] (the `f64` seconds
+/// as Prometheus' clients compute the bucket), so both agree on every duration; a
+/// range spans at most one bucket bound, which `bound` places to the nanosecond. 992
+/// entries, 16 KB per schema.
+static STEPS: [OnceLock<Box<[Step]>>; TABLE_MAX_SCHEMA as usize + 1] =
+    [const { OnceLock::new() }; TABLE_MAX_SCHEMA as usize + 1];
+
+/// The bucket table of `schema`, built the first time it is asked for; `None` above
+/// [`TABLE_MAX_SCHEMA`].
+fn steps_of(schema: u8) -> Option<&'static [Step]> {
+    let cell = STEPS.get(usize::from(schema))?;
+    Some(cell.get_or_init(|| steps(schema)))
+}
+
+/// The bucket index (octave × 2^schema + bucket in it) of `ns` (not 0) at the schema
+/// of `steps`.
+#[inline(always)]
+fn lookup(steps: &[Step], ns: u64) -> usize {
+    let i = if ns < 64 {
+        ns as usize
+    } else {
+        let j = ns.ilog2();
+        64 + ((j as usize - 6) << 4) + ((ns >> (j - 4)) & 15) as usize
+    };
+    let step = steps[i];
+    step.index as usize + usize::from(ns > step.bound)
+}
+
+/// Builds the bucket table of `schema` (see [`STEPS`]).
+fn steps(schema: u8) -> Box<[Step]> {
+    let thresholds = &THRESHOLDS[schema as usize];
+    let index = |ns: u64| {
+        let (o, w) = locate(schema, thresholds, ns).unwrap_or((0, 0));
+        ((o << schema) + w) as u32
+    };
+    let mut out: Vec<Step> = (0..64u64)
+        .map(|ns| Step {
+            bound: u64::MAX,
+            index: index(ns.max(1)),
+        })
+        .collect();
+    for j in 6..64u32 {
+        for t in 0..16u64 {
+            let first = (1u64 << j) + (t << (j - 4));
+            let last = first + ((1u64 << (j - 4)) - 1);
+            let (low, high) = (index(first), index(last));
+            let bound = if low == high {
+                u64::MAX
+            } else {
+                assert_eq!(high, low + 1, "a range holds two bucket bounds");
+                // The last duration in bucket `low`: about its upper bound, 2^(key/n)
+                // seconds, then moved to the exact nanosecond (`index` never
+                // decreases, and the estimate is within a few nanoseconds).
+                let key = f64::from(low) + f64::from(MIN_OCTAVE << schema) + 1.0;
+                let seconds = (key / f64::from(1u32 << schema)).exp2();
+                let mut ns = ((seconds * 1e9) as u64).clamp(first, last - 1);
+                while ns > first && index(ns) != low {
+                    ns -= 1;
+                }
+                while ns < last && index(ns + 1) == low {
+                    ns += 1;
+                }
+                ns
+            };
+            out.push(Step { bound, index: low });
+        }
+    }
+    out.into()
+}
+
 /// Serialises the allocation of chunks (rare: at most once per octave per histogram).
 static GROW: Mutex<()> = Mutex::new(());
 
@@ -78,11 +171,22 @@ static GROW: Mutex<()> = Mutex::new(());
 #[derive(Debug, Default)]
 struct Line([AtomicU64; 8]);
 
-/// The counters of one native histogram; see the module docs.
+/// Counters kept inside a [`NativeCells`] itself: the chunks of the first octaves used
+/// (two at schema 3, none above schema 4).
+const INLINE_COUNTERS: usize = 16;
+
+/// The counters of one native histogram; see the module docs. Aligned to two cache
+/// lines, so that the inline counters of two stripes never share one (nor a pair the
+/// adjacent-line prefetcher fetches together).
 #[derive(Debug)]
+#[repr(align(128))]
 pub(crate) struct NativeCells {
     schema: u8,
+    /// Chunks held inline: `INLINE_COUNTERS >> schema`.
+    inline_slots: u8,
     thresholds: &'static [u64],
+    /// The integer bucket table of the schema (schemas up to [`TABLE_MAX_SCHEMA`]).
+    steps: Option<&'static [Step]>,
     /// Per octave, 1 + the number of its chunk, or 0.
     slot_of: [AtomicU8; OCTAVES],
     /// Chunks handed out.
@@ -90,6 +194,10 @@ pub(crate) struct NativeCells {
     /// Bit `o` set: octave `o` has a chunk (so that a copy visits only those).
     octaves: [AtomicU64; 2],
     zero: AtomicU64,
+    /// The first chunks, inline: a sample in one of the first octaves used (most of a
+    /// label set's samples) finds its counter without following a pointer.
+    inline: [Line; INLINE_COUNTERS / 8],
+    /// The chunks after the inline ones.
     segments: [OnceLock<Box<[Line]>>; SEGMENTS],
 }
 
@@ -99,24 +207,48 @@ impl NativeCells {
         let schema = schema.min(MAX_SCHEMA);
         Self {
             schema,
+            inline_slots: (INLINE_COUNTERS >> schema) as u8,
             thresholds: &THRESHOLDS[schema as usize],
+            steps: steps_of(schema),
             slot_of: std::array::from_fn(|_| AtomicU8::new(0)),
             used: AtomicU8::new(0),
             octaves: [AtomicU64::new(0), AtomicU64::new(0)],
             zero: AtomicU64::new(0),
+            inline: Default::default(),
             segments: Default::default(),
         }
     }
 
     /// The octave (from 0) and bucket within it of `ns` nanoseconds; `None` for 0.
-    #[inline]
+    #[inline(always)]
     fn locate(&self, ns: u64) -> Option<(usize, usize)> {
+        if ns == 0 {
+            return None;
+        }
+        match self.steps {
+            Some(steps) => {
+                let i = lookup(steps, ns);
+                Some((i >> self.schema, i & ((1 << self.schema) - 1)))
+            }
+            None => self.locate_float(ns),
+        }
+    }
+
+    /// [`locate`] for the schemas without a table, out of the recording's line.
+    #[inline(never)]
+    fn locate_float(&self, ns: u64) -> Option<(usize, usize)> {
         locate(self.schema, self.thresholds, ns)
     }
 
     /// The counter of bucket `within` of chunk `slot`, which exists.
-    #[inline]
+    #[inline(always)]
     fn counter(&self, slot: usize, within: usize) -> &AtomicU64 {
+        let inline = usize::from(self.inline_slots);
+        if slot < inline {
+            let i = (slot << self.schema) + within;
+            return &self.inline[i / 8].0[i % 8];
+        }
+        let slot = slot - inline;
         let segment = (slot + 1).ilog2() as usize;
         let first = (1usize << segment) - 1;
         let i = ((slot - first) << self.schema) + within;
@@ -135,6 +267,11 @@ impl NativeCells {
             return None;
         };
         let slot = self.slot_of[octave].load(Ordering::Acquire);
+        if slot == 1 && self.inline_slots > 0 {
+            // The first octave used: the chunk at the start of the inline lines.
+            self.inline[within / 8].0[within % 8].fetch_add(1, Ordering::Relaxed);
+            return Some((octave, within));
+        }
         let slot = if slot == 0 {
             self.add_chunk(octave)
         } else {
@@ -160,11 +297,13 @@ impl NativeCells {
             return usize::from(existing - 1);
         }
         let slot = self.used.load(Ordering::Relaxed);
-        let segment = (usize::from(slot) + 1).ilog2() as usize;
-        self.segments[segment].get_or_init(|| {
-            let counters = (1usize << segment) << self.schema;
-            (0..counters.div_ceil(8)).map(|_| Line::default()).collect()
-        });
+        if slot >= self.inline_slots {
+            let segment = (usize::from(slot - self.inline_slots) + 1).ilog2() as usize;
+            self.segments[segment].get_or_init(|| {
+                let counters = (1usize << segment) << self.schema;
+                (0..counters.div_ceil(8)).map(|_| Line::default()).collect()
+            });
+        }
         self.used.store(slot + 1, Ordering::Relaxed);
         self.slot_of[octave].store(slot + 1, Ordering::Release);
         self.octaves[octave / 64].fetch_or(1 << (octave % 64), Ordering::Release);
@@ -537,6 +676,23 @@ impl NativeSet {
         })
     }
 
+    /// Label set `i`'s histogram into `out` (its buffer reused); `false` past the end.
+    pub(crate) fn get_into(&self, i: usize, out: &mut Native) -> bool {
+        let Some(&schema) = self.schemas.get(i) else {
+            return false;
+        };
+        let (a, b) = (self.start[i] as usize, self.start[i + 1] as usize);
+        out.schema = schema;
+        out.buckets.clear();
+        out.buckets.extend(
+            self.keys[a..b]
+                .iter()
+                .copied()
+                .zip(self.counts[a..b].iter().copied()),
+        );
+        true
+    }
+
     /// The same set, each histogram reduced to at most `max` buckets.
     pub(crate) fn reduced(&self, max: usize) -> NativeSet {
         let mut out = NativeSet::with_capacity(self.len());
@@ -546,6 +702,15 @@ impl NativeSet {
             out.push(&n);
         }
         out
+    }
+
+    /// Heap bytes held by the set (for the memory figures).
+    #[cfg(test)]
+    pub(crate) fn heap_bytes(&self) -> usize {
+        self.schemas.capacity()
+            + self.start.capacity() * size_of::<u32>()
+            + self.keys.capacity() * size_of::<i16>()
+            + self.counts.capacity() * size_of::<u64>()
     }
 
     /// Releases unused capacity (the set is kept for a while).
@@ -606,6 +771,40 @@ mod tests {
             }
             let all = cells.read();
             assert!(all.buckets.windows(2).all(|w| w[0].0 < w[1].0));
+        }
+    }
+
+    #[test]
+    fn the_integer_table_agrees_with_the_float_bucket() {
+        for schema in 0..=TABLE_MAX_SCHEMA {
+            let steps = steps_of(schema).unwrap();
+            let thresholds = &THRESHOLDS[schema as usize];
+            let float = |ns: u64| {
+                let (o, w) = locate(schema, thresholds, ns).unwrap_or_default();
+                (o << schema) + w
+            };
+            // Every bound the table holds, to the nanosecond, and every range's ends.
+            let mut xs: Vec<u64> = (1..4096).collect();
+            for st in steps.iter().filter(|st| st.bound != u64::MAX) {
+                xs.extend([st.bound - 1, st.bound, st.bound + 1]);
+            }
+            for j in 6..64 {
+                for t in 0..16u64 {
+                    let first = (1u64 << j) + (t << (j - 4));
+                    xs.extend([first - 1, first, first + 1]);
+                }
+            }
+            let mut x = 0x2545_F491_4F6C_DD1Du64;
+            for _ in 0..200_000 {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                xs.push(x >> (x % 64));
+            }
+            xs.push(u64::MAX);
+            for ns in xs.into_iter().filter(|&ns| ns > 0) {
+                assert_eq!(lookup(steps, ns), float(ns), "schema {schema}, {ns} ns");
+            }
         }
     }
 
@@ -671,10 +870,14 @@ mod tests {
     fn chunks_are_allocated_per_octave() {
         let c = NativeCells::new(3);
         assert_eq!(c.heap_bytes(), 0);
+        // The first two octaves are inline.
         let _ = c.record_ns(3_000_000);
         let _ = c.record_ns(3_100_000);
-        assert_eq!(c.heap_bytes(), 64);
         let _ = c.record_ns(30_000_000);
+        assert_eq!(c.heap_bytes(), 0);
+        let _ = c.record_ns(300_000_000);
+        assert_eq!(c.heap_bytes(), 64);
+        let _ = c.record_ns(3_000);
         assert_eq!(c.heap_bytes(), 64 + 128);
         // Every octave: 65 chunks in segments of 1..64 chunks.
         for k in 0..64 {
@@ -682,7 +885,20 @@ mod tests {
         }
         let _ = c.record_ns(u64::MAX);
         assert_eq!(c.used.load(Ordering::Relaxed) as usize, OCTAVES);
-        assert_eq!(c.read().count(), 3 + 64 + 1);
+        assert_eq!(c.read().count(), 5 + 64 + 1);
+        // The most a histogram holds: two chunks inline, 63 in segments of 1 to 32.
+        assert_eq!(c.heap_bytes(), 63 * 64);
+        // Every schema: the inline chunks, then the segments, each counter once.
+        for schema in 0..=MAX_SCHEMA {
+            let c = NativeCells::new(schema);
+            for k in 0..64 {
+                let _ = c.record_ns(1 << k);
+                let _ = c.record_ns((1 << k) + (1 << k) / 3);
+            }
+            let n = c.read();
+            assert_eq!(n.count(), 128, "schema {schema}");
+            assert!(n.buckets.iter().all(|&(_, c)| c <= 2), "schema {schema}");
+        }
     }
 
     #[test]
@@ -695,13 +911,48 @@ mod tests {
         let n = c.read();
         assert_eq!(c.used.load(Ordering::Relaxed), 20);
         assert!(n.buckets.len() <= MAX_BUCKETS, "{}", n.buckets.len());
-        // Segments of 1, 2, 4, 8 and 16 chunks of 64 bytes.
+        // Two chunks inline, 18 in segments of 1, 2, 4, 8 and 16 chunks of 64 bytes.
         assert_eq!(c.heap_bytes(), 31 * 64);
         assert!(
-            size_of::<NativeCells>() <= 320,
+            size_of::<NativeCells>() <= 512,
             "{}",
             size_of::<NativeCells>()
         );
+    }
+
+    /// The worst case the docs state: one HTTP label set whose latencies span six
+    /// decades (1 µs to 1 s), its counters as the store keeps them and its copy in
+    /// each of the summary ring's 12 frames and in its baseline, built as
+    /// `summary::snapshot::Frame::new` builds them (reduced to [`MAX_BUCKETS`],
+    /// shrunk), each frame with the label set's 8-byte sum, the baseline with its 13
+    /// classic counts too. Run with `--nocapture` for the figures.
+    #[test]
+    fn memory_of_a_label_set_over_six_decades() {
+        let c = NativeCells::new(DEFAULT_SCHEMA);
+        for i in 0..=6000 {
+            let _ = c.record_ns((1e3 * 10f64.powf(f64::from(i) / 1000.0)) as u64);
+        }
+        let counters = size_of::<NativeCells>() + c.heap_bytes();
+        let copy = || {
+            let mut set = NativeSet::with_capacity(1);
+            set.push_cells(Some(&c));
+            if set.any_above(MAX_BUCKETS) {
+                set = set.reduced(MAX_BUCKETS);
+            }
+            set.shrink();
+            // Less the leading 0 of `start`, which the set has once for all label sets.
+            set.heap_bytes() - size_of::<u32>()
+        };
+        let frame = copy() + size_of::<u64>();
+        let baseline = frame + 13 * size_of::<u64>();
+        let total = counters + 12 * frame + baseline;
+        eprintln!(
+            "six decades: {} buckets; counters {counters} B, a frame {frame} B, \
+             the baseline {baseline} B; in all {total} B",
+            c.read().buckets.len()
+        );
+        assert_eq!(c.read().buckets.len(), MAX_BUCKETS);
+        assert!(total < 24 * 1024, "{total}");
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! A [`Reading`] into one `ExportMetricsServiceRequest`.
 //!
 //! The families are those of the Prometheus exposition, read back into messages with
-//! the latency histograms' native buckets (`output::protobuf::families`), so that every
+//! the latency histograms' native buckets (`otlp::readback::families`), so that every
 //! series `/metrics` shows is pushed, the application's own `metrics` series included,
 //! and a new family reaches OTLP without code here; the two HTTP families, one series
 //! per label set (up to `MCP_HTTP_MAX_SERIES`), are built as the same messages straight
@@ -26,10 +26,10 @@ use super::proto::{
     ExportMetricsServiceRequest, Gauge, Histogram, HistogramDataPoint, InstrumentationScope,
     KeyValue, Metric, NumberDataPoint, Resource, ResourceMetrics, ScopeMetrics, Sum,
 };
+use super::readback::{self as prom, MetricType};
 use crate::base::exposition::Format;
 use crate::base::names;
 use crate::base::native::{NativeSet, MAX_BUCKETS};
-use crate::output::protobuf::{self as prom, MetricType};
 use crate::reading::{MetricKind, Reading};
 use crate::settings::{OtlpSettings, Settings, Temporality};
 use crate::summary::snapshot::{HttpCounts, Snapshot};
@@ -211,6 +211,7 @@ pub(crate) const ROWS: &[Row] = &[
         "{alert}",
     ),
     observed(names::OTLP_EXPORTS_TOTAL, "mcp.otlp.exports", "{export}"),
+    observed(names::LONG_POLLS_TOTAL, "mcp.long_polls", "{poll}"),
 ];
 
 /// Attributes whose values are integers in the semantic conventions.
@@ -854,7 +855,7 @@ mod tests {
             counts.record_ns(ns);
         }
         let mut h = prom::Histogram::default();
-        crate::output::protobuf::set_native(&mut h, &counts.read());
+        prom::set_native(&mut h, &counts.read());
         let e = Exponential::from_native(&h).unwrap();
         assert_eq!(e.zero, 1);
         assert_eq!(e.total(), 5);

@@ -11,7 +11,7 @@
 use crate::alerts::levels::Levels;
 use crate::alerts::levels::{AlertType, Severity};
 use crate::alerts::notify::NotifierCounts;
-use crate::base::exposition::{label_pairs, le_pairs, Encoder, Kind};
+use crate::base::exposition::{label_pairs, le_pairs, Encoder, Kind, Sink};
 use crate::base::histogram::Exemplar;
 use crate::base::names;
 use crate::base::names::{op_names, OpKind, ACTIVE_WORKFLOWS, ALERT_MIN_SAMPLES, ALERT_THRESHOLD};
@@ -82,7 +82,7 @@ fn bucket_exemplar<'a>(
 
 /// Writes every series of `r`: the macro families, HTTP, caches, pools, resources,
 /// alerts, the thresholds of `s` and the notifier's counters.
-pub(crate) fn render(r: &Reading, s: &Settings, out: &mut Encoder<'_>) {
+pub(crate) fn render(r: &Reading, s: &Settings, out: &mut impl Sink) {
     out.family(names::BUILD_INFO, Kind::Gauge, names::BUILD_INFO_HELP);
     let version = label_pairs(&[("version", env!("CARGO_PKG_VERSION"))]);
     out.sample(names::BUILD_INFO, &version, 1u64);
@@ -106,7 +106,7 @@ pub(crate) fn render(r: &Reading, s: &Settings, out: &mut Encoder<'_>) {
 }
 
 /// `mcp_otlp_exports_total{outcome}`: sent, failed and dropped OTLP exports.
-fn render_otlp(counts: &[u64; 3], out: &mut Encoder<'_>) {
+fn render_otlp(counts: &[u64; 3], out: &mut impl Sink) {
     out.family(
         names::OTLP_EXPORTS_TOTAL,
         Kind::Counter,
@@ -144,7 +144,7 @@ fn sanitized(name: &str, colons: bool) -> std::borrow::Cow<'_, str> {
 }
 
 /// The application's own `metrics` series, and `mcp_metric_overflow_total`.
-fn render_app_metrics(metrics: &[MetricFamily], out: &mut Encoder<'_>) {
+fn render_app_metrics(metrics: &[MetricFamily], out: &mut impl Sink) {
     let om = out.exemplars();
     for f in metrics {
         let name = sanitized(&f.name, true);
@@ -194,7 +194,7 @@ fn render_app_metrics(metrics: &[MetricFamily], out: &mut Encoder<'_>) {
 }
 
 /// The macro families and the active-workflow gauges.
-fn render_ops(r: &Reading, exemplars: bool, out: &mut Encoder<'_>) {
+fn render_ops(r: &Reading, exemplars: bool, out: &mut impl Sink) {
     for kind in [OpKind::Db, OpKind::Step, OpKind::Run] {
         let parts = r.ops(kind);
         if parts.is_empty() {
@@ -237,6 +237,10 @@ fn render_ops(r: &Reading, exemplars: bool, out: &mut Encoder<'_>) {
         out.family(names.duration, Kind::Histogram, names.duration_help);
         for (p, labels, values) in &rows {
             let le = le_pairs(p.series.histogram.buckets().bounds());
+            out.native(|n| {
+                n.clone_from(&values.histogram.native);
+                true
+            });
             out.histogram(
                 names.duration,
                 labels,
@@ -261,7 +265,7 @@ fn render_ops(r: &Reading, exemplars: bool, out: &mut Encoder<'_>) {
 
 /// The HTTP families: the counter and the histogram of every label set, the in-flight
 /// gauge and the overflow counter.
-fn render_http(r: &Reading, with_exemplars: bool, out: &mut Encoder<'_>) {
+fn render_http(r: &Reading, with_exemplars: bool, out: &mut impl Sink) {
     let http = &r.http;
     let counts = &r.current.http;
     let exemplars = |pos: usize| {
@@ -299,6 +303,7 @@ fn render_http(r: &Reading, with_exemplars: bool, out: &mut Encoder<'_>) {
             let Some(c) = counts.counts(s.index) else {
                 continue;
             };
+            out.native(|n| counts.native.get_into(s.index, n));
             out.histogram(
                 HTTP_REQUEST_DURATION,
                 &s.labels,
@@ -322,7 +327,7 @@ fn render_http(r: &Reading, with_exemplars: bool, out: &mut Encoder<'_>) {
 
 /// `mcp_http_auth_failures_total{path,reason}`: the family always, its series once a
 /// check was refused.
-fn render_auth_failures(http: &crate::reading::HttpPart, out: &mut Encoder<'_>) {
+fn render_auth_failures(http: &crate::reading::HttpPart, out: &mut impl Sink) {
     out.family(
         names::HTTP_AUTH_FAILURES_TOTAL,
         Kind::Counter,
@@ -335,7 +340,7 @@ fn render_auth_failures(http: &crate::reading::HttpPart, out: &mut Encoder<'_>) 
 }
 
 /// Caches, pools and resources.
-fn render_sources(r: &Reading, out: &mut Encoder<'_>) {
+fn render_sources(r: &Reading, out: &mut impl Sink) {
     if !r.caches.is_empty() {
         for (i, (name, help)) in [
             (names::CACHE_HITS_TOTAL, names::CACHE_HITS_TOTAL_HELP),
@@ -415,7 +420,7 @@ fn render_sources(r: &Reading, out: &mut Encoder<'_>) {
 }
 
 /// The `mcp_runtime_*` families of the Tokio runtime watched.
-fn render_runtime(rt: &RuntimeSample, out: &mut Encoder<'_>) {
+fn render_runtime(rt: &RuntimeSample, out: &mut impl Sink) {
     for (name, help, v) in [
         (
             names::RUNTIME_WORKERS,
@@ -446,7 +451,7 @@ fn render_runtime(rt: &RuntimeSample, out: &mut Encoder<'_>) {
 
 /// `mcp_long_polls_total{kind,name}`: the family always (the watcher is on), its series
 /// once a call had a long poll.
-fn render_long_polls(r: &Reading, out: &mut Encoder<'_>) {
+fn render_long_polls(r: &Reading, out: &mut impl Sink) {
     let name = names::LONG_POLLS_TOTAL;
     out.family(name, Kind::Counter, names::LONG_POLLS_TOTAL_HELP);
     for p in r.long_polls() {
@@ -456,7 +461,7 @@ fn render_long_polls(r: &Reading, out: &mut Encoder<'_>) {
 }
 
 /// `mcp_alerts`: the engine's pending and firing rules.
-fn render_alerts(r: &Reading, out: &mut Encoder<'_>) {
+fn render_alerts(r: &Reading, out: &mut impl Sink) {
     if r.alerts.statuses.is_empty() {
         return;
     }
@@ -473,8 +478,8 @@ fn render_alerts(r: &Reading, out: &mut Encoder<'_>) {
 }
 
 /// `mcp_alert_notifications_*` and `mcp_alert_events_dropped_total`.
-fn render_notifier(n: &NotifierCounts, out: &mut Encoder<'_>) {
-    let per = |out: &mut Encoder<'_>,
+fn render_notifier<S: Sink>(n: &NotifierCounts, out: &mut S) {
+    let per = |out: &mut S,
                name: &str,
                kind: Kind,
                help: &str,
@@ -524,7 +529,7 @@ fn render_notifier(n: &NotifierCounts, out: &mut Encoder<'_>) {
 /// level only where it can be reached) and `mcp_alert_min_samples`: what the rules of
 /// [`prometheus_rules`](crate::prometheus_rules) compare each instance with, so that one rules file serves a
 /// fleet whose instances run with different settings.
-pub(crate) fn render_thresholds(s: &Settings, out: &mut Encoder<'_>) {
+pub(crate) fn render_thresholds(s: &Settings, out: &mut impl Sink) {
     out.family(ALERT_THRESHOLD, Kind::Gauge, names::ALERT_THRESHOLD_HELP);
     for kind in AlertType::ALL {
         let levels = Levels::of(kind, s);
@@ -548,7 +553,7 @@ pub(crate) fn render_thresholds(s: &Settings, out: &mut Encoder<'_>) {
 
 /// `mcp_slo_objective{slo}` and `mcp_slo_error_budget_remaining{slo}` of every
 /// objective, as of the last evaluation.
-fn render_slos(r: &Reading, out: &mut Encoder<'_>) {
+fn render_slos(r: &Reading, out: &mut impl Sink) {
     if r.slos.is_empty() {
         return;
     }

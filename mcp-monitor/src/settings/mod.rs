@@ -27,9 +27,9 @@ mod validate;
 mod values;
 mod variables;
 
+pub use self::otlp::{OtlpSettings, Temporality, OTEL_VARIABLES};
 pub(crate) use self::table::var;
 pub use self::table::{markdown_table, VARIABLES};
-pub use self::otlp::{OtlpSettings, Temporality, OTEL_VARIABLES};
 pub use self::values::Settings;
 pub use self::variables::UnknownVariable;
 
