@@ -255,3 +255,17 @@ pub(crate) const HTTP_AUTH_FAILURES_TOTAL_HELP: &str =
 /// no bearer token, a malformed header, a wrong token, a valid token without the right.
 pub(crate) const AUTH_FAILURE_REASONS: [&str; 4] =
     ["missing", "malformed", "invalid", "insufficient_scope"];
+
+/// `mcp_grpc_requests_total{service, method, code}`
+pub const GRPC_REQUESTS_TOTAL: &str = "mcp_grpc_requests_total";
+/// `mcp_grpc_request_duration_seconds{service, method, code}`
+pub const GRPC_REQUEST_DURATION: &str = "mcp_grpc_request_duration_seconds";
+/// `mcp_grpc_requests_in_flight{service, method}`
+pub const GRPC_IN_FLIGHT: &str = "mcp_grpc_requests_in_flight";
+/// Help of [`GRPC_REQUESTS_TOTAL`].
+pub(crate) const GRPC_REQUESTS_TOTAL_HELP: &str = "gRPC calls, by service, method and status code.";
+/// Help of [`GRPC_REQUEST_DURATION`].
+pub(crate) const GRPC_REQUEST_DURATION_HELP: &str =
+    "Duration of gRPC calls until the end of the response stream, in seconds.";
+/// Help of [`GRPC_IN_FLIGHT`].
+pub(crate) const GRPC_IN_FLIGHT_HELP: &str = "gRPC calls being served, by service and method.";

@@ -198,15 +198,22 @@ impl MonitorBuilder {
             s.http_buckets.clone().with_native_schema(schema),
             s.http_max_series,
         ));
+        let grpc = Arc::new(crate::grpc::store::GrpcStore::new(
+            s.http_buckets.clone().with_native_schema(schema),
+        ));
         let caches = CacheSet::default();
         let now = Instant::now();
-        let summary = Summary::new(s.metrics_window, Snapshot::take(&http, &caches, now));
+        let summary = Summary::new(
+            s.metrics_window,
+            Snapshot::take(&http, &caches, now).with_grpc(&grpc),
+        );
         let notifier = Notifier::new(&s)?;
         let inner = Inner {
             events: tokio::sync::broadcast::channel(SUBSCRIPTION_CAPACITY).0,
             notifier,
             started: now,
             http,
+            grpc,
             caches,
             pools: PoolSet::default(),
             facade,
