@@ -50,6 +50,8 @@ pub const VARIABLES: &[&str] = &[
     "MCP_ALERTMANAGER_KEY_FILE",
     "MCP_ALERTMANAGER_BEARER_TOKEN_FILE",
     "MCP_SLOS",
+    // Read by the demo service (its gRPC listen address), not by `Settings`.
+    "MCP_GRPC_ADDR",
 ];
 
 /// An `MCP_*` variable that no part of the monitor reads, found by
