@@ -311,3 +311,54 @@ async fn the_http_listener_answers_http2_prior_knowledge() {
         1.0
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_http2_connection_drains_on_shutdown() {
+    use http_body_util::BodyExt as _;
+    use tower::ServiceExt as _;
+
+    let monitor = Monitor::builder().build().expect("monitor");
+    let state = demo::state(&monitor).await.expect("demo state");
+    let app = demo::http::app(state, &monitor);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(mcp_monitor::serve(
+        listener,
+        app,
+        ServerTimeouts::from_settings(monitor.settings()),
+        async move {
+            let _ = stopped.await;
+        },
+    ));
+    let channel = Channel::from_shared(format!("http://{addr}"))
+        .expect("uri")
+        .connect()
+        .await
+        .expect("h2c connection");
+    let get = |path: &str| {
+        http::Request::get(format!("http://{addr}{path}"))
+            .body(tonic::body::Body::empty())
+            .unwrap()
+    };
+    // A request in flight (the handler holds its worker 300 ms) when the signal comes.
+    let slow = tokio::spawn(channel.clone().oneshot(get("/reports/digest?ms=300")));
+    eventually("the request to be in flight", || async {
+        (monitor.read().in_flight() == 1).then_some(())
+    })
+    .await;
+    stop.send(()).unwrap();
+    let res = slow
+        .await
+        .unwrap()
+        .expect("the request in flight is answered");
+    assert_eq!(res.status(), 200);
+    res.into_body().collect().await.expect("its body");
+    // The server has sent GOAWAY and closed the connection: it returns.
+    tokio::time::timeout(common::DEADLINE, server)
+        .await
+        .expect("the server drains and returns")
+        .unwrap();
+}

@@ -49,29 +49,20 @@ fn check_request() -> Request<Full<Bytes>> {
         .unwrap()
 }
 
+/// The body of [`streaming`]'s responses.
+type Frames =
+    StreamBody<futures_util::stream::Iter<std::vec::IntoIter<Result<Frame<Bytes>, Infallible>>>>;
+/// The response future of [`streaming`].
+type Answer = std::future::Ready<Result<Response<Frames>, Infallible>>;
+
 /// A response of `n` messages and `grpc-status: 0`.
 fn streaming(
     n: usize,
 ) -> impl Service<
     Request<Full<Bytes>>,
-    Response = Response<
-        StreamBody<
-            futures_util::stream::Iter<std::vec::IntoIter<Result<Frame<Bytes>, Infallible>>>,
-        >,
-    >,
+    Response = Response<Frames>,
     Error = Infallible,
-    Future = std::future::Ready<
-        Result<
-            Response<
-                StreamBody<
-                    futures_util::stream::Iter<
-                        std::vec::IntoIter<Result<Frame<Bytes>, Infallible>>,
-                    >,
-                >,
-            >,
-            Infallible,
-        >,
-    >,
+    Future = Answer,
 > + Clone {
     tower::service_fn(move |_req: Request<Full<Bytes>>| {
         let mut frames: Vec<Result<Frame<Bytes>, Infallible>> = (0..n)

@@ -248,6 +248,8 @@ struct Phase {
     /// Requests being served: one at most over HTTP/1.1, any number of streams over
     /// HTTP/2. The connection is idle again when the last one is done.
     serving: std::sync::atomic::AtomicUsize,
+    /// Whether the connection speaks HTTP/2 (seen on its first request).
+    http2: AtomicBool,
 }
 
 impl Phase {
@@ -257,6 +259,7 @@ impl Phase {
             since_ns: AtomicU64::new(0),
             base: Instant::now(),
             serving: std::sync::atomic::AtomicUsize::new(0),
+            http2: AtomicBool::new(false),
         }
     }
 
@@ -319,16 +322,29 @@ impl Connection {
             hyper_util::server::conn::auto::Builder::new(hyper_util::rt::TokioExecutor::new());
         // The watchdog keeps the head and idle deadlines.
         http.http1().header_read_timeout(None);
-        let conn = http.serve_connection(io, service);
-        tokio::select! {
-            biased;
-            result = conn => {
-                if let Err(e) = result {
-                    tracing::debug!(error = %e, "connection ended with an error");
+        let mut conn = std::pin::pin!(http.serve_connection(io, service));
+        let mut stop = self.stop.clone();
+        let mut watchdog = std::pin::pin!(watchdog(&phase, self.timeouts, self.stop));
+        let mut goaway = false;
+        loop {
+            tokio::select! {
+                biased;
+                result = conn.as_mut() => {
+                    if let Err(e) = result {
+                        tracing::debug!(error = %e, "connection ended with an error");
+                    }
+                    break;
                 }
-            }
-            reason = watchdog(&phase, self.timeouts, self.stop) => {
-                tracing::debug!("closing connection: {reason}");
+                reason = watchdog.as_mut() => {
+                    tracing::debug!("closing connection: {reason}");
+                    break;
+                }
+                // HTTP/2 has no `Connection: close`: on shutdown, a GOAWAY lets the
+                // streams in flight finish and refuses new ones.
+                Ok(_) = stop.wait_for(|s| *s), if !goaway && phase.http2.load(Ordering::Relaxed) => {
+                    conn.as_mut().graceful_shutdown();
+                    goaway = true;
+                }
             }
         }
     }
@@ -450,6 +466,9 @@ impl hyper::service::Service<Request<Incoming>> for Service {
         self.phase.start();
         // `Connection` is an HTTP/1 header (HTTP/2 has none; hyper drops it there).
         let http1 = req.version() < http::Version::HTTP_2;
+        if !http1 {
+            self.phase.http2.store(true, Ordering::Relaxed);
+        }
         let timed_out = Arc::new(AtomicBool::new(false));
         let req = req.map(|body| DeadlineBody {
             inner: body,
