@@ -343,6 +343,12 @@ impl Monitor {
         &self.inner.http
     }
 
+    /// The gRPC series store (tests record known calls into it).
+    #[cfg(test)]
+    pub(crate) fn grpc_store(&self) -> &Arc<crate::grpc::store::GrpcStore> {
+        &self.inner.grpc
+    }
+
     /// Evaluates every alert rule now (the evaluation task does this every
     /// `MCP_ALERT_EVALUATION_INTERVAL`).
     pub fn evaluate_alerts(&self) {

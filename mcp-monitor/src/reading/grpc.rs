@@ -140,3 +140,86 @@ impl Reading {
             .map_or(0, |(_, n)| *n)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use prost::Message as _;
+
+    use crate::alerts::levels::AlertType;
+    use crate::grpc::code::Code;
+    use crate::Monitor;
+
+    /// A monitor with `n` calls of `demo.S/M` ending with `code`, one of them traced.
+    fn with_calls(code: u32, n: usize) -> Monitor {
+        let monitor = Monitor::builder().build().unwrap();
+        let store = monitor.grpc_store();
+        let method = store.method("demo.S", "M");
+        let trace = crate::base::trace::TraceContext::from_traceparent(
+            b"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+        )
+        .unwrap();
+        crate::base::trace::in_context(trace, || {
+            store.record(&method, Code::from_number(code), 3_000_000);
+        });
+        for _ in 1..n {
+            store.record(&method, Code::from_number(code), 40_000_000);
+        }
+        monitor
+    }
+
+    #[test]
+    fn server_errors_are_the_grpc_component_of_high_error_rate() {
+        let failing = with_calls(13, 25).read();
+        let grpc: Vec<_> = failing
+            .observations(20)
+            .into_iter()
+            .filter(|o| o.component == "grpc")
+            .collect();
+        assert_eq!(grpc.len(), 1);
+        assert_eq!(grpc[0].kind, AlertType::HighErrorRate);
+        assert_eq!(grpc[0].value, 1.0);
+        // NOT_FOUND is the client's answer, not the server's failure.
+        let fine = with_calls(5, 25).read();
+        let o = fine.observations(20);
+        let grpc = o.iter().find(|o| o.component == "grpc").unwrap();
+        assert_eq!(grpc.value, 0.0);
+        assert_eq!(fine.grpc_calls("demo.S", "M", "NOT_FOUND"), 25);
+    }
+
+    #[test]
+    fn every_format_shows_the_calls_with_exemplars_and_native_buckets() {
+        let monitor = with_calls(0, 3);
+        let reading = monitor.read_with(true, |s, at| s.window_start(at));
+        let text = monitor.render_openmetrics();
+        let series = r#"mcp_grpc_requests_total{service="demo.S",method="M",code="OK"} 3"#;
+        let line = text.lines().find(|l| l.starts_with(series)).expect(&text);
+        assert!(
+            line.contains("trace_id=\"4bf92f3577b34da6a3ce929d0e0e4736\""),
+            "{line}"
+        );
+        assert!(text.contains(r#"mcp_grpc_requests_in_flight{service="demo.S",method="M"} 0"#));
+        let bytes = crate::output::protobuf::encode(&reading, monitor.settings());
+        let mut buf = &bytes[..];
+        let mut found = None;
+        while !buf.is_empty() {
+            let f =
+                crate::output::protobuf::MetricFamily::decode_length_delimited(&mut buf).unwrap();
+            if f.name == crate::base::names::GRPC_REQUEST_DURATION {
+                found = Some(f);
+            }
+        }
+        let family = found.expect("the gRPC histogram");
+        let h = family.metric[0].histogram.as_ref().unwrap();
+        assert_eq!(h.sample_count, 3);
+        // Native buckets (3 ms and 40 ms) beside the classic ones.
+        let native: i64 = h
+            .positive_delta
+            .iter()
+            .scan(0, |c, d| {
+                *c += d;
+                Some(*c)
+            })
+            .sum();
+        assert_eq!(native, 3);
+    }
+}
