@@ -114,6 +114,7 @@ fn start_demo(binary: &Path, vars: &[(&str, &str)]) -> Demo {
     }
     let mut child = cmd
         .env("MCP_ADDR", "127.0.0.1:0")
+        .env("MCP_GRPC_ADDR", "127.0.0.1:0")
         .env("RUST_LOG", "error")
         .envs(vars.iter().copied())
         .stdin(Stdio::null())
