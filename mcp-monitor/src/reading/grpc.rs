@@ -222,4 +222,19 @@ mod tests {
             .sum();
         assert_eq!(native, 3);
     }
+
+    #[test]
+    fn grpc_objectives_count_server_errors_and_slow_calls() {
+        let monitor = with_calls(14, 4);
+        let reading = monitor.read();
+        let o: crate::slo::Objective = "g = grpc demo.S * availability 99%".parse().unwrap();
+        let c = reading.slo_counts(&o);
+        assert_eq!((c.bad, c.total), (4, 4));
+        // 3 ms is within 25 ms, the three 40 ms calls are not.
+        let o: crate::slo::Objective = "g = grpc * latency 99% within 25ms".parse().unwrap();
+        let c = reading.slo_counts(&o);
+        assert_eq!((c.bad, c.total), (3, 4));
+        let o: crate::slo::Objective = "g = grpc other.S M availability 99%".parse().unwrap();
+        assert_eq!(reading.slo_counts(&o).total, 0);
+    }
 }
