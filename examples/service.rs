@@ -37,6 +37,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     // Reads every MCP_* variable (MCP_ADDR here, the monitor's in `install`); a bad
     // value stops here with an error naming it.
     let addr = demo::listen::addr_from_env()?;
+    let grpc_addr = demo::grpc::addr_from_env()?;
     // The demo's objectives (`demo::OBJECTIVES`) unless MCP_SLOS says otherwise.
     let monitor = mcp_monitor::Monitor::builder()
         .with_settings(demo::settings_from_env()?)
@@ -54,11 +55,14 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
 
     // A bind failure names MCP_ADDR and the address.
     let listener = demo::listen::bind(addr).await?;
+    let grpc_listener = demo::grpc::bind(grpc_addr).await?;
+    let grpc_at = grpc_listener.local_addr()?;
     let base = format!("http://{}", listener.local_addr()?);
     println!("mcp-monitor demo listening on {base}");
     println!("  try:       curl -s -XPOST {base}/users -H 'content-type: application/json' -d '{{\"name\":\"Ada\",\"email\":\"ada@example.com\"}}'");
     println!("             curl -s {base}/users/1");
     println!("             curl -s -XPOST {base}/workflows/data_processing -H 'content-type: application/json' -d '{{\"records\":[1,\"two\",{{\"three\":3}}]}}'");
+    println!("  gRPC:      {grpc_at} (grpc.health.v1.Health, demo.users.v1.Users; MCP_GRPC_ADDR)");
     println!("  page:      {base}/metrics/ui");
     println!("  metrics:   {base}/metrics");
     println!("  summary:   {base}/metrics/summary");
@@ -75,13 +79,40 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     // Head, body and idle timeouts on every connection; on SIGTERM, responses close
     // their connections, new ones are refused, and what is still open after
     // MCP_SHUTDOWN_TIMEOUT is closed.
+    // The gRPC listener stops with the HTTP one, and lets its calls in flight finish.
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let grpc = tokio::spawn({
+        let (monitor, users) = (monitor.clone(), state.users.clone());
+        let mut stopped = stopped;
+        async move {
+            let signal = async move {
+                let _ = stopped.wait_for(|s| *s).await;
+            };
+            if let Err(e) = demo::grpc::serve(&monitor, users, grpc_listener, signal).await {
+                tracing::error!(error = %e, "the gRPC server stopped");
+            }
+        }
+    });
     let timeouts = mcp_monitor::ServerTimeouts::from_settings(monitor.settings());
-    mcp_monitor::serve(listener, app, timeouts, shutdown_signal()).await;
+    mcp_monitor::serve(listener, app, timeouts, async move {
+        shutdown_signal().await;
+        let _ = stop.send(true);
+    })
+    .await;
+    stop_grpc(grpc, monitor.settings().shutdown_timeout).await;
     if let Some(task) = scheduler {
         task.abort();
     }
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Waits for the gRPC server's drain, at most `limit`.
+async fn stop_grpc(task: tokio::task::JoinHandle<()>, limit: std::time::Duration) {
+    let abort = task.abort_handle();
+    if tokio::time::timeout(limit, task).await.is_err() {
+        abort.abort();
+    }
 }
 
 /// Completes on Ctrl-C or SIGTERM.

@@ -219,7 +219,7 @@ def run(a, work):
         name = f"fleet-{n:02d}"
         env = {k: v for k, v in os.environ.items() if not k.startswith("MCP_")}
         env.update({
-            "MCP_ADDR": "127.0.0.1:0", "MCP_INSTANCE": name, "MCP_ALERT_LABELS": "job=mcp",
+            "MCP_ADDR": "127.0.0.1:0", "MCP_GRPC_ADDR": "127.0.0.1:0", "MCP_INSTANCE": name, "MCP_ALERT_LABELS": "job=mcp",
             "MCP_ALERTMANAGER_URL": am_urls, "RUST_LOG": "warn",
             # The machine is shared: its CPU, memory and load are not what is measured
             # here, and must not alert.

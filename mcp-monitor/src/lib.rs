@@ -160,6 +160,7 @@ mod base;
 mod calls;
 mod facade;
 pub mod fleet;
+pub mod grpc;
 pub mod http;
 mod monitor;
 #[cfg(feature = "otlp")]
@@ -200,6 +201,7 @@ pub use crate::base::error::Error;
 pub use crate::base::histogram::{Buckets, BucketsError};
 pub use crate::calls::outcome::{MonitoredError, Status};
 #[doc(inline)]
+pub use crate::grpc::GrpcMetricsLayer;
 pub use crate::http::{serve, HttpMetricsLayer, RouterExt, ServerTimeouts};
 pub use crate::monitor::{install, Monitor, MonitorBuilder};
 #[doc(inline)]

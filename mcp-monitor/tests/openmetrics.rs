@@ -76,6 +76,24 @@ async fn openmetrics_carries_the_requests_trace_on_http_and_db_series() {
         .send()
         .await
         .unwrap();
+    // A traced gRPC call (a trailers-only NOT_FOUND) through the gRPC layer.
+    let grpc = tower::Layer::layer(
+        &monitor.grpc_layer().service("om.S", &["M"]),
+        tower::service_fn(|_req: http::Request<String>| async {
+            Ok::<_, std::convert::Infallible>(
+                http::Response::builder()
+                    .header("grpc-status", "5")
+                    .body(String::new())
+                    .unwrap(),
+            )
+        }),
+    );
+    let call = http::Request::post("/om.S/M")
+        .header("content-type", "application/grpc")
+        .header("traceparent", format!("00-{TRACE}-{PARENT}-01"))
+        .body(String::new())
+        .unwrap();
+    drop(tower::ServiceExt::oneshot(grpc, call).await.unwrap());
 
     let res = client
         .get(format!("http://{addr}/metrics"))
@@ -102,6 +120,8 @@ async fn openmetrics_carries_the_requests_trace_on_http_and_db_series() {
         "mcp_http_requests_total{",
         "mcp_db_operation_duration_seconds_bucket{operation=\"select\",table=\"om_users\"",
         "mcp_db_operations_total{operation=\"select\",table=\"om_users\",status=\"success\"}",
+        "mcp_grpc_requests_total{service=\"om.S\",method=\"M\",code=\"NOT_FOUND\"}",
+        "mcp_grpc_request_duration_seconds_bucket{service=\"om.S\",method=\"M\",code=\"NOT_FOUND\"",
     ] {
         let lines = exemplar_lines(&om, family);
         assert_eq!(lines.len(), 1, "{family}: {lines:#?}\n{om}");
@@ -307,7 +327,8 @@ print(len(families), exemplars, " ".join(sorted(names)))
     let exemplars: usize = fields.next().unwrap().parse().unwrap();
     let names: Vec<&str> = fields.collect();
     assert!(families > 10, "{stdout}");
-    assert_eq!(exemplars, 4, "{stdout}");
+    // HTTP, db and gRPC: a counter and a bucket each.
+    assert_eq!(exemplars, 6, "{stdout}");
     for n in [
         "mcp_http_requests",
         "mcp_db_operations",

@@ -6,6 +6,8 @@
 //! - [`workflows::WorkflowEngine`]: the `data_processing` workflow, its run measured with
 //!   `#[monitor_workflow]` and its `validation` and `transformation` steps with
 //!   `#[monitor_workflow_step]`;
+//! - [`grpc`]: `grpc.health.v1.Health` and `demo.users.v1.Users` on their own
+//!   listener (`MCP_GRPC_ADDR`), recorded by the monitor's gRPC layer;
 //! - [`http`]: the routes, with JSON errors for every failure (a malformed body is a
 //!   4xx, never a 500), merged with the monitor's endpoints under its middleware.
 //!
@@ -22,6 +24,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod grpc;
 pub mod http;
 pub mod listen;
 pub mod users;

@@ -41,7 +41,9 @@ pub fn command(binary: &Path, vars: &[(&str, &str)]) -> Command {
             cmd.env_remove(k);
         }
     }
+    // A free port for the gRPC listener too, so that demos run side by side.
     cmd.env("RUST_LOG", "info")
+        .env("MCP_GRPC_ADDR", "127.0.0.1:0")
         .envs(vars.iter().copied())
         .stdin(Stdio::null())
         .stdout(Stdio::piped())

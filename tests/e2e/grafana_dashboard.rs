@@ -128,6 +128,23 @@ async fn exposed() -> Exposed {
             .expect("response");
         drop(response);
     }
+    // One gRPC call (a trailers-only INTERNAL), so that the gRPC families are exposed.
+    let grpc = tower::Layer::layer(
+        &monitor.grpc_layer().service("demo.S", &["M"]),
+        tower::service_fn(|_req: Request<Body>| async {
+            Ok::<_, std::convert::Infallible>(
+                axum::http::Response::builder()
+                    .header("grpc-status", "13")
+                    .body(Body::empty())
+                    .expect("response"),
+            )
+        }),
+    );
+    let request = Request::post("/demo.S/M")
+        .header("content-type", "application/grpc")
+        .body(Body::empty())
+        .expect("request");
+    drop(grpc.oneshot(request).await.expect("gRPC response"));
     let _ = select_user(1);
     let _ = select_user(0);
     run_workflow(3).await.expect("workflow");
@@ -474,6 +491,9 @@ async fn the_dashboard_is_valid_and_queries_only_exposed_series() {
         "mcp_http_requests_total",
         "mcp_http_request_duration_seconds",
         "mcp_http_requests_in_flight",
+        "mcp_grpc_requests_total",
+        "mcp_grpc_request_duration_seconds",
+        "mcp_grpc_requests_in_flight",
         "mcp_db_operations_total",
         "mcp_db_operation_duration_seconds",
         "mcp_workflow_steps_total",

@@ -26,6 +26,7 @@ mod endpoints;
 mod example;
 mod fault;
 mod grafana_dashboard;
+mod grpc;
 mod prometheus;
 mod promtool;
 mod server;

@@ -311,7 +311,7 @@ impl LatencyTarget {
         use prometheus_client::registry::Registry;
         use std::sync::atomic::AtomicU64;
 
-        let families: [(&str, PcLabels); 4] = [
+        let families: [(&str, PcLabels); 5] = [
             (
                 "mcp_http_request_duration_seconds",
                 vec![
@@ -329,6 +329,14 @@ impl LatencyTarget {
                 vec![("workflow", "w"), ("step", "s")],
             ),
             ("mcp_workflow_run_duration_seconds", vec![("workflow", "w")]),
+            (
+                "mcp_grpc_request_duration_seconds",
+                vec![
+                    ("service", "demo.users.v1.Users"),
+                    ("method", "GetUser"),
+                    ("code", "OK"),
+                ],
+            ),
         ];
         let (mut all, mut histograms) = (Registry::default(), Registry::default());
         let mut recorded = Vec::new();
@@ -532,7 +540,7 @@ async fn latency_expressions_work_on_native_classic_and_both() {
     .expect("dashboard JSON");
     let mut exprs = Vec::new();
     collect_latency_exprs(&dashboard["panels"], &mut exprs);
-    assert_eq!(exprs.len(), 8, "{exprs:?}");
+    assert_eq!(exprs.len(), 9, "{exprs:?}");
     let at = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
@@ -543,7 +551,7 @@ async fn latency_expressions_work_on_native_classic_and_both() {
         let ours = expr.contains("mcp_http_request_duration_seconds");
         for job in ["native", "classic", "both", "ours"] {
             if job == "ours" && !ours {
-                // Our monitor serves HTTP only here: no db, step or run series.
+                // Our monitor serves HTTP only here: no db, step, run or gRPC series.
                 continue;
             }
             let whole = prom.query_at(&for_job(expr, job), Some(at)).await;

@@ -271,3 +271,16 @@ pub(crate) const OTLP_EXPORTS_TOTAL: &str = "mcp_otlp_exports_total";
 /// Help of [`OTLP_EXPORTS_TOTAL`].
 pub(crate) const OTLP_EXPORTS_TOTAL_HELP: &str =
     "OTLP metric exports, by outcome (sent, failed after every retry, dropped from a full queue).";
+/// `mcp_grpc_requests_total{service, method, code}`
+pub const GRPC_REQUESTS_TOTAL: &str = "mcp_grpc_requests_total";
+/// `mcp_grpc_request_duration_seconds{service, method, code}`
+pub const GRPC_REQUEST_DURATION: &str = "mcp_grpc_request_duration_seconds";
+/// `mcp_grpc_requests_in_flight{service, method}`
+pub const GRPC_IN_FLIGHT: &str = "mcp_grpc_requests_in_flight";
+/// Help of [`GRPC_REQUESTS_TOTAL`].
+pub(crate) const GRPC_REQUESTS_TOTAL_HELP: &str = "gRPC calls, by service, method and status code.";
+/// Help of [`GRPC_REQUEST_DURATION`].
+pub(crate) const GRPC_REQUEST_DURATION_HELP: &str =
+    "Duration of gRPC calls until the end of the response stream, in seconds.";
+/// Help of [`GRPC_IN_FLIGHT`].
+pub(crate) const GRPC_IN_FLIGHT_HELP: &str = "gRPC calls being served, by service and method.";

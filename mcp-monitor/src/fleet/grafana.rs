@@ -29,7 +29,7 @@ const LEVELS: &str = "{levels}";
 
 /// The panels that show an alert's quantity, by panel `id` (stable, unique in the
 /// template), with the title they have there (checked by the tests).
-const PANELS: [(u64, &str, AlertType); 11] = [
+const PANELS: [(u64, &str, AlertType); 12] = [
     (3, "5xx share", AlertType::HighErrorRate),
     (4, "p95 latency", AlertType::HighRequestLatency),
     (10, "5xx error ratio", AlertType::HighErrorRate),
@@ -45,6 +45,7 @@ const PANELS: [(u64, &str, AlertType); 11] = [
     (30, "CPU", AlertType::HighCpuUsage),
     (31, "Memory", AlertType::HighMemoryUsage),
     (33, "Load per core", AlertType::HighSystemLoad),
+    (41, "gRPC server-error share", AlertType::HighErrorRate),
 ];
 
 /// Renders the Grafana dashboard (pretty JSON, ending in a newline) whose threshold
@@ -205,6 +206,9 @@ mod tests {
             ALERTS,
             ALERT_THRESHOLD,
             ALERT_MIN_SAMPLES,
+            GRPC_REQUESTS_TOTAL,
+            GRPC_REQUEST_DURATION,
+            GRPC_IN_FLIGHT,
         ];
         let mut found = 0;
         let mut rest = TEMPLATE;
@@ -405,7 +409,7 @@ mod tests {
                     .is_some_and(|e| e.contains("_duration_seconds_bucket"))
             })
             .collect();
-        assert_eq!(latency.len(), 8);
+        assert_eq!(latency.len(), 9);
         for t in latency {
             assert_eq!(t["exemplar"], Value::Bool(true), "{t}");
         }

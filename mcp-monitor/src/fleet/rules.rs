@@ -288,6 +288,14 @@ fn parts(c: &Ctx, kind: AlertType) -> Vec<Part> {
                 "workflow, step, status",
                 "status=\"failure\"",
             ),
+            errors(
+                "grpc",
+                "gRPC server-error share",
+                "The share of gRPC calls that ended with a server error (UNKNOWN, DEADLINE_EXCEEDED, INTERNAL, UNAVAILABLE, DATA_LOSS)",
+                crate::base::names::GRPC_REQUESTS_TOTAL,
+                "service, method, code",
+                &crate::grpc::code::server_error_matcher(),
+            ),
         ],
         AlertType::HighMemoryUsage => vec![gauge(
             SYSTEM_MEMORY_USAGE,
@@ -475,8 +483,8 @@ mod tests {
             // be reached exports no critical threshold, and its rule never matches.
             assert!(of.iter().any(|r| r[1] == "critical"), "{kind}");
         }
-        // warning + critical for 7 types (error rate: 3 components), and INSTANCE_DOWN.
-        assert_eq!(rules.len(), 2 * 9 + 1);
+        // warning + critical for 7 types (error rate: 4 components), and INSTANCE_DOWN.
+        assert_eq!(rules.len(), 2 * 10 + 1);
         for r in &rules {
             assert_eq!(r[4], "1m", "{r:?}");
             assert!(!r[3].is_empty() && !r[2].is_empty(), "{r:?}");
@@ -491,7 +499,10 @@ mod tests {
             .filter(|r| r[0] == "HIGH_ERROR_RATE" && r[1] == "warning")
             .map(|r| r[2].as_str())
             .collect();
-        assert_eq!(components, ["'http'", "'database'", "'workflows'"]);
+        assert_eq!(
+            components,
+            ["'http'", "'database'", "'workflows'", "'grpc'"]
+        );
         let down = rules.iter().find(|r| r[0] == INSTANCE_DOWN).unwrap();
         assert_eq!(down[1], "critical");
         assert!(down[3].starts_with("up == 0\n"), "{down:?}");

@@ -162,6 +162,11 @@ struct Series {
     failure: &'static str,
 }
 
+/// The failure matcher of a gRPC objective: the server's errors
+/// (`crate::grpc::code::Code::SERVER_ERRORS`, checked by a test).
+const GRPC_SERVER_ERROR: &str =
+    "code=~\"UNKNOWN|DEADLINE_EXCEEDED|INTERNAL|UNAVAILABLE|DATA_LOSS\"";
+
 fn series(t: &Target) -> Series {
     let m = |k: &str, v: &Option<String>| v.as_ref().map(|v| format!("{k}=\"{}\"", escape(v)));
     match t {
@@ -202,6 +207,17 @@ fn series(t: &Target) -> Series {
                 .flatten()
                 .collect(),
             failure: "status=\"failure\"",
+        },
+        Target::Grpc { service, method } => Series {
+            counter: crate::base::names::GRPC_REQUESTS_TOTAL,
+            duration: crate::base::names::GRPC_REQUEST_DURATION,
+            counter_by: "service, method, code",
+            duration_by: "service, method, code",
+            matchers: [m("service", service), m("method", method)]
+                .into_iter()
+                .flatten()
+                .collect(),
+            failure: GRPC_SERVER_ERROR,
         },
         Target::Run { workflow } => Series {
             counter: WORKFLOW_RUNS_TOTAL,
@@ -343,5 +359,24 @@ mod tests {
         ));
         assert!(out.contains("(increase(mcp_db_operation_duration_seconds_count[2m]))"));
         assert_eq!(le_matcher(1.0), "le=~\"1|1\\\\.0\"");
+    }
+
+    #[test]
+    fn grpc_objectives_count_server_errors_by_method() {
+        assert_eq!(GRPC_SERVER_ERROR, crate::grpc::code::server_error_matcher());
+        let mut out = String::new();
+        render(
+            &mut out,
+            &with("users = grpc demo.users.v1.Users GetUser availability 99.5%"),
+        );
+        assert!(out.contains(
+            "sum without (service, method, code) (rate(mcp_grpc_requests_total{service=\"demo.users.v1.Users\", method=\"GetUser\", code=~\"UNKNOWN|DEADLINE_EXCEEDED|INTERNAL|UNAVAILABLE|DATA_LOSS\"}[1h]))"
+        ), "{out}");
+        let mut out = String::new();
+        render(&mut out, &with("fast = grpc * latency 99% within 100ms"));
+        assert!(
+            out.contains("mcp_grpc_request_duration_seconds_bucket{le=\"0.1\"}"),
+            "{out}"
+        );
     }
 }

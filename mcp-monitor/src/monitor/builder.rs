@@ -205,9 +205,15 @@ impl MonitorBuilder {
             )
             .with_long_polls(long_polls.clone()),
         );
+        let grpc = Arc::new(crate::grpc::store::GrpcStore::new(
+            s.http_buckets.clone().with_native_schema(schema),
+        ));
         let caches = CacheSet::default();
         let now = Instant::now();
-        let summary = Summary::new(s.metrics_window, Snapshot::take(&http, &caches, now));
+        let summary = Summary::new(
+            s.metrics_window,
+            Snapshot::take(&http, &caches, now).with_grpc(&grpc),
+        );
         let notifier = Notifier::new(&s)?;
         #[cfg(feature = "otlp")]
         let otlp = match &s.otlp {
@@ -225,6 +231,7 @@ impl MonitorBuilder {
             notifier,
             started: now,
             http,
+            grpc,
             caches,
             pools: PoolSet::default(),
             long_polls,

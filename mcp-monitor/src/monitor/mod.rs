@@ -69,6 +69,7 @@ pub(crate) struct Inner {
     pub(crate) settings: Settings,
     pub(crate) started: Instant,
     pub(crate) http: Arc<HttpStore>,
+    pub(crate) grpc: Arc<crate::grpc::store::GrpcStore>,
     pub(crate) caches: CacheSet,
     pools: PoolSet,
     /// The long polls of the layers (`http`, `grpc`); the macro sites' are process-wide
@@ -119,6 +120,25 @@ impl Monitor {
     /// ```
     pub fn layer(&self) -> HttpMetricsLayer {
         HttpMetricsLayer::new(self.inner.http.clone(), self.inner.excluded.clone())
+    }
+
+    /// The gRPC middleware recording into this monitor, for a tonic server
+    /// (`Server::builder().layer(…)`) or any tower service carrying gRPC. Tell it the
+    /// methods the server serves with
+    /// [`GrpcMetricsLayer::service`](crate::grpc::GrpcMetricsLayer::service); calls to
+    /// any other method share one `unknown` series. See [`crate::grpc`].
+    ///
+    /// ```
+    /// # fn main() -> Result<(), mcp_monitor::Error> {
+    /// let monitor = mcp_monitor::Monitor::builder().build()?;
+    /// let layer = monitor
+    ///     .grpc_layer()
+    ///     .service("demo.users.v1.Users", &["GetUser", "ListUsers"]);
+    /// # let _ = layer;
+    /// # Ok(()) }
+    /// ```
+    pub fn grpc_layer(&self) -> crate::grpc::GrpcMetricsLayer {
+        crate::grpc::GrpcMetricsLayer::new(self.inner.grpc.clone())
     }
 
     /// The hit and miss counters of the cache called `name`.
@@ -212,6 +232,7 @@ impl Monitor {
 
     fn snapshot(&self) -> Snapshot {
         Snapshot::take(&self.inner.http, &self.inner.caches, Instant::now())
+            .with_grpc(&self.inner.grpc)
     }
 
     fn lock_summary(&self) -> std::sync::MutexGuard<'_, Summary> {
@@ -286,6 +307,7 @@ impl Monitor {
             reset,
             window,
             http: &self.inner.http,
+            grpc: &self.inner.grpc,
             caches: &self.inner.caches,
             exemplars,
             resources,
@@ -337,6 +359,12 @@ impl Monitor {
     #[cfg(test)]
     pub(crate) fn http_store(&self) -> &Arc<HttpStore> {
         &self.inner.http
+    }
+
+    /// The gRPC series store (tests record known calls into it).
+    #[cfg(test)]
+    pub(crate) fn grpc_store(&self) -> &Arc<crate::grpc::store::GrpcStore> {
+        &self.inner.grpc
     }
 
     /// Evaluates every alert rule now (the evaluation task does this every

@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 
 use crate::base::exposition::Encoder;
-use crate::base::names::{op_names, OpKind, HTTP_REQUEST_DURATION};
+use crate::base::names::{op_names, OpKind, GRPC_REQUEST_DURATION, HTTP_REQUEST_DURATION};
 use crate::base::native::{Native, ZERO_KEY, ZERO_THRESHOLD};
 use crate::output::prometheus::{render, Format};
 pub(crate) use crate::output::protobuf::messages::{
@@ -35,7 +35,7 @@ pub(crate) fn families(r: &Reading, s: &Settings, format: Format) -> (Vec<Metric
 /// A family name and a label set.
 type SeriesKey = (&'static str, Vec<(String, String)>);
 
-/// The native histograms of the four latency families, by family name and label pairs.
+/// The native histograms of the five latency families, by family name and label pairs.
 fn natives(r: &Reading) -> HashMap<SeriesKey, Native> {
     let mut map = HashMap::new();
     for s in r.http_series() {
@@ -60,6 +60,14 @@ fn natives(r: &Reading) -> HashMap<SeriesKey, Native> {
             let n = r.op_since(p, &Origin::Zero).histogram.native;
             map.insert((names.duration, labels), n);
         }
+    }
+    for (s, h) in &r.current.grpc.series {
+        let labels = vec![
+            ("service".to_owned(), s.service.to_string()),
+            ("method".to_owned(), s.method.to_string()),
+            ("code".to_owned(), s.code.as_str().to_owned()),
+        ];
+        map.insert((GRPC_REQUEST_DURATION, labels), h.native.clone());
     }
     map
 }

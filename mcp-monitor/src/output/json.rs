@@ -210,6 +210,7 @@ pub(crate) fn summary_document(r: &Reading, s: &Settings) -> serde_json::Value {
             "label_sets": r.http.label_sets,
             "series": http,
         },
+        "grpc": grpc_document(r),
         "db": op_entries(r, OpKind::Db, &["operation", "table"]),
         "workflow_steps": op_entries(r, OpKind::Step, &["workflow", "step"]),
         "workflow_runs": op_entries(r, OpKind::Run, &["workflow"]),
@@ -221,6 +222,67 @@ pub(crate) fn summary_document(r: &Reading, s: &Settings) -> serde_json::Value {
     });
     crate::base::format::round_json(&mut doc);
     doc
+}
+
+/// The gRPC calls of the summary: all calls and the server's failures since reset and
+/// over the window, and per method its calls by code (since reset) and, since reset
+/// and over the window, the figures of a route's row (`count`, `failures`: the
+/// server's errors, `error_rate`, `mean_seconds`; `p95_seconds` is `null`, the ring
+/// keeps no gRPC buckets).
+fn grpc_document(r: &Reading) -> serde_json::Value {
+    use crate::reading::GrpcMethodTotals;
+    let totals = |origin| {
+        let (calls, server_errors) = r.grpc_totals(origin);
+        serde_json::json!({
+            "count": calls,
+            "failures": server_errors,
+            "error_rate": (calls > 0).then(|| server_errors as f64 / calls as f64),
+        })
+    };
+    let stats = |m: Option<&GrpcMethodTotals>| {
+        serde_json::json!({
+            "count": m.map_or(0, |m| m.calls),
+            "failures": m.map_or(0, |m| m.server_errors),
+            "error_rate": m.and_then(GrpcMethodTotals::error_rate),
+            "mean_seconds": m.and_then(GrpcMethodTotals::mean_seconds),
+            "p95_seconds": null,
+        })
+    };
+    let window = r.grpc_methods(&r.window);
+    let methods: Vec<_> = r
+        .grpc_methods(&r.reset)
+        .iter()
+        .map(|m| {
+            let w = window
+                .iter()
+                .find(|w| w.service == m.service && w.method == m.method);
+            let codes: serde_json::Map<_, _> = m
+                .codes
+                .iter()
+                .map(|(c, n)| ((*c).to_owned(), (*n).into()))
+                .collect();
+            serde_json::json!({
+                "service": &*m.service,
+                "method": &*m.method,
+                "codes": codes,
+                "total": stats(Some(m)),
+                "window": stats(w),
+            })
+        })
+        .collect();
+    let in_flight: Vec<_> = r
+        .grpc
+        .in_flight
+        .iter()
+        .filter(|(_, n)| *n != 0)
+        .map(|(m, n)| serde_json::json!({ "service": &*m.service, "method": &*m.method, "in_flight": n }))
+        .collect();
+    serde_json::json!({
+        "total": totals(&r.reset),
+        "window": totals(&r.window),
+        "methods": methods,
+        "in_flight": in_flight,
+    })
 }
 
 /// `GET /api/v1/metrics/report`: key metrics over the window and since the last
@@ -247,6 +309,12 @@ pub(crate) fn report_document(r: &Reading, s: &Settings) -> serde_json::Value {
         "requests": {
             "total": Stats::from(r.http_agg(reset)),
             "window": Stats::from(r.http_agg(window)),
+        },
+        "grpc": {
+            "calls": r.grpc_totals(reset).0,
+            "server_errors": r.grpc_totals(reset).1,
+            "window_calls": r.grpc_totals(window).0,
+            "window_server_errors": r.grpc_totals(window).1,
         },
         "database": {
             "total": Stats::from(r.ops_agg(OpKind::Db, reset)),

@@ -91,6 +91,7 @@ pub(crate) fn render(r: &Reading, s: &Settings, out: &mut impl Sink) {
     let exemplars = out.exemplars();
     render_ops(r, exemplars, out);
     render_http(r, exemplars, out);
+    render_grpc(r, exemplars, out);
     render_sources(r, out);
     render_long_polls(r, out);
     render_alerts(r, out);
@@ -323,6 +324,68 @@ fn render_http(r: &Reading, with_exemplars: bool, out: &mut impl Sink) {
     );
     out.sample(names::HTTP_SERIES_OVERFLOW_TOTAL, "", http.overflowed);
     render_auth_failures(http, out);
+}
+
+/// The gRPC families, once a call was recorded or a method declared: the counter and
+/// the histogram of every `(service, method, code)`, the in-flight gauge per method.
+fn render_grpc(r: &Reading, with_exemplars: bool, out: &mut impl Sink) {
+    let grpc = &r.grpc;
+    let series = &r.current.grpc.series;
+    let exemplars = |pos: usize| {
+        grpc.exemplars
+            .get(pos)
+            .and_then(Option::as_deref)
+            .filter(|_| with_exemplars)
+    };
+    if !series.is_empty() {
+        out.family(
+            names::GRPC_REQUESTS_TOTAL,
+            Kind::Counter,
+            names::GRPC_REQUESTS_TOTAL_HELP,
+        );
+        for (pos, (s, h)) in series.iter().enumerate() {
+            let e = latest(exemplars(pos), |_| true);
+            out.sample_with(
+                names::GRPC_REQUESTS_TOTAL,
+                "",
+                &s.labels,
+                "",
+                h.count(),
+                e.as_ref().map(|e| (e, 1.0)),
+            );
+        }
+        out.family(
+            names::GRPC_REQUEST_DURATION,
+            Kind::Histogram,
+            names::GRPC_REQUEST_DURATION_HELP,
+        );
+        let le = le_pairs(grpc.buckets.bounds());
+        for (pos, (s, h)) in series.iter().enumerate() {
+            out.native(|n| {
+                n.clone_from(&h.native);
+                true
+            });
+            out.histogram(
+                names::GRPC_REQUEST_DURATION,
+                &s.labels,
+                &le,
+                &h.counts,
+                h.sum_ns as f64 / 1e9,
+                bucket_exemplar(exemplars(pos)),
+            );
+        }
+    }
+    // `unknown` is always there: only methods declared by a layer make more.
+    if grpc.in_flight.len() > 1 || !series.is_empty() {
+        out.family(
+            names::GRPC_IN_FLIGHT,
+            Kind::Gauge,
+            names::GRPC_IN_FLIGHT_HELP,
+        );
+        for (m, n) in &grpc.in_flight {
+            out.sample(names::GRPC_IN_FLIGHT, &m.labels, *n);
+        }
+    }
 }
 
 /// `mcp_http_auth_failures_total{path,reason}`: the family always, its series once a

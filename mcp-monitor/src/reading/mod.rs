@@ -28,6 +28,7 @@
 
 mod aggregate;
 mod calls;
+mod grpc;
 mod objectives;
 mod observe;
 mod parts;
@@ -45,6 +46,7 @@ pub use crate::sources::runtime::{RuntimePoint, RuntimeReading, RuntimeSample};
 pub use calls::{Calls, Requests, Stats};
 
 pub(crate) use aggregate::Agg;
+pub(crate) use grpc::{GrpcMethodTotals, GrpcPart};
 pub(crate) use parts::{AlertsPart, HttpPart, OpPart, Sources};
 
 use crate::base::histogram::HistogramSnapshot;
@@ -75,6 +77,7 @@ pub struct Reading {
     /// Where "over the window" starts.
     pub(crate) window: Origin,
     pub(crate) http: HttpPart,
+    pub(crate) grpc: GrpcPart,
     pub(crate) db: Vec<OpPart>,
     pub(crate) steps: Vec<OpPart>,
     pub(crate) runs: Vec<OpPart>,

@@ -27,6 +27,22 @@ impl Reading {
             Indicator::Latency { threshold } => Some(threshold.as_secs_f64()),
             Indicator::Availability => None,
         };
+        if let crate::slo::Target::Grpc { service, method } = &o.target {
+            let any = |want: &Option<String>, v: &str| want.as_deref().is_none_or(|w| w == v);
+            for (s, h) in &self.current.grpc.series {
+                if !any(service, &s.service) || !any(method, &s.method) {
+                    continue;
+                }
+                let n = h.count();
+                c.total += n;
+                c.bad += match threshold {
+                    None if s.code.is_server_error() => n,
+                    None => 0,
+                    Some(t) => slow(h, self.grpc.buckets.bounds(), t),
+                };
+            }
+            return c;
+        }
         let Some((kind, want)) = o.target.op_labels() else {
             for s in self.http_series() {
                 if !o.target.matches_http(s.method.as_str(), &s.path) {

@@ -30,6 +30,14 @@ impl Reading {
             push(AlertType::HighRequestLatency, "http", http.p95_seconds);
             push(AlertType::HighErrorRate, "http", http.error_rate());
         }
+        let (calls, server_errors) = self.grpc_totals(w);
+        if enough(calls) {
+            push(
+                AlertType::HighErrorRate,
+                "grpc",
+                Some(server_errors as f64 / calls as f64),
+            );
+        }
         let db = self.ops_agg(OpKind::Db, w);
         if enough(db.count) {
             push(AlertType::HighErrorRate, "database", db.error_rate());

@@ -64,6 +64,7 @@ pub(crate) struct Sources<'a> {
     pub(crate) reset: Origin,
     pub(crate) window: Origin,
     pub(crate) http: &'a HttpStore,
+    pub(crate) grpc: &'a crate::grpc::store::GrpcStore,
     pub(crate) caches: &'a CacheSet,
     /// Whether to read the exemplars (for OpenMetrics).
     pub(crate) exemplars: bool,
@@ -119,6 +120,16 @@ pub(crate) fn read(s: Sources<'_>) -> Reading {
             label_sets: s.http.len(),
             auth_failures: s.http.auth_failures.counts(),
         },
+        grpc: crate::reading::GrpcPart::read(
+            s.grpc,
+            &s.current
+                .grpc
+                .series
+                .iter()
+                .map(|(g, _)| g.clone())
+                .collect::<Vec<_>>(),
+            s.exemplars,
+        ),
         db: ops(OpKind::Db),
         steps: ops(OpKind::Step),
         runs: ops(OpKind::Run),

@@ -82,8 +82,10 @@ const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
 /// do not say `Connection: close` (hyper's `graceful_shutdown` only closes the socket
 /// after them), so a keep-alive client sends its next request into a closing socket.
 ///
-/// `serve` runs each connection through hyper's HTTP/1.1 server with a watchdog that
-/// knows where the connection is:
+/// `serve` runs each connection through hyper's HTTP/1.1 server, or its HTTP/2 server
+/// when the client starts with the HTTP/2 preface (prior knowledge, h2c: gRPC clients
+/// and load balancers do), with a watchdog that knows where the connection is (an
+/// HTTP/2 connection is serving while any of its streams is):
 ///
 /// - **idle** (accepted, or between keep-alive requests): closed after
 ///   [`ServerTimeouts::idle`];
@@ -243,6 +245,11 @@ struct Phase {
     phase: AtomicU8,
     since_ns: AtomicU64,
     base: Instant,
+    /// Requests being served: one at most over HTTP/1.1, any number of streams over
+    /// HTTP/2. The connection is idle again when the last one is done.
+    serving: std::sync::atomic::AtomicUsize,
+    /// Whether the connection speaks HTTP/2 (seen on its first request).
+    http2: AtomicBool,
 }
 
 impl Phase {
@@ -251,6 +258,8 @@ impl Phase {
             phase: AtomicU8::new(IDLE),
             since_ns: AtomicU64::new(0),
             base: Instant::now(),
+            serving: std::sync::atomic::AtomicUsize::new(0),
+            http2: AtomicBool::new(false),
         }
     }
 
@@ -264,6 +273,19 @@ impl Phase {
         let phase = self.phase.load(Ordering::Relaxed);
         let since = self.base + Duration::from_nanos(self.since_ns.load(Ordering::Relaxed));
         (phase, since)
+    }
+
+    /// A request starts being served.
+    fn start(&self) {
+        self.serving.fetch_add(1, Ordering::Relaxed);
+        self.set(BUSY);
+    }
+
+    /// A request is done with: the connection is idle when it was the last.
+    fn done(&self) {
+        if self.serving.fetch_sub(1, Ordering::Relaxed) == 1 {
+            self.set(IDLE);
+        }
     }
 
     /// Bytes arrived: an idle connection starts a request head.
@@ -296,19 +318,33 @@ impl Connection {
             body_timeout: self.timeouts.body,
             stopping: self.stopping,
         };
-        let mut http = hyper::server::conn::http1::Builder::new();
+        let mut http =
+            hyper_util::server::conn::auto::Builder::new(hyper_util::rt::TokioExecutor::new());
         // The watchdog keeps the head and idle deadlines.
-        http.header_read_timeout(None);
-        let conn = http.serve_connection(io, service);
-        tokio::select! {
-            biased;
-            result = conn => {
-                if let Err(e) = result {
-                    tracing::debug!(error = %e, "connection ended with an error");
+        http.http1().header_read_timeout(None);
+        let mut conn = std::pin::pin!(http.serve_connection(io, service));
+        let mut stop = self.stop.clone();
+        let mut watchdog = std::pin::pin!(watchdog(&phase, self.timeouts, self.stop));
+        let mut goaway = false;
+        loop {
+            tokio::select! {
+                biased;
+                result = conn.as_mut() => {
+                    if let Err(e) = result {
+                        tracing::debug!(error = %e, "connection ended with an error");
+                    }
+                    break;
                 }
-            }
-            reason = watchdog(&phase, self.timeouts, self.stop) => {
-                tracing::debug!("closing connection: {reason}");
+                reason = watchdog.as_mut() => {
+                    tracing::debug!("closing connection: {reason}");
+                    break;
+                }
+                // HTTP/2 has no `Connection: close`: on shutdown, a GOAWAY lets the
+                // streams in flight finish and refuses new ones.
+                Ok(_) = stop.wait_for(|s| *s), if !goaway && phase.http2.load(Ordering::Relaxed) => {
+                    conn.as_mut().graceful_shutdown();
+                    goaway = true;
+                }
             }
         }
     }
@@ -427,7 +463,12 @@ impl hyper::service::Service<Request<Incoming>> for Service {
     type Future = ResponseFuture;
 
     fn call(&self, req: Request<Incoming>) -> Self::Future {
-        self.phase.set(BUSY);
+        self.phase.start();
+        // `Connection` is an HTTP/1 header (HTTP/2 has none; hyper drops it there).
+        let http1 = req.version() < http::Version::HTTP_2;
+        if !http1 {
+            self.phase.http2.store(true, Ordering::Relaxed);
+        }
         let timed_out = Arc::new(AtomicBool::new(false));
         let req = req.map(|body| DeadlineBody {
             inner: body,
@@ -439,9 +480,10 @@ impl hyper::service::Service<Request<Incoming>> for Service {
         let mut app = self.app.clone();
         ResponseFuture {
             inner: tower_service::Service::call(&mut app, req),
-            phase: Some(self.phase.clone()),
+            idle: Some(IdleOnDrop(Some(self.phase.clone()))),
             stopping: self.stopping.clone(),
             timed_out,
+            http1,
         }
     }
 }
@@ -451,9 +493,11 @@ pin_project_lite::pin_project! {
     struct ResponseFuture {
         #[pin]
         inner: RouteFuture<Infallible>,
-        phase: Option<Arc<Phase>>,
+        // Done with when the response body is (or this future, dropped before it).
+        idle: Option<IdleOnDrop>,
         stopping: Arc<AtomicBool>,
         timed_out: Arc<AtomicBool>,
+        http1: bool,
     }
 }
 
@@ -464,14 +508,16 @@ impl Future for ResponseFuture {
         let this = self.project();
         let Ok(res) = ready!(this.inner.poll(cx));
         let (mut parts, body) = res.into_parts();
-        if this.stopping.load(Ordering::Acquire) || this.timed_out.load(Ordering::Relaxed) {
+        if *this.http1
+            && (this.stopping.load(Ordering::Acquire) || this.timed_out.load(Ordering::Relaxed))
+        {
             parts
                 .headers
                 .insert(header::CONNECTION, HeaderValue::from_static("close"));
         }
         let body = TrackedBody {
             inner: body,
-            _idle: IdleOnDrop(this.phase.take()),
+            _idle: this.idle.take().unwrap_or(IdleOnDrop(None)),
         };
         Poll::Ready(Ok(Response::from_parts(parts, body)))
     }
@@ -484,7 +530,7 @@ struct IdleOnDrop(Option<Arc<Phase>>);
 impl Drop for IdleOnDrop {
     fn drop(&mut self) {
         if let Some(p) = &self.0 {
-            p.set(IDLE);
+            p.done();
         }
     }
 }

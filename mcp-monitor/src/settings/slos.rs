@@ -7,6 +7,7 @@
 //!                  db <operation> <table> | db *        (either may be *)
 //!                  step <workflow> <step> | step *      (either may be *)
 //!                  run <workflow> | run *
+//!                  grpc <service> <method> | grpc *     (either may be *)
 //! indicator        availability <share>
 //!                  latency <share> within <duration>
 //! share            99.9% or 0.999
@@ -14,7 +15,6 @@
 //! ```
 //!
 //! Every error names the objective (its place and name) and the part that is wrong.
-//! A `grpc <service> <method>` kind will join these when the monitor records gRPC calls.
 
 use std::str::FromStr;
 
@@ -61,7 +61,7 @@ fn parse_one(item: &str) -> Result<Objective, String> {
         at: 0,
     };
     let any = |w: &str| (w != "*").then(|| w.to_owned());
-    let kind = w.next("a kind (http, db, step or run)")?;
+    let kind = w.next("a kind (http, db, step, run or grpc)")?;
     let target = match kind {
         "http" => {
             let first = w.next("a route (`/users/{id}`), a method and a route, or `*`")?;
@@ -84,11 +84,11 @@ fn parse_one(item: &str) -> Result<Objective, String> {
                 ));
             }
         }
-        "db" | "step" => {
-            let (a, b) = if kind == "db" {
-                ("an operation", "a table")
-            } else {
-                ("a workflow", "a step")
+        "db" | "step" | "grpc" => {
+            let (a, b) = match kind {
+                "db" => ("an operation", "a table"),
+                "step" => ("a workflow", "a step"),
+                _ => ("a service (package.Service)", "a method"),
             };
             let first = w.next(&format!("{a} and {b}, or `*`"))?;
             // `db *` alone is every operation; `db * users` every operation on users.
@@ -98,30 +98,27 @@ fn parse_one(item: &str) -> Result<Objective, String> {
                 [any(first), any(w.next(&format!("{b} (or `*`)"))?)]
             };
             let [x, y] = pair;
-            if kind == "db" {
-                Target::Db {
+            match kind {
+                "db" => Target::Db {
                     operation: x,
                     table: y,
-                }
-            } else {
-                Target::Step {
+                },
+                "step" => Target::Step {
                     workflow: x,
                     step: y,
-                }
+                },
+                _ => Target::Grpc {
+                    service: x,
+                    method: y,
+                },
             }
         }
         "run" => Target::Run {
             workflow: any(w.next("a workflow or `*`")?),
         },
-        "grpc" => {
-            return Err(
-                "gRPC objectives are not supported yet: the monitor does not record gRPC calls"
-                    .into(),
-            )
-        }
         other => {
             return Err(format!(
-                "`{other}` is not a kind: expected http, db, step or run"
+                "`{other}` is not a kind: expected http, db, step, run or grpc"
             ))
         }
     };
@@ -229,9 +226,12 @@ mod tests {
                  inserts = db insert * availability 99%;
                  steps = step data_processing * latency 95% within 1s;
                  all-steps = step * availability 99%;
-                 runs = run data_processing availability 90% over 1h;";
+                 runs = run data_processing availability 90% over 1h;
+                 users = grpc demo.users.v1.Users GetUser availability 99.9%;
+                 users-any = grpc demo.users.v1.Users * latency 99% within 250ms;
+                 all-grpc = grpc * availability 99%;";
         let got = parse_objectives(v).unwrap();
-        assert_eq!(got.len(), 8);
+        assert_eq!(got.len(), 11);
         assert_eq!(
             got[0],
             Objective::availability("api", Target::AllHttp, 0.995)
@@ -253,6 +253,15 @@ mod tests {
         assert_eq!(got[6].target, Target::step(None, None));
         assert_eq!(got[7].target, Target::run(Some("data_processing")));
         assert_eq!(got[7].period, Duration::from_secs(3600));
+        assert_eq!(
+            got[8].target,
+            Target::grpc(Some("demo.users.v1.Users"), Some("GetUser"))
+        );
+        assert_eq!(
+            got[9].target,
+            Target::grpc(Some("demo.users.v1.Users"), None)
+        );
+        assert_eq!(got[10].target, Target::grpc(None, None));
         // Written back, each parses to itself.
         for o in &got {
             assert_eq!(&o.to_string().parse::<Objective>().unwrap(), o);
@@ -267,8 +276,8 @@ mod tests {
             (" = http * availability 99%", "the name before `=`"),
             ("a = https * availability 99%", "`https` is not a kind"),
             (
-                "a = grpc users.Users Get availability 99%",
-                "gRPC objectives are not supported yet",
+                "a = grpc users.Users",
+                "expected a method (or `*`) after `users.Users`",
             ),
             (
                 "a = http GETT /x availability 99%",

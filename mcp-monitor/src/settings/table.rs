@@ -165,6 +165,8 @@ table! {
         "read the metrics token from this file (one trailing newline dropped); not with `MCP_METRICS_TOKEN`";
     ADDR = "MCP_ADDR", Kind::Demo, Text("`127.0.0.1:8080`"),
         "demo service listen address (read by the demo, not by `Settings`)";
+    GRPC_ADDR = "MCP_GRPC_ADDR", Kind::Demo, Text("`127.0.0.1:50051`"),
+        "demo service gRPC listen address: `grpc.health.v1.Health` and the users service (read by the demo, not by `Settings`)";
     HTTP_BUCKETS = "MCP_HTTP_BUCKETS", Kind::Buckets(at!(http_buckets)), Text("`0.001,…,10`"),
         "HTTP histogram bounds in seconds, comma-separated";
     DB_BUCKETS = "MCP_DB_BUCKETS", Kind::Buckets(at!(db_buckets)), Text("`0.0001,…,5`"), "database histogram bounds";

@@ -94,7 +94,8 @@ impl Settings {
     fn check_slos(&self) -> Result<(), Error> {
         for (i, o) in self.slos.iter().enumerate() {
             let bounds = match o.target.kind() {
-                "http" => self.http_buckets.bounds(),
+                // The gRPC layer records with the HTTP buckets.
+                "http" | "grpc" => self.http_buckets.bounds(),
                 "db" => self.db_buckets.bounds(),
                 _ => self.workflow_buckets.bounds(),
             };

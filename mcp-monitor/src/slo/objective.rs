@@ -50,8 +50,6 @@ pub struct Objective {
 
 /// The events an objective counts: one route, operation, step or run, or all of a kind.
 ///
-/// A `grpc` kind (a service's method) will join these when the monitor records gRPC
-/// calls.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Target {
@@ -87,6 +85,16 @@ pub enum Target {
         /// The workflow, or any.
         workflow: Option<String>,
     },
+    /// gRPC calls of the method `method` of `service` (its full name,
+    /// `package.Service`); `None` matches any. Written `grpc demo.Users GetUser`,
+    /// `grpc demo.Users *`, `grpc *`. A failure is a server error (`UNKNOWN`,
+    /// `DEADLINE_EXCEEDED`, `INTERNAL`, `UNAVAILABLE`, `DATA_LOSS`).
+    Grpc {
+        /// The service, or any.
+        service: Option<String>,
+        /// The method, or any.
+        method: Option<String>,
+    },
 }
 
 impl Target {
@@ -121,9 +129,18 @@ impl Target {
         }
     }
 
-    /// The kind as written in `MCP_SLOS`: `http`, `db`, `step`, `run`.
+    /// gRPC calls of `method` of `service` (`None`: any).
+    pub fn grpc(service: Option<&str>, method: Option<&str>) -> Self {
+        Target::Grpc {
+            service: service.map(str::to_owned),
+            method: method.map(str::to_owned),
+        }
+    }
+
+    /// The kind as written in `MCP_SLOS`: `http`, `db`, `step`, `run`, `grpc`.
     pub fn kind(&self) -> &'static str {
         match self {
+            Target::Grpc { .. } => "grpc",
             Target::Http { .. } | Target::AllHttp => "http",
             Target::Db { .. } => "db",
             Target::Step { .. } => "step",
@@ -153,7 +170,7 @@ impl Target {
                 Some(("step", [workflow.as_deref(), step.as_deref()]))
             }
             Target::Run { workflow } => Some(("run", [workflow.as_deref(), None])),
-            Target::Http { .. } | Target::AllHttp => None,
+            Target::Http { .. } | Target::AllHttp | Target::Grpc { .. } => None,
         }
     }
 }
@@ -264,7 +281,7 @@ impl Objective {
                     self.target.kind(),
                     list.join(", "),
                     match self.target.kind() {
-                        "http" => "HTTP",
+                        "http" | "grpc" => "HTTP",
                         "db" => "DB",
                         _ => "WORKFLOW",
                     }
@@ -334,6 +351,13 @@ impl fmt::Display for Target {
                 }
             }
             Target::Run { workflow } => write!(f, "run {}", any(workflow)),
+            Target::Grpc { service, method } => {
+                if service.is_none() && method.is_none() {
+                    f.write_str("grpc *")
+                } else {
+                    write!(f, "grpc {} {}", any(service), any(method))
+                }
+            }
         }
     }
 }

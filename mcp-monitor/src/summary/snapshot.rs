@@ -17,6 +17,7 @@ use crate::base::histogram::HistogramSnapshot;
 use crate::base::names::OpKind;
 use crate::base::native::{NativeSet, MAX_BUCKETS};
 use crate::calls::registry::{registry, OpSnapshot};
+use crate::grpc::store::{GrpcSeries, GrpcStore};
 use crate::http::store::{HttpSeries, HttpStore};
 use crate::sources::caches::CacheSet;
 
@@ -75,6 +76,29 @@ impl HttpCounts {
     }
 }
 
+/// The gRPC series at one moment: each one's histogram (sorted by service, method and
+/// code), and its `[count, sum_ns]` by address (what the ring keeps).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct GrpcCounts {
+    pub(crate) series: Vec<(Arc<GrpcSeries>, HistogramSnapshot)>,
+    pub(crate) totals: HashMap<usize, [u64; 2]>,
+}
+
+impl GrpcCounts {
+    fn take(store: &GrpcStore) -> Self {
+        let series: Vec<_> = store
+            .series()
+            .iter()
+            .map(|s| (s.clone(), s.histogram.snapshot()))
+            .collect();
+        let totals = series
+            .iter()
+            .map(|(s, h)| (key(&**s), [h.count(), h.sum_ns]))
+            .collect();
+        Self { series, totals }
+    }
+}
+
 /// The values of every series at one moment.
 #[derive(Debug, Clone)]
 pub(crate) struct Snapshot {
@@ -84,9 +108,17 @@ pub(crate) struct Snapshot {
     pub(crate) http: HttpCounts,
     pub(crate) ops: HashMap<usize, OpSnapshot>,
     pub(crate) caches: HashMap<usize, [u64; 2]>,
+    /// The gRPC series (none until [`Self::with_grpc`]).
+    pub(crate) grpc: GrpcCounts,
 }
 
 impl Snapshot {
+    /// Adds the gRPC series of `store`.
+    pub(crate) fn with_grpc(mut self, store: &GrpcStore) -> Self {
+        self.grpc = GrpcCounts::take(store);
+        self
+    }
+
     pub(crate) fn take(http: &HttpStore, caches: &CacheSet, at: Instant) -> Self {
         let reg = registry();
         let ops = [OpKind::Db, OpKind::Step, OpKind::Run]
@@ -106,6 +138,7 @@ impl Snapshot {
             http_series: series,
             ops,
             caches,
+            grpc: GrpcCounts::default(),
         }
     }
 }
@@ -119,6 +152,7 @@ pub(crate) struct Frame {
     sums: Box<[u64]>,
     ops: HashMap<usize, OpSnapshot>,
     caches: HashMap<usize, [u64; 2]>,
+    grpc: HashMap<usize, [u64; 2]>,
 }
 
 impl Frame {
@@ -135,6 +169,7 @@ impl Frame {
             sums: now.http.sums.into_boxed_slice(),
             ops: now.ops,
             caches: now.caches,
+            grpc: now.grpc.totals,
         }
     }
 }
@@ -205,6 +240,17 @@ impl Origin {
         .copied()
         .unwrap_or_default()
     }
+
+    /// The gRPC series `key`'s `[count, sum_ns]` at the origin.
+    pub(crate) fn grpc(&self, key: usize) -> [u64; 2] {
+        match self {
+            Origin::Zero => None,
+            Origin::Snapshot(s) => s.grpc.totals.get(&key),
+            Origin::Frame { frame, .. } => frame.grpc.get(&key),
+        }
+        .copied()
+        .unwrap_or_default()
+    }
 }
 
 #[cfg(test)]
@@ -232,6 +278,7 @@ mod tests {
             },
             ops: HashMap::new(),
             caches: HashMap::new(),
+            grpc: GrpcCounts::default(),
         }
     }
 

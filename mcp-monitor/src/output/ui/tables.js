@@ -1,4 +1,4 @@
-// Routes, operations, steps and runs: one sortable table each, over the window or
+// Routes, gRPC methods, operations, steps and runs: one sortable table each, over the window or
 // since reset. The sort buttons are found by one listener on the container, so a
 // refresh that updates the rows keeps the button that has the keyboard focus.
 import { el, frame, update } from "./dom.js";
@@ -37,7 +37,7 @@ export default {
       draw();
     });
     last = null;
-    return frame("stats", "Routes, operations, steps and runs",
+    return frame("stats", "Routes, gRPC methods, operations, steps and runs",
       el("fieldset", { class: "scope" }, el("legend", { text: "Figures" }), ...radios), tables);
   },
   update(doc) {

@@ -63,6 +63,7 @@ export const COLS = [
 export function families(summary) {
   return [
     { id: "routes", title: "HTTP routes", labels: ["method", "path", "status"], heads: ["Method", "Route", "Status"], rows: summary.http.series },
+    { id: "grpc", title: "gRPC methods", labels: ["service", "method"], heads: ["Service", "Method"], rows: (summary.grpc && summary.grpc.methods) || [] },
     { id: "db", title: "Database operations", labels: ["operation", "table"], heads: ["Operation", "Table"], rows: summary.db },
     { id: "steps", title: "Workflow steps", labels: ["workflow", "step"], heads: ["Workflow", "Step"], rows: summary.workflow_steps },
     { id: "runs", title: "Workflow runs", labels: ["workflow"], heads: ["Workflow"], rows: summary.workflow_runs },
