@@ -48,7 +48,6 @@ pub(crate) enum PollKind {
     /// An HTTP request under the layer.
     Http,
     /// A gRPC call under the gRPC layer.
-    #[allow(dead_code)] // the gRPC layer's
     Grpc,
 }
 

@@ -14,6 +14,7 @@ use tower_layer::Layer;
 use tower_service::Service;
 
 use crate::base::clock::Start;
+use crate::base::long_poll::{PollKind, Watch};
 use crate::base::trace::TraceContext;
 use crate::grpc::code::{timeout_ns, Code};
 use crate::grpc::store::{GrpcMethod, GrpcStore};
@@ -205,7 +206,16 @@ where
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
         let _scope = this.trace.map(crate::base::trace::Scope::enter);
-        let out = std::task::ready!(this.inner.poll(cx));
+        let out = match this.guard.as_ref() {
+            // A recorded call: its poll is watched for a long one.
+            Some(g) => {
+                let watch = Watch::start();
+                let polled = this.inner.poll(cx);
+                g.watched(watch);
+                std::task::ready!(polled)
+            }
+            None => std::task::ready!(this.inner.poll(cx)),
+        };
         Poll::Ready(match out {
             Ok(res) => {
                 let mut guard = this.guard.take();
@@ -271,7 +281,13 @@ impl<B: Body> Body for GrpcBody<B> {
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Self::Data>, Self::Error>>> {
         let mut this = self.project();
-        let out = std::task::ready!(this.inner.as_mut().poll_frame(cx));
+        // A stream's every poll is watched for a long one while the call is recorded.
+        let watch = this.guard.is_some().then(Watch::start);
+        let polled = this.inner.as_mut().poll_frame(cx);
+        if let (Some(g), Some(watch)) = (this.guard.as_ref(), watch) {
+            g.watched(watch);
+        }
+        let out = std::task::ready!(polled);
         if let Some(g) = this.guard.as_mut() {
             match &out {
                 Some(Ok(frame)) => {
@@ -317,6 +333,16 @@ struct CallGuard {
     deadline_ns: Option<u64>,
     trace: Option<TraceContext>,
     start: Start,
+}
+
+impl CallGuard {
+    /// Counts a poll of this call that began at `watch`, if it was a long one.
+    fn watched(&self, watch: Watch) {
+        let m = &self.method;
+        self.store
+            .long_polls
+            .finish(watch, PollKind::Grpc, || format!("{}/{}", m.service, m.method));
+    }
 }
 
 impl CallGuard {

@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex, OnceLock, PoisonError, RwLock};
 
 use crate::base::exposition::label_pairs;
 use crate::base::histogram::{AtomicHistogram, Buckets};
+use crate::base::long_poll::LongPolls;
 use crate::grpc::code::Code;
 
 /// The `service` and `method` of calls to a method the server was not declared to serve.
@@ -59,6 +60,8 @@ pub(crate) struct GrpcStore {
     methods: Mutex<Vec<Arc<GrpcMethod>>>,
     /// Every series, sorted by service, method and code; replaced when one is added.
     series: RwLock<Arc<[Arc<GrpcSeries>]>>,
+    /// Where the layers count their calls' long polls (kind `grpc`): the monitor's.
+    pub(crate) long_polls: Arc<LongPolls>,
 }
 
 impl GrpcStore {
@@ -67,9 +70,17 @@ impl GrpcStore {
             buckets,
             methods: Mutex::default(),
             series: RwLock::new(Arc::new([])),
+            long_polls: Arc::default(),
         };
         store.method(UNKNOWN_METHOD, UNKNOWN_METHOD);
         store
+    }
+
+    /// Counts the long polls of the layers' calls in `long_polls` (by default, a store
+    /// of its own).
+    pub(crate) fn with_long_polls(mut self, long_polls: Arc<LongPolls>) -> Self {
+        self.long_polls = long_polls;
+        self
     }
 
     /// The method `service`/`method`, created the first time it is declared. Layers

@@ -205,9 +205,10 @@ impl MonitorBuilder {
             )
             .with_long_polls(long_polls.clone()),
         );
-        let grpc = Arc::new(crate::grpc::store::GrpcStore::new(
-            s.http_buckets.clone().with_native_schema(schema),
-        ));
+        let grpc = Arc::new(
+            crate::grpc::store::GrpcStore::new(s.http_buckets.clone().with_native_schema(schema))
+                .with_long_polls(long_polls.clone()),
+        );
         let caches = CacheSet::default();
         let now = Instant::now();
         let summary = Summary::new(
