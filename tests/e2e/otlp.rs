@@ -197,6 +197,10 @@ fn otlp_name(prometheus: &str) -> Option<&'static str> {
         "mcp_alert_threshold" => "mcp.alert.threshold",
         "mcp_alert_min_samples" => "mcp.alert.min_samples",
         "mcp_otlp_exports_total" => "mcp.otlp.exports",
+        "mcp_long_polls_total" => "mcp.long_polls",
+        "mcp_grpc_request_duration_seconds" => "rpc.server.duration",
+        "mcp_grpc_requests_total" => "mcp.grpc.requests",
+        "mcp_grpc_requests_in_flight" => "mcp.grpc.active_requests",
         other => {
             assert!(
                 !other.starts_with("mcp_"),

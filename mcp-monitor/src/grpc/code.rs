@@ -100,6 +100,12 @@ impl Code {
         NAMES[usize::from(self.0)]
     }
 
+    /// The number of the code named `name` (`NOT_FOUND` is 5), as OpenTelemetry's
+    /// `rpc.grpc.status_code` writes it.
+    pub(crate) fn number_of(name: &str) -> Option<i64> {
+        NAMES.iter().position(|n| *n == name).map(|i| i as i64)
+    }
+
     /// Whether the code is one of the server's failures ([`Self::SERVER_ERRORS`]).
     pub(crate) fn is_server_error(self) -> bool {
         Self::SERVER_ERRORS.contains(&self)

@@ -55,6 +55,13 @@ const HTTP: &[(&str, &str)] = &[
     ("path", "http.route"),
     ("status", "http.response.status_code"),
 ];
+const GRPC: &[(&str, &str)] = &[
+    ("service", "rpc.service"),
+    ("method", "rpc.method"),
+    ("code", GRPC_STATUS_CODE),
+];
+/// The semantic conventions' gRPC status: the code's number (`NOT_FOUND` is 5).
+const GRPC_STATUS_CODE: &str = "rpc.grpc.status_code";
 const DB: &[(&str, &str)] = &[
     ("operation", "db.operation.name"),
     ("table", "db.collection.name"),
@@ -79,9 +86,7 @@ const fn observed(prometheus: &'static str, otlp: &'static str, unit: &'static s
     }
 }
 
-/// Every family of the monitor, by Prometheus name. A gRPC family goes here as one row
-/// (such as `mcp_grpc_request_duration_seconds` → `rpc.server.duration`, unit `s`,
-/// `service` → `rpc.service`, `method` → `rpc.method`).
+/// Every family of the monitor, by Prometheus name.
 pub(crate) const ROWS: &[Row] = &[
     Row {
         attributes: HTTP,
@@ -212,6 +217,18 @@ pub(crate) const ROWS: &[Row] = &[
     ),
     observed(names::OTLP_EXPORTS_TOTAL, "mcp.otlp.exports", "{export}"),
     observed(names::LONG_POLLS_TOTAL, "mcp.long_polls", "{poll}"),
+    Row {
+        attributes: GRPC,
+        ..row(names::GRPC_REQUEST_DURATION, "rpc.server.duration", "s")
+    },
+    Row {
+        attributes: GRPC,
+        ..row(names::GRPC_REQUESTS_TOTAL, "mcp.grpc.requests", "{call}")
+    },
+    Row {
+        attributes: GRPC,
+        ..row(names::GRPC_IN_FLIGHT, "mcp.grpc.active_requests", "{call}")
+    },
 ];
 
 /// Attributes whose values are integers in the semantic conventions.
@@ -631,6 +648,11 @@ impl Family<'_> {
                     .iter()
                     .find(|(from, _)| *from == l.name)
                     .map_or(l.name.as_str(), |(_, to)| to);
+                if key == GRPC_STATUS_CODE {
+                    if let Some(i) = crate::grpc::code::Code::number_of(&l.value) {
+                        return KeyValue::int(key, i);
+                    }
+                }
                 match l.value.parse::<i64>() {
                     Ok(i) if INTEGER_ATTRIBUTES.contains(&key) => KeyValue::int(key, i),
                     _ => KeyValue::string(key, &l.value),
