@@ -339,9 +339,9 @@ impl CallGuard {
     /// Counts a poll of this call that began at `watch`, if it was a long one.
     fn watched(&self, watch: Watch) {
         let m = &self.method;
-        self.store
-            .long_polls
-            .finish(watch, PollKind::Grpc, || format!("{}/{}", m.service, m.method));
+        self.store.long_polls.finish(watch, PollKind::Grpc, || {
+            format!("{}/{}", m.service, m.method)
+        });
     }
 }
 

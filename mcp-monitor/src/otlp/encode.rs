@@ -524,6 +524,7 @@ fn without_http(r: &Reading) -> Reading {
         },
         ops: c.ops.clone(),
         caches: c.caches.clone(),
+        grpc: c.grpc.clone(),
     };
     Reading {
         current: Arc::new(current),

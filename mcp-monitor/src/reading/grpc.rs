@@ -203,7 +203,8 @@ mod tests {
         let mut found = None;
         while !buf.is_empty() {
             let f =
-                crate::output::protobuf::MetricFamily::decode_length_delimited(&mut buf).unwrap();
+                crate::output::protobuf::messages::MetricFamily::decode_length_delimited(&mut buf)
+                    .unwrap();
             if f.name == crate::base::names::GRPC_REQUEST_DURATION {
                 found = Some(f);
             }
