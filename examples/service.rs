@@ -36,8 +36,8 @@ async fn main() -> ExitCode {
 async fn run() -> Result<(), Box<dyn std::error::Error>> {
     // Reads every MCP_* variable (MCP_ADDR here, the monitor's in `install`); a bad
     // value stops here with an error naming it.
-    let addr = demo::listen::addr_from_env()?;
-    let grpc_addr = demo::grpc::addr_from_env()?;
+    let addr = demo::listen::HTTP.from_env()?;
+    let grpc_addr = demo::listen::GRPC.from_env()?;
     // The demo's objectives (`demo::OBJECTIVES`) unless MCP_SLOS says otherwise.
     let monitor = mcp_monitor::Monitor::builder()
         .with_settings(demo::settings_from_env()?)
@@ -54,8 +54,8 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     });
 
     // A bind failure names MCP_ADDR and the address.
-    let listener = demo::listen::bind(addr).await?;
-    let grpc_listener = demo::grpc::bind(grpc_addr).await?;
+    let listener = demo::listen::HTTP.bind(addr).await?;
+    let grpc_listener = demo::listen::GRPC.bind(grpc_addr).await?;
     let grpc_at = grpc_listener.local_addr()?;
     let base = format!("http://{}", listener.local_addr()?);
     println!("mcp-monitor demo listening on {base}");

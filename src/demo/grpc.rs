@@ -6,7 +6,6 @@
 //! `tonic-prost-build` (parsed with `protox`, so no `protoc`); [`pb`] holds the
 //! messages, the client and the server.
 
-use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
@@ -26,13 +25,6 @@ pub mod pb {
 
 use pb::users_server::{Users, UsersServer};
 
-/// The variable that holds the gRPC listen address.
-pub const ADDR_VARIABLE: &str = "MCP_GRPC_ADDR";
-
-/// The gRPC listen address when `MCP_GRPC_ADDR` is unset: `127.0.0.1:50051`.
-pub const DEFAULT_ADDR: SocketAddr =
-    SocketAddr::new(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST), 50051);
-
 /// The methods of `demo.users.v1.Users`, as the monitor's layer is told them.
 pub const USERS_METHODS: &[&str] = &["GetUser", "ListUsers"];
 
@@ -41,57 +33,6 @@ pub const HEALTH_METHODS: &[&str] = &["Check", "Watch"];
 
 /// How often a `ListUsers` stream with `follow` looks for new users.
 pub const FOLLOW_PERIOD: Duration = Duration::from_millis(250);
-
-/// Why the demo cannot serve gRPC; every message names `MCP_GRPC_ADDR`.
-#[derive(Debug, thiserror::Error)]
-pub enum GrpcListenError {
-    /// `MCP_GRPC_ADDR` is not an address.
-    #[error(
-        "invalid value for {ADDR_VARIABLE}: {value:?}: expected an address such as 127.0.0.1:50051"
-    )]
-    Invalid {
-        /// The value as given (trimmed).
-        value: String,
-    },
-    /// The address could not be bound.
-    #[error("cannot listen on {addr} ({ADDR_VARIABLE}): {source}")]
-    Bind {
-        /// The address.
-        addr: SocketAddr,
-        /// Why it could not be bound.
-        #[source]
-        source: std::io::Error,
-    },
-}
-
-/// Reads `MCP_GRPC_ADDR` from the environment; [`DEFAULT_ADDR`] when unset.
-///
-/// # Errors
-///
-/// [`GrpcListenError::Invalid`] naming the variable and the value when it is not an
-/// address.
-pub fn addr_from_env() -> Result<SocketAddr, GrpcListenError> {
-    match std::env::var(ADDR_VARIABLE) {
-        Err(std::env::VarError::NotPresent) => Ok(DEFAULT_ADDR),
-        Err(std::env::VarError::NotUnicode(v)) => Err(GrpcListenError::Invalid {
-            value: v.to_string_lossy().into_owned(),
-        }),
-        Ok(v) => v.trim().parse().map_err(|_| GrpcListenError::Invalid {
-            value: v.trim().to_owned(),
-        }),
-    }
-}
-
-/// Binds the gRPC listener.
-///
-/// # Errors
-///
-/// [`GrpcListenError::Bind`] naming the variable and the address.
-pub async fn bind(addr: SocketAddr) -> Result<TcpListener, GrpcListenError> {
-    TcpListener::bind(addr)
-        .await
-        .map_err(|source| GrpcListenError::Bind { addr, source })
-}
 
 /// `demo.users.v1.Users` over a [`UserService`].
 #[derive(Debug, Clone)]

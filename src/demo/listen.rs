@@ -1,31 +1,50 @@
-//! The demo's listen address, `MCP_ADDR`: the demo reads it, not the library (which
-//! serves whatever listener it is given, see `mcp_monitor::serve`).
+//! The demo's listen addresses, `MCP_ADDR` (HTTP) and `MCP_GRPC_ADDR` (gRPC): the demo
+//! reads them, not the library (which serves whatever listener it is given, see
+//! `mcp_monitor::serve`). One [`Address`] each, read, parsed and bound the same way.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 use tokio::net::TcpListener;
 
-/// The variable that holds the listen address.
-pub const ADDR_VARIABLE: &str = "MCP_ADDR";
+/// A listen address the demo reads from a variable, with its default.
+#[derive(Debug, Clone, Copy)]
+pub struct Address {
+    /// The variable that holds it.
+    pub variable: &'static str,
+    /// The address when the variable is unset.
+    pub default: SocketAddr,
+}
 
-/// The listen address when `MCP_ADDR` is unset: `127.0.0.1:8080`.
-pub const DEFAULT_ADDR: SocketAddr =
-    SocketAddr::new(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST), 8080);
+/// The HTTP listener: `MCP_ADDR`, `127.0.0.1:8080` when unset.
+pub const HTTP: Address = Address {
+    variable: "MCP_ADDR",
+    default: SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 8080),
+};
 
-/// Why the demo cannot listen; every message names `MCP_ADDR`.
+/// The gRPC listener: `MCP_GRPC_ADDR`, `127.0.0.1:50051` when unset.
+pub const GRPC: Address = Address {
+    variable: "MCP_GRPC_ADDR",
+    default: SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 50051),
+};
+
+/// Why the demo cannot listen; every message names the variable.
 #[derive(Debug, thiserror::Error)]
 pub enum ListenError {
-    /// `MCP_ADDR` is not an address.
-    #[error(
-        "invalid value for {ADDR_VARIABLE}: {value:?}: expected an address such as 127.0.0.1:8080"
-    )]
+    /// The variable is not an address.
+    #[error("invalid value for {variable}: {value:?}: expected an address such as {example}")]
     Invalid {
+        /// The variable.
+        variable: &'static str,
         /// The value as given (trimmed).
         value: String,
+        /// An address it could hold (its default).
+        example: SocketAddr,
     },
     /// The address could not be bound.
-    #[error("cannot listen on {addr} ({ADDR_VARIABLE}): {source}")]
+    #[error("cannot listen on {addr} ({variable}): {source}")]
     Bind {
+        /// The variable.
+        variable: &'static str,
         /// The address.
         addr: SocketAddr,
         /// Why it could not be bound.
@@ -34,43 +53,53 @@ pub enum ListenError {
     },
 }
 
-/// Reads `MCP_ADDR` from the environment; [`DEFAULT_ADDR`] when unset.
-///
-/// # Errors
-///
-/// [`ListenError::Invalid`] naming the variable and the value when it is not an address
-/// (a value that is not Unicode included).
-pub fn addr_from_env() -> Result<SocketAddr, ListenError> {
-    match std::env::var(ADDR_VARIABLE) {
-        Err(std::env::VarError::NotPresent) => Ok(DEFAULT_ADDR),
-        Err(std::env::VarError::NotUnicode(v)) => Err(ListenError::Invalid {
-            value: v.to_string_lossy().into_owned(),
-        }),
-        Ok(v) => parse_addr(&v),
+impl Address {
+    /// Reads the address from the environment; [`Address::default`] when unset.
+    ///
+    /// # Errors
+    ///
+    /// [`ListenError::Invalid`] naming the variable and the value when it is not an
+    /// address (a value that is not Unicode included).
+    pub fn from_env(&self) -> Result<SocketAddr, ListenError> {
+        match std::env::var(self.variable) {
+            Err(std::env::VarError::NotPresent) => Ok(self.default),
+            Err(std::env::VarError::NotUnicode(v)) => Err(self.invalid(&v.to_string_lossy())),
+            Ok(v) => self.parse(&v),
+        }
     }
-}
 
-/// Parses a listen address such as `127.0.0.1:8080` or `[::1]:0`.
-///
-/// # Errors
-///
-/// [`ListenError::Invalid`] naming `MCP_ADDR` and the value.
-pub fn parse_addr(value: &str) -> Result<SocketAddr, ListenError> {
-    let value = value.trim();
-    value.parse().map_err(|_| ListenError::Invalid {
-        value: value.to_owned(),
-    })
-}
+    /// Parses a listen address such as `127.0.0.1:8080` or `[::1]:0`.
+    ///
+    /// # Errors
+    ///
+    /// [`ListenError::Invalid`] naming the variable and the value.
+    pub fn parse(&self, value: &str) -> Result<SocketAddr, ListenError> {
+        let value = value.trim();
+        value.parse().map_err(|_| self.invalid(value))
+    }
 
-/// Binds `addr`.
-///
-/// # Errors
-///
-/// [`ListenError::Bind`] naming `MCP_ADDR` and the address.
-pub async fn bind(addr: SocketAddr) -> Result<TcpListener, ListenError> {
-    TcpListener::bind(addr)
-        .await
-        .map_err(|source| ListenError::Bind { addr, source })
+    /// Binds `addr`.
+    ///
+    /// # Errors
+    ///
+    /// [`ListenError::Bind`] naming the variable and the address.
+    pub async fn bind(&self, addr: SocketAddr) -> Result<TcpListener, ListenError> {
+        TcpListener::bind(addr)
+            .await
+            .map_err(|source| ListenError::Bind {
+                variable: self.variable,
+                addr,
+                source,
+            })
+    }
+
+    fn invalid(&self, value: &str) -> ListenError {
+        ListenError::Invalid {
+            variable: self.variable,
+            value: value.to_owned(),
+            example: self.default,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -79,26 +108,33 @@ mod tests {
 
     #[test]
     fn an_address_parses_and_anything_else_is_refused_by_name() {
-        assert_eq!(parse_addr("0.0.0.0:9000").unwrap().port(), 9000);
-        assert_eq!(parse_addr(" [::1]:0 ").unwrap().port(), 0);
-        assert_eq!(DEFAULT_ADDR.to_string(), "127.0.0.1:8080");
-        for value in ["localhost", "", "127.0.0.1", "8080"] {
-            let msg = parse_addr(value).unwrap_err().to_string();
-            assert!(
-                msg.contains("MCP_ADDR") && msg.contains(&format!("{value:?}")),
-                "{value:?}: {msg}"
-            );
+        assert_eq!(HTTP.parse("0.0.0.0:9000").unwrap().port(), 9000);
+        assert_eq!(HTTP.parse(" [::1]:0 ").unwrap().port(), 0);
+        assert_eq!(HTTP.default.to_string(), "127.0.0.1:8080");
+        assert_eq!(GRPC.default.to_string(), "127.0.0.1:50051");
+        for address in [HTTP, GRPC] {
+            for value in ["localhost", "", "127.0.0.1", "8080"] {
+                let msg = address.parse(value).unwrap_err().to_string();
+                assert!(
+                    msg.contains(address.variable)
+                        && msg.contains(&format!("{value:?}"))
+                        && msg.contains(&address.default.to_string()),
+                    "{value:?}: {msg}"
+                );
+            }
         }
     }
 
     #[tokio::test]
     async fn a_taken_address_is_refused_by_name() {
-        let taken = bind(parse_addr("127.0.0.1:0").unwrap()).await.unwrap();
+        let taken = HTTP.bind(HTTP.parse("127.0.0.1:0").unwrap()).await.unwrap();
         let addr = taken.local_addr().unwrap();
-        let msg = bind(addr).await.unwrap_err().to_string();
-        assert!(
-            msg.contains("MCP_ADDR") && msg.contains(&addr.to_string()),
-            "{msg}"
-        );
+        for address in [HTTP, GRPC] {
+            let msg = address.bind(addr).await.unwrap_err().to_string();
+            assert!(
+                msg.contains(address.variable) && msg.contains(&addr.to_string()),
+                "{msg}"
+            );
+        }
     }
 }

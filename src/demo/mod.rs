@@ -19,7 +19,7 @@
 //!
 //! let monitor = mcp_monitor::install()?;
 //! let app = demo::app(&monitor).await?;
-//! let listener = listen::bind(listen::addr_from_env()?).await?;
+//! let listener = listen::HTTP.bind(listen::HTTP.from_env()?).await?;
 //! axum::serve(listener, app).await?;
 //! # Ok(()) }
 //! ```

@@ -51,7 +51,8 @@ async fn start() -> Demo {
     let http = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
-    let grpc = demo::grpc::bind("127.0.0.1:0".parse().unwrap())
+    let grpc = demo::listen::GRPC
+        .bind("127.0.0.1:0".parse().unwrap())
         .await
         .expect("bind gRPC");
     let (http_addr, grpc_addr) = (http.local_addr().unwrap(), grpc.local_addr().unwrap());
