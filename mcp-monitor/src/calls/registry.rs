@@ -9,9 +9,9 @@
 //! the Prometheus series monotonic and later recordings correct.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicI64, Ordering::Relaxed};
 use std::sync::{LazyLock, PoisonError, RwLock};
 
+use crate::base::gauge::Gauge;
 use crate::base::histogram::{AtomicHistogram, Buckets, HistogramSnapshot};
 use crate::base::names::OpKind;
 use crate::calls::outcome::Status;
@@ -81,23 +81,8 @@ impl OpSnapshot {
 #[derive(Debug)]
 pub(crate) struct ActiveGauge {
     pub(crate) workflow: &'static str,
-    value: AtomicI64,
-}
-
-impl ActiveGauge {
-    #[inline]
-    pub(crate) fn inc(&self) {
-        self.value.fetch_add(1, Relaxed);
-    }
-
-    #[inline]
-    pub(crate) fn dec(&self) {
-        self.value.fetch_sub(1, Relaxed);
-    }
-
-    pub(crate) fn get(&self) -> i64 {
-        self.value.load(Relaxed)
-    }
+    /// How many are in progress.
+    pub(crate) value: Gauge,
 }
 
 /// Histogram buckets for each kind of operation, fixed when a series is created.
@@ -170,7 +155,7 @@ impl Registry {
         map.entry(workflow).or_insert_with(|| {
             Box::leak(Box::new(ActiveGauge {
                 workflow,
-                value: AtomicI64::new(0),
+                value: Gauge::default(),
             }))
         })
     }

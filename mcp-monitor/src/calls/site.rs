@@ -98,7 +98,7 @@ impl Site {
         let series = self.series();
         let active = raise_active.then(|| {
             let g = self.active_gauge();
-            g.inc();
+            g.value.inc();
             g
         });
         let forwarded = forwarding();
@@ -384,7 +384,7 @@ impl Drop for Guard {
         let _otel = crate::base::trace::CallScope::enter(&self.span);
         self.series.record(status, ns);
         if let Some(g) = self.active {
-            g.dec();
+            g.value.dec();
         }
         if self.forwarded {
             self.drop_forwarded(status, ns);
@@ -398,7 +398,7 @@ impl Guard {
     #[cold]
     fn discard(&self) {
         if let Some(g) = self.active {
-            g.dec();
+            g.value.dec();
             if self.forwarded {
                 self.site
                     .forward

@@ -160,7 +160,7 @@ where
             .get(req.uri().path())
             .unwrap_or(&shared.unknown)
             .clone();
-        method.in_flight_inc();
+        method.in_flight.inc();
         let trace = req
             .headers()
             .get(&TRACEPARENT)
@@ -370,7 +370,7 @@ impl Drop for CallGuard {
         let code = self.code(ns);
         let _scope = self.trace.map(crate::base::trace::Scope::enter);
         self.store.record(&self.method, code, ns);
-        self.method.in_flight_dec();
+        self.method.in_flight.dec();
     }
 }
 

@@ -5,10 +5,10 @@
 //! methods the layers were told the server serves (each with at most the 17 codes);
 //! every other path shares the one method `unknown`/`unknown`.
 
-use std::sync::atomic::{AtomicI64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError, RwLock};
 
 use crate::base::exposition::label_pairs;
+use crate::base::gauge::Gauge;
 use crate::base::histogram::{AtomicHistogram, Buckets};
 use crate::base::long_poll::LongPolls;
 use crate::grpc::code::Code;
@@ -34,22 +34,9 @@ pub(crate) struct GrpcMethod {
     pub(crate) method: Arc<str>,
     /// `service="…",method="…"`, escaped once.
     pub(crate) labels: Box<str>,
-    in_flight: AtomicI64,
+    /// Calls of this method in flight.
+    pub(crate) in_flight: Gauge,
     codes: [OnceLock<Arc<GrpcSeries>>; Code::COUNT],
-}
-
-impl GrpcMethod {
-    pub(crate) fn in_flight_inc(&self) {
-        self.in_flight.fetch_add(1, Relaxed);
-    }
-
-    pub(crate) fn in_flight_dec(&self) {
-        self.in_flight.fetch_sub(1, Relaxed);
-    }
-
-    pub(crate) fn in_flight(&self) -> i64 {
-        self.in_flight.load(Relaxed)
-    }
 }
 
 /// All gRPC series of a monitor; see the module docs.
@@ -97,7 +84,7 @@ impl GrpcStore {
             service: Arc::from(service),
             method: Arc::from(method),
             labels: label_pairs(&[("service", service), ("method", method)]).into_boxed_str(),
-            in_flight: AtomicI64::new(0),
+            in_flight: Gauge::default(),
             codes: std::array::from_fn(|_| OnceLock::new()),
         });
         methods.push(m.clone());
@@ -151,7 +138,10 @@ impl GrpcStore {
     /// Every method with its calls in flight, sorted by service and method.
     pub(crate) fn in_flight(&self) -> Vec<(Arc<GrpcMethod>, i64)> {
         let methods = self.methods.lock().unwrap_or_else(PoisonError::into_inner);
-        let mut v: Vec<_> = methods.iter().map(|m| (m.clone(), m.in_flight())).collect();
+        let mut v: Vec<_> = methods
+            .iter()
+            .map(|m| (m.clone(), m.in_flight.get()))
+            .collect();
         v.sort_by(|(a, _), (b, _)| (&a.service, &a.method).cmp(&(&b.service, &b.method)));
         v
     }

@@ -173,7 +173,7 @@ where
             },
         };
         let guard = path.map(|path| {
-            shared.store.in_flight_inc();
+            shared.store.in_flight.inc();
             RequestGuard {
                 shared: shared.clone(),
                 method: MethodLabel::of(req.method()),
@@ -321,6 +321,6 @@ impl Drop for RequestGuard {
             GuardPath::Other(path) => store.record(self.method, path.as_str(), status, ns),
             GuardPath::Mount(mount) => store.record(self.method, mount.as_str(), status, ns),
         }
-        store.in_flight_dec();
+        store.in_flight.dec();
     }
 }

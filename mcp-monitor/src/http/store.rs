@@ -7,12 +7,13 @@
 //! `mcp_http_series_overflow_total` saying how many requests went there).
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicI64, AtomicU64, AtomicUsize, Ordering::Relaxed};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
 use http::Method;
 
 use crate::base::exposition::label_pairs;
+use crate::base::gauge::Gauge;
 use crate::base::histogram::{AtomicHistogram, Buckets};
 use crate::base::long_poll::LongPolls;
 
@@ -106,7 +107,8 @@ pub(crate) struct HttpStore {
     max_series: usize,
     buckets: Buckets,
     overflowed: AtomicU64,
-    in_flight: AtomicI64,
+    /// Requests in flight.
+    pub(crate) in_flight: Gauge,
     /// Whether the layers of this store see requests (for the scrape's diagnostic).
     pub(crate) watch: crate::http::watch::LayerWatch,
     /// Refused token checks of the monitor's endpoints.
@@ -124,7 +126,7 @@ impl HttpStore {
             max_series,
             buckets,
             overflowed: AtomicU64::new(0),
-            in_flight: AtomicI64::new(0),
+            in_flight: Gauge::default(),
             watch: crate::http::watch::LayerWatch::default(),
             auth_failures: AuthFailures::default(),
             long_polls: Arc::default(),
@@ -259,18 +261,6 @@ impl HttpStore {
 
     pub(crate) fn buckets(&self) -> &Buckets {
         &self.buckets
-    }
-
-    pub(crate) fn in_flight_inc(&self) {
-        self.in_flight.fetch_add(1, Relaxed);
-    }
-
-    pub(crate) fn in_flight_dec(&self) {
-        self.in_flight.fetch_sub(1, Relaxed);
-    }
-
-    pub(crate) fn in_flight(&self) -> i64 {
-        self.in_flight.load(Relaxed)
     }
 }
 

@@ -115,7 +115,7 @@ pub(crate) fn read(s: Sources<'_>) -> Reading {
         http: HttpPart {
             buckets: s.http.buckets().clone(),
             exemplars,
-            in_flight: s.http.in_flight(),
+            in_flight: s.http.in_flight.get(),
             overflowed: s.http.overflowed(),
             label_sets: s.http.len(),
             auth_failures: s.http.auth_failures.counts(),
@@ -136,7 +136,7 @@ pub(crate) fn read(s: Sources<'_>) -> Reading {
         active: reg
             .active_gauges()
             .iter()
-            .map(|g| (g.workflow, g.get()))
+            .map(|g| (g.workflow, g.value.get()))
             .collect(),
         caches: s
             .caches
