@@ -1,11 +1,10 @@
 //! A [`Reading`] into one `ExportMetricsServiceRequest`.
 //!
-//! The families are those of the Prometheus exposition, read back into messages with
-//! the latency histograms' native buckets (`otlp::readback::families`), so that every
-//! series `/metrics` shows is pushed, the application's own `metrics` series included,
-//! and a new family reaches OTLP without code here; the two HTTP families, one series
-//! per label set (up to `MCP_HTTP_MAX_SERIES`), are built as the same messages straight
-//! from the reading, which costs a fraction of reading their text back. Each family is then renamed by
+//! The families are those of the protobuf exposition (`output::protobuf`, the same
+//! walk over the reading as every exposition, native buckets included), decoded into
+//! `MetricFamily` messages, so that every series `/metrics` shows is pushed, the
+//! application's own `metrics` series included, and a new family reaches OTLP without
+//! code here. Each family is then renamed by
 //! [`ROWS`] (one row per family: OTLP name, unit, attribute names, whether it is read
 //! from a source), or by the default rule for a family without a row: `mcp_x_total` →
 //! `mcp.x`, a `_seconds` or `_bytes` suffix becoming the unit; the application's
@@ -19,20 +18,18 @@
 //! here for the series of that export only.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+
+use prost::Message as _;
 
 use super::proto::{
     AggregationTemporality, Buckets, ExponentialHistogram, ExponentialHistogramDataPoint,
     ExportMetricsServiceRequest, Gauge, Histogram, HistogramDataPoint, InstrumentationScope,
     KeyValue, Metric, NumberDataPoint, Resource, ResourceMetrics, ScopeMetrics, Sum,
 };
-use super::readback::{self as prom, MetricType};
-use crate::base::exposition::Format;
 use crate::base::names;
-use crate::base::native::{NativeSet, MAX_BUCKETS};
+use crate::output::protobuf::messages::{self as prom, MetricKind as MetricType};
 use crate::reading::{MetricKind, Reading};
 use crate::settings::{OtlpSettings, Settings, Temporality};
-use crate::summary::snapshot::{HttpCounts, Snapshot};
 
 /// How one Prometheus family is pushed.
 #[derive(Debug, Clone, Copy)]
@@ -417,10 +414,7 @@ impl RequestEncoder {
 
     /// The request of every series of `r`.
     pub(crate) fn encode(&mut self, r: &Reading, s: &Settings) -> ExportMetricsServiceRequest {
-        // The HTTP families (one series per label set, the bulk at scale) straight from
-        // the reading; the others read back from the text of a reading without them.
-        let mut families = http_families(r);
-        families.extend(prom::families(&without_http(r), s, Format::Text).0);
+        let families = families(r, s);
         let now = nanos(r.unix_ms);
         let process_start = *self
             .start
@@ -510,103 +504,22 @@ impl RequestEncoder {
     }
 }
 
-/// `r` without its HTTP series (the families of [`http_families`]), the rest shared.
-fn without_http(r: &Reading) -> Reading {
-    let c = &r.current;
-    let current = Snapshot {
-        at: c.at,
-        http_series: Arc::from(Vec::new()),
-        http: HttpCounts {
-            width: c.http.width,
-            counts: Vec::new(),
-            sums: Vec::new(),
-            native: NativeSet::default(),
-        },
-        ops: c.ops.clone(),
-        caches: c.caches.clone(),
-        grpc: c.grpc.clone(),
-    };
-    Reading {
-        current: Arc::new(current),
-        ..r.clone()
-    }
-}
-
-/// `mcp_http_requests_total` and `mcp_http_request_duration_seconds` of `r` as the
-/// protobuf exposition has them (classic and native buckets), without the text.
-fn http_families(r: &Reading) -> Vec<prom::MetricFamily> {
-    let series = r.http_series();
-    if series.is_empty() {
-        return Vec::new();
-    }
-    let http = &r.current.http;
-    let bounds = r.http.buckets.bounds();
-    let family = |name: &str, help: &str, t: MetricType| prom::MetricFamily {
-        name: name.to_owned(),
-        help: help.to_owned(),
-        r#type: t as i32,
-        metric: Vec::with_capacity(series.len()),
-    };
-    let mut requests = family(
-        names::HTTP_REQUESTS_TOTAL,
-        names::HTTP_REQUESTS_TOTAL_HELP,
-        MetricType::Counter,
-    );
-    let mut durations = family(
-        names::HTTP_REQUEST_DURATION,
-        names::HTTP_REQUEST_DURATION_HELP,
-        MetricType::Histogram,
-    );
-    for s in series {
-        let pair = |name: &str, value: String| prom::LabelPair {
-            name: name.to_owned(),
-            value,
-        };
-        let label = vec![
-            pair("method", s.method.as_str().to_owned()),
-            pair("path", s.path.to_string()),
-            pair("status", s.status.to_string()),
-        ];
-        let counts = http.counts(s.index);
-        let n: u64 = counts.map_or(0, |c| c.iter().sum());
-        requests.metric.push(prom::Metric {
-            label: label.clone(),
-            counter: Some(prom::Counter {
-                value: n as f64,
-                exemplar: None,
-            }),
-            ..prom::Metric::default()
-        });
-        let Some(counts) = counts else { continue };
-        let mut cumulative = 0;
-        let mut h = prom::Histogram {
-            sample_count: n,
-            sample_sum: http.sums.get(s.index).map_or(0.0, |&ns| ns as f64 / 1e9),
-            bucket: bounds
-                .iter()
-                .zip(counts)
-                .map(|(&upper_bound, &c)| {
-                    cumulative += c;
-                    prom::Bucket {
-                        cumulative_count: cumulative,
-                        upper_bound,
-                        exemplar: None,
-                    }
-                })
-                .collect(),
-            ..prom::Histogram::default()
-        };
-        if let Some(mut native) = http.native.get(s.index) {
-            native.reduce(MAX_BUCKETS);
-            prom::set_native(&mut h, &native);
+/// Every family of `r` as the protobuf exposition writes it, decoded.
+fn families(r: &Reading, s: &Settings) -> Vec<prom::MetricFamily> {
+    let bytes = crate::output::protobuf::encode(r, s);
+    let mut buf = &bytes[..];
+    let mut families = Vec::new();
+    while !buf.is_empty() {
+        match prom::MetricFamily::decode_length_delimited(&mut buf) {
+            Ok(f) => families.push(f),
+            // Our own encoder's output; a test decodes it whole.
+            Err(e) => {
+                debug_assert!(false, "the protobuf exposition does not decode: {e}");
+                break;
+            }
         }
-        durations.metric.push(prom::Metric {
-            label,
-            histogram: Some(h),
-            ..prom::Metric::default()
-        });
     }
-    vec![durations, requests]
+    families
 }
 
 /// Milliseconds since the epoch in nanoseconds.
@@ -838,7 +751,23 @@ impl Family<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::base::native::{key_of_ns, NativeCells};
+    use crate::base::exposition::{Format, Kind, Sink};
+    use crate::base::native::{key_of_ns, Native, NativeCells};
+    use crate::output::protobuf::ProtoEncoder;
+
+    /// The `Histogram` message the protobuf exposition writes for native buckets `n`.
+    fn native_message(n: &Native) -> prom::Histogram {
+        let mut enc = ProtoEncoder::with_capacity(1024);
+        enc.family("x", Kind::Histogram, "");
+        enc.native(|b| {
+            b.clone_from(n);
+            true
+        });
+        enc.histogram("x", "", &[], &[], 0.0, |_| None);
+        let bytes = enc.finish();
+        let f = prom::MetricFamily::decode_length_delimited(&bytes[..]).unwrap();
+        f.metric[0].histogram.clone().unwrap()
+    }
 
     /// The OTLP bucket of `seconds` at `scale`: `(base^i, base^(i+1)]`.
     fn covers(scale: i32, i: i32, seconds: f64) -> bool {
@@ -877,8 +806,7 @@ mod tests {
         for ns in [1_000_000u64, 1_000_000, 1_100_000, 8_000_000, 0] {
             counts.record_ns(ns);
         }
-        let mut h = prom::Histogram::default();
-        prom::set_native(&mut h, &counts.read());
+        let h = native_message(&counts.read());
         let e = Exponential::from_native(&h).unwrap();
         assert_eq!(e.zero, 1);
         assert_eq!(e.total(), 5);
@@ -919,7 +847,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn the_http_families_built_from_the_reading_are_those_read_back_from_the_text() {
+    async fn the_families_are_those_of_the_exposition_each_once_with_every_series() {
         use axum::{body::Body, http::Request, routing::get, Router};
         use tower::ServiceExt as _;
         let m = crate::Monitor::builder().build().unwrap();
@@ -937,19 +865,27 @@ mod tests {
             drop(res);
         }
         let r = m.read();
-        let (text, _) = prom::families(&r, m.settings(), Format::Text);
-        let direct = http_families(&r);
-        assert_eq!(direct.len(), 2);
-        for f in direct {
-            let read_back = text.iter().find(|t| t.name == f.name).unwrap();
-            assert!(!f.metric.is_empty());
-            assert_eq!(&f, read_back, "{}", f.name);
-        }
-        let rest = prom::families(&without_http(&r), m.settings(), Format::Text).0;
+        let pushed = families(&r, m.settings());
+        let text = crate::output::prometheus::exposition(&r, m.settings(), Format::Text);
+        let exposed: Vec<&str> = text
+            .lines()
+            .filter_map(|l| l.strip_prefix("# TYPE "))
+            .filter_map(|l| l.split(' ').next())
+            .collect();
+        let names: Vec<&str> = pushed.iter().map(|f| f.name.as_str()).collect();
+        assert_eq!(names, exposed);
         for name in [names::HTTP_REQUESTS_TOTAL, names::HTTP_REQUEST_DURATION] {
-            assert!(rest.iter().all(|f| f.name != name), "{name} twice");
+            let f = pushed.iter().find(|f| f.name == name).unwrap();
+            assert_eq!(f.metric.len(), r.http_series().len(), "{name}");
         }
-        assert!(rest.iter().any(|f| f.name == names::HTTP_IN_FLIGHT));
+        let durations = pushed
+            .iter()
+            .find(|f| f.name == names::HTTP_REQUEST_DURATION)
+            .unwrap();
+        assert!(durations
+            .metric
+            .iter()
+            .all(|x| x.histogram.as_ref().is_some_and(|h| h.schema.is_some())));
     }
 
     #[tokio::test]

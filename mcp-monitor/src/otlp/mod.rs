@@ -5,13 +5,11 @@
 //! - `proto`: the OTLP messages, declared by hand for `prost` (no `opentelemetry` crate);
 //! - `encode`: a reading into an `ExportMetricsServiceRequest`, family by family through
 //!   one table of names, units and attributes; delta temporality's previous values;
-//! - `readback`: the exposition read back into `MetricFamily` messages (every family);
 //! - `send`: the bounded queue, the request with its timeout, retries with back-off
 //!   and `Retry-After`, and the export counters (`mcp_otlp_exports_total`).
 
 pub(crate) mod encode;
 pub(crate) mod proto;
-pub(crate) mod readback;
 pub(crate) mod send;
 
 pub(crate) use send::Exporter;

@@ -394,9 +394,8 @@ fn zigzag(v: i64) -> u64 {
     ((v << 1) ^ (v >> 63)) as u64
 }
 
-/// The messages of `metrics.proto` as `prost` structs: what the tests decode the
-/// encoder's bytes into, and what the OTLP push reads the exposition back into
-/// (`otlp/readback`).
+/// The messages of `metrics.proto` as `prost` structs: what the tests and the OTLP push
+/// (`otlp/encode`) decode the encoder's bytes into.
 pub(crate) mod messages {
     use prost::Message;
 
