@@ -316,9 +316,22 @@ async fn an_http2_connection_drains_on_shutdown() {
     use http_body_util::BodyExt as _;
     use tower::ServiceExt as _;
 
+    // A handler that says when it has the request and answers when released: the
+    // request is in flight when the signal comes, whatever the machine's speed.
+    let entered = std::sync::Arc::new(tokio::sync::Notify::new());
+    let release = std::sync::Arc::new(tokio::sync::Notify::new());
     let monitor = Monitor::builder().build().expect("monitor");
-    let state = demo::state(&monitor).await.expect("demo state");
-    let app = demo::http::app(state, &monitor);
+    let app = {
+        let (entered, release) = (entered.clone(), release.clone());
+        monitor.instrument(axum::Router::new().route(
+            "/held",
+            axum::routing::get(move || async move {
+                entered.notify_one();
+                release.notified().await;
+                "released"
+            }),
+        ))
+    };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
@@ -337,24 +350,39 @@ async fn an_http2_connection_drains_on_shutdown() {
         .connect()
         .await
         .expect("h2c connection");
-    let get = |path: &str| {
-        http::Request::get(format!("http://{addr}{path}"))
-            .body(tonic::body::Body::empty())
-            .unwrap()
-    };
-    // A request in flight (the handler holds its worker 300 ms) when the signal comes.
-    let slow = tokio::spawn(channel.clone().oneshot(get("/reports/digest?ms=300")));
-    eventually("the request to be in flight", || async {
-        (monitor.read().in_flight() == 1).then_some(())
+    let slow = tokio::spawn(
+        channel.clone().oneshot(
+            http::Request::get(format!("http://{addr}/held"))
+                .body(tonic::body::Body::empty())
+                .unwrap(),
+        ),
+    );
+    tokio::time::timeout(crate::common::DEADLINE, entered.notified())
+        .await
+        .expect("the request to reach its handler");
+    assert_eq!(monitor.read().in_flight(), 1);
+    stop.send(()).unwrap();
+    // Shutdown has begun once the listener refuses new connections.
+    eventually("the listener to refuse connections", || async {
+        tokio::net::TcpStream::connect(addr)
+            .await
+            .is_err()
+            .then_some(())
     })
     .await;
-    stop.send(()).unwrap();
+    release.notify_one();
     let res = slow
         .await
         .unwrap()
         .expect("the request in flight is answered");
     assert_eq!(res.status(), 200);
-    res.into_body().collect().await.expect("its body");
+    let body = res
+        .into_body()
+        .collect()
+        .await
+        .expect("its body")
+        .to_bytes();
+    assert_eq!(&body[..], b"released");
     // The server has sent GOAWAY and closed the connection: it returns.
     tokio::time::timeout(crate::common::DEADLINE, server)
         .await
